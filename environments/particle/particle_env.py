@@ -1,0 +1,253 @@
+"""N-dimensional particle task: reach the first goal, then the second.
+
+The agent is a point mass in the unit hypercube. Each action is a position
+target that a PD controller tracks for a few physics substeps. The task is the
+particle benchmark of Implicit Behavioral Cloning (Florence et al., 2021): the
+policy has to visit two goals in order, which makes the demonstrations
+multimodal and discontinuous at the moment the first goal is reached.
+"""
+from typing import Dict, Optional, Tuple
+
+import gin
+import numpy as np
+from tf_agents.environments import py_environment
+from tf_agents.specs import array_spec
+from tf_agents.trajectories import time_step as ts
+
+_GREEN = np.array([0, 170, 0], dtype=np.uint8)
+_BLUE = np.array([0, 60, 230], dtype=np.uint8)
+_BLACK = np.array([0, 0, 0], dtype=np.uint8)
+_AGENT_RADIUS_PX = 3.0
+_MAX_RESET_ATTEMPTS = 1000
+
+
+def _composed_substeps(kp: float, kv: float, dt: float,
+                       substeps: int) -> Tuple[np.ndarray, np.ndarray]:
+  """Composes `substeps` semi-implicit Euler PD steps into one affine map.
+
+  One substep on (position x, velocity v) towards target t is
+  v' = v + dt * (kp * (t - x) - kv * v), x' = x + dt * v', which is linear in
+  (x, v, t); composing it is exact and turns the substep loop into one update.
+
+  Returns:
+    (dynamics [2, 2], target_gain [2, 1]) with
+    [x', v'] = dynamics @ [x, v] + target_gain * t after all substeps.
+  """
+  one = np.array([[1.0 - dt * dt * kp, dt * (1.0 - dt * kv), dt * dt * kp],
+                  [-dt * kp, 1.0 - dt * kv, dt * kp],
+                  [0.0, 0.0, 1.0]])
+  composed = np.linalg.matrix_power(one, substeps)
+  return composed[:2, :2].copy(), composed[:2, 2:].copy()
+
+
+@gin.configurable
+class ParticleEnv(py_environment.PyEnvironment):
+  """Point mass that must reach a green goal and then a blue goal.
+
+  Observations are a dict of float32 arrays [n_dim]: `pos_agent`, `vel_agent`,
+  `pos_first_goal` and `pos_second_goal`. Actions [n_dim] in [0, 1] are the
+  PD controller's position target; the walls of the cube stop the particle
+  at the end of each environment step. The reward is 1 on the step that completes
+  the task (the episode then terminates, discount 0); otherwise 0, and the
+  episode is truncated after `max_steps` steps (discount 1).
+  """
+
+  def __init__(self,
+               n_dim: int = 2,
+               max_steps: int = 50,
+               goal_tolerance: float = 0.05,
+               min_separation: float = 0.2,
+               kp: float = 10.0,
+               kv: float = 6.0,
+               dt: float = 0.01,
+               substeps: int = 10,
+               render_size: int = 128,
+               seed: Optional[int] = None):
+    """Creates the environment.
+
+    Args:
+      n_dim: Dimension of the space the particle moves in.
+      max_steps: Steps after which an unfinished episode is truncated.
+      goal_tolerance: Distance within which a goal counts as reached.
+      min_separation: Minimum distance between the start and both goals.
+      kp: Proportional gain of the PD controller.
+      kv: Derivative (velocity damping) gain of the PD controller.
+      dt: Physics time step in seconds.
+      substeps: Physics steps per environment step.
+      render_size: Side in pixels of the image `render` returns.
+      seed: Seed of the episode sequence; None draws one from the OS.
+
+    Raises:
+      ValueError: If an argument is out of its valid range.
+    """
+    super().__init__()
+    if n_dim < 1 or max_steps < 1 or substeps < 1:
+      raise ValueError('n_dim, max_steps and substeps must be >= 1, got '
+                       f'{n_dim}, {max_steps}, {substeps}.')
+    if goal_tolerance <= 0.0 or goal_tolerance * 2.0 >= min_separation:
+      raise ValueError('Need 0 < 2 * goal_tolerance < min_separation so the '
+                       f'goals cannot overlap, got goal_tolerance='
+                       f'{goal_tolerance}, min_separation={min_separation}.')
+    if kp <= 0.0 or kv <= 0.0 or dt <= 0.0:
+      raise ValueError(f'kp, kv and dt must be > 0, got {kp}, {kv}, {dt}.')
+    self._n_dim = n_dim
+    self._max_steps = max_steps
+    self._goal_tolerance = goal_tolerance
+    self._min_separation = min_separation
+    self._render_size = render_size
+    self._dynamics, self._target_gain = _composed_substeps(
+        kp, kv, dt, substeps)
+    # With |target - position| <= 1 per axis, kp / kv bounds the speed.
+    self._max_speed = kp / kv
+    self._rng = np.random.default_rng(seed)
+
+    shape = (n_dim,)
+    position = array_spec.BoundedArraySpec(shape, np.float32, 0.0, 1.0)
+    self._observation_spec = {
+        'pos_agent': position.replace(name='pos_agent'),
+        'vel_agent': array_spec.BoundedArraySpec(
+            shape, np.float32, -self._max_speed, self._max_speed,
+            name='vel_agent'),
+        'pos_first_goal': position.replace(name='pos_first_goal'),
+        'pos_second_goal': position.replace(name='pos_second_goal'),
+    }
+    self._action_spec = position.replace(name='action')
+
+    # Rows: agent position and velocity [2, n_dim].
+    self._state = np.zeros((2, n_dim))
+    self._first_goal = np.zeros(shape)
+    self._second_goal = np.zeros(shape)
+    self._goals32 = np.zeros((2, n_dim), np.float32)
+    self._num_steps = 0
+    self._reached_first = False
+    self._success = False
+    self._episode_ended = True
+    self._pixel_grid = None
+
+  @property
+  def n_dim(self) -> int:
+    return self._n_dim
+
+  @property
+  def max_steps(self) -> int:
+    return self._max_steps
+
+  @property
+  def goal_tolerance(self) -> float:
+    return self._goal_tolerance
+
+  def observation_spec(self) -> Dict[str, array_spec.BoundedArraySpec]:
+    return self._observation_spec
+
+  def action_spec(self) -> array_spec.BoundedArraySpec:
+    return self._action_spec
+
+  def seed(self, seed: Optional[int]) -> None:
+    """Restarts the episode sequence from `seed` (takes effect on reset)."""
+    self._rng = np.random.default_rng(seed)
+
+  def get_info(self) -> Dict[str, np.bool_]:
+    """Returns {'success': whether the task is complete after the last step}."""
+    return {'success': np.bool_(self._success)}
+
+  def _sample_layout(self) -> np.ndarray:
+    """Draws start, first and second goal [3, n_dim], pairwise kept apart."""
+    for _ in range(_MAX_RESET_ATTEMPTS):
+      points = self._rng.uniform(size=(3, self._n_dim))
+      gaps = points[[0, 0, 1]] - points[[1, 2, 2]]
+      if np.min(np.einsum('ij,ij->i', gaps, gaps)) >= self._min_separation**2:
+        return points
+    raise ValueError(
+        f'Could not place the start and goals {self._min_separation} apart '
+        f'in {self._n_dim} dimensions after {_MAX_RESET_ATTEMPTS} draws.')
+
+  def _observation(self) -> Dict[str, np.ndarray]:
+    # Fresh arrays each step: wrappers such as HistoryWrapper keep references.
+    agent = self._state.astype(np.float32)
+    goals = self._goals32.copy()
+    return {
+        'pos_agent': agent[0],
+        'vel_agent': agent[1],
+        'pos_first_goal': goals[0],
+        'pos_second_goal': goals[1],
+    }
+
+  def _reset(self) -> ts.TimeStep:
+    start, self._first_goal, self._second_goal = self._sample_layout()
+    self._state = np.stack([start, np.zeros(self._n_dim)])
+    self._goals32 = np.stack([self._first_goal,
+                              self._second_goal]).astype(np.float32)
+    self._num_steps = 0
+    self._reached_first = False
+    self._success = False
+    self._episode_ended = False
+    return ts.TimeStep(ts.StepType.FIRST, np.asarray(0.0, np.float32),
+                       np.asarray(1.0, np.float32), self._observation())
+
+  def _step(self, action: np.ndarray) -> ts.TimeStep:
+    if self._episode_ended:
+      return self.reset()
+    target = np.asarray(action, dtype=np.float64)
+    if target.shape != (self._n_dim,):
+      raise ValueError(f'Expected an action of shape ({self._n_dim},), got '
+                       f'{target.shape}.')
+    target = np.clip(target, 0.0, 1.0)
+    state = self._dynamics @ self._state + self._target_gain * target
+    pos, vel = state
+    if pos.min() < 0.0 or pos.max() > 1.0:
+      # The walls of the unit cube stop the particle.
+      vel[(pos < 0.0) | (pos > 1.0)] = 0.0
+      np.clip(pos, 0.0, 1.0, out=pos)
+    np.clip(vel, -self._max_speed, self._max_speed, out=vel)
+    self._state = state
+    self._num_steps += 1
+
+    tolerance_sq = self._goal_tolerance**2
+    if not self._reached_first:
+      gap = pos - self._first_goal
+      self._reached_first = gap.dot(gap) < tolerance_sq
+    else:
+      gap = pos - self._second_goal
+      self._success = gap.dot(gap) < tolerance_sq
+
+    if self._success:
+      self._episode_ended = True
+      return ts.TimeStep(ts.StepType.LAST, np.asarray(1.0, np.float32),
+                         np.asarray(0.0, np.float32), self._observation())
+    if self._num_steps >= self._max_steps:
+      self._episode_ended = True
+      return ts.TimeStep(ts.StepType.LAST, np.asarray(0.0, np.float32),
+                         np.asarray(1.0, np.float32), self._observation())
+    return ts.TimeStep(ts.StepType.MID, np.asarray(0.0, np.float32),
+                       np.asarray(1.0, np.float32), self._observation())
+
+  def render(self, mode: str = 'rgb_array') -> np.ndarray:
+    """Draws the first two coordinates from above.
+
+    Goals are discs of radius `goal_tolerance` (first green, second blue), the
+    agent a black dot; y points up.
+
+    Returns:
+      uint8 image [render_size, render_size, 3].
+    """
+    if mode != 'rgb_array':
+      raise ValueError(f"Only mode='rgb_array' is supported, got {mode!r}.")
+    size = self._render_size
+    if self._pixel_grid is None:
+      centers = (np.arange(size, dtype=np.float32) + 0.5) / size
+      self._pixel_grid = (centers[None, :], 1.0 - centers[:, None])
+    image = np.full((size, size, 3), 255, dtype=np.uint8)
+    goal_radius = self._goal_tolerance
+    agent_radius = _AGENT_RADIUS_PX / size
+    for point, radius, color in ((self._first_goal, goal_radius, _GREEN),
+                                 (self._second_goal, goal_radius, _BLUE),
+                                 (self._state[0], agent_radius, _BLACK)):
+      image[self._disc(point, radius)] = color
+    return image
+
+  def _disc(self, point: np.ndarray, radius: float) -> np.ndarray:
+    """Pixel mask [size, size] of a disc around the point's first two axes."""
+    x = point[0]
+    y = point[1] if self._n_dim > 1 else 0.5
+    xs, ys = self._pixel_grid
+    return (xs - x)**2 + (ys - y)**2 <= radius**2
