@@ -1,0 +1,292 @@
+r"""Collects oracle demonstrations in parallel worker processes.
+
+  python -m data_tools.collect --task=PARTICLE --num_episodes=200 \
+      --output_dir=/tmp/particle_demos --num_workers=4
+
+Each worker runs the task's oracle in its own environment and writes one shard
+`<output_dir>/<task>_<worker>.tfrecord` (+ `.spec`) holding only successful,
+complete episodes. The parent shows progress, then computes the dataset
+statistics from the written shards and saves `<output_dir>/statistics.json`.
+
+Workers are started with 'spawn' (TensorFlow is not fork-safe) and parse the
+gin files and bindings themselves; gin configurables of lazily imported task
+modules need an `import` line (e.g. `import environments.particle.particle_env`
+in a gin file or binding).
+"""
+
+import multiprocessing
+import os
+import queue as queue_lib
+import sys
+import time
+import traceback
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
+
+from absl import app
+from absl import flags
+import gin
+import numpy as np
+import tensorflow as tf
+from tf_agents.environments import py_environment
+from tf_agents.policies import py_policy
+from tf_agents.trajectories import trajectory
+
+import environments
+from data_tools import demos
+
+_PARTIAL_SUFFIX = '.partial'  # shard name while its worker is writing it
+_POLL_SECONDS = 0.5  # also the minimum interval between progress lines
+_MAX_ATTEMPTS_FACTOR = 2  # attempts allowed per requested episode (+ slack)
+_ATTEMPTS_SLACK = 10
+
+
+def run_episodes(
+    env: py_environment.PyEnvironment, policy: py_policy.PyPolicy
+) -> Iterator[tuple[list[trajectory.Trajectory], bool]]:
+  """Yields (episode, success) endlessly, stepping as `PyDriver` does.
+
+  Each episode is a list of unbatched trajectories FIRST, MID..., LAST: the
+  LAST one is the driver's boundary step (next_step_type FIRST), as in the
+  reference data. `success` is `env.get_info()['success']` at the LAST step.
+  """
+  time_step = env.reset()
+  policy_state = policy.get_initial_state(batch_size=None)
+  episode, success = [], False
+  while True:
+    action_step = policy.action(time_step, policy_state)
+    next_time_step = env.step(action_step.action)
+    if next_time_step.is_last():
+      success = bool(env.get_info()['success'])
+    episode.append(trajectory.from_transition(
+        time_step, action_step._replace(info=()), next_time_step))
+    if time_step.is_last():
+      yield episode, success
+      episode, success = [], False
+      policy_state = policy.get_initial_state(batch_size=None)
+    else:
+      policy_state = action_step.state
+    time_step = next_time_step
+
+
+def worker_seed(seed: int, worker: int) -> int:
+  """Returns worker `worker`'s env seed: independent of the number of workers."""
+  return int(np.random.SeedSequence(seed, spawn_key=(worker,))
+             .generate_state(1)[0])
+
+
+def _collect_shard(task: str, num_episodes: int, path: str, seed: int,
+                   env_kwargs: Mapping[str, Any],
+                   report_episode: Callable[[], None]) -> int:
+  """Writes `num_episodes` successful episodes to `path`; returns the steps.
+
+  The shard is written under a temporary name and renamed when complete, so
+  `path` only ever holds a finished shard.
+  """
+  env = environments.make(task, **env_kwargs)
+  env.seed(seed)
+  oracle = environments.make_oracle(task, env)
+  max_attempts = _MAX_ATTEMPTS_FACTOR * num_episodes + _ATTEMPTS_SLACK
+  partial = path + _PARTIAL_SUFFIX
+  with demos.EpisodeWriter(partial,
+                           demos.trajectory_spec_from_env(env)) as writer:
+    episodes = run_episodes(env, oracle)
+    attempts = 0
+    while writer.num_episodes < num_episodes and attempts < max_attempts:
+      episode, success = next(episodes)
+      attempts += 1
+      if success:
+        writer.write(episode)
+        report_episode()
+  if writer.num_episodes < num_episodes:
+    raise RuntimeError(
+        f'The {task} oracle succeeded in only {writer.num_episodes} of '
+        f'{attempts} episodes, short of the {num_episodes} requested.')
+  tf.io.gfile.rename(partial + '.spec', path + '.spec', overwrite=True)
+  tf.io.gfile.rename(partial, path, overwrite=True)
+  return writer.num_steps
+
+
+def _worker(worker: int, task: str, num_episodes: int, path: str, seed: int,
+            env_kwargs: Mapping[str, Any], gin_files: Sequence[str],
+            gin_bindings: Sequence[str], queue: Any) -> None:
+  """Process entry point; messages are (worker, kind, payload) tuples.
+
+  Reports ('episode', None) per written episode, then ('done', steps), or
+  ('error', traceback) before exiting with the error.
+  """
+  try:
+    if gin_files or gin_bindings:
+      # Not finalized: task modules register their configurables lazily.
+      gin.parse_config_files_and_bindings(gin_files, gin_bindings,
+                                          finalize_config=False)
+    num_steps = _collect_shard(
+        task, num_episodes, path, seed, env_kwargs,
+        lambda: queue.put((worker, 'episode', None)))
+  except BaseException:
+    queue.put((worker, 'error', traceback.format_exc()))
+    for leftover in (path + _PARTIAL_SUFFIX, path + _PARTIAL_SUFFIX + '.spec'):
+      if tf.io.gfile.exists(leftover):
+        tf.io.gfile.remove(leftover)
+    raise
+  queue.put((worker, 'done', num_steps))
+
+
+class _Progress:
+  """Prints `collect: done/total episodes (rate)` on progress, rate-limited."""
+
+  def __init__(self, total: int):
+    self._total = total
+    self._start = time.monotonic()
+    self._last_print = self._start
+    self._last_done = 0
+    self.done = 0
+
+  def update(self, force: bool = False) -> None:
+    now = time.monotonic()
+    if force or (self.done > self._last_done and
+                 now - self._last_print >= _POLL_SECONDS):
+      rate = self.done / max(now - self._start, 1e-9)
+      print(f'collect: {self.done}/{self._total} episodes ({rate:.1f} ep/s)',
+            file=sys.stderr, flush=True)
+      self._last_print = now
+      self._last_done = self.done
+
+  @property
+  def elapsed(self) -> float:
+    return time.monotonic() - self._start
+
+
+def _next_message(queue: Any) -> Optional[tuple[int, str, Any]]:
+  """Returns the next worker message, or None after a poll interval."""
+  try:
+    return queue.get(timeout=_POLL_SECONDS)
+  except queue_lib.Empty:
+    return None
+
+
+def _wait_for_workers(processes: Sequence[Any], queue: Any,
+                      progress: _Progress) -> int:
+  """Relays progress until every worker is done; returns the total steps.
+
+  Raises:
+    RuntimeError: with the worker's traceback when a worker fails, or its exit
+      code when it dies without reporting.
+  """
+  running = set(range(len(processes)))
+  num_steps = 0
+  while running:
+    message = _next_message(queue)
+    if message is None:
+      dead = [w for w in running if processes[w].exitcode not in (None, 0)]
+      if dead:
+        raise RuntimeError(
+            f'Collection worker {dead[0]} died with exit code '
+            f'{processes[dead[0]].exitcode} without reporting an error.')
+      progress.update()
+      continue
+    worker, kind, payload = message
+    if kind == 'error':
+      raise RuntimeError(f'Collection worker {worker} failed:\n{payload}')
+    if kind == 'episode':
+      progress.done += 1
+    else:
+      running.discard(worker)
+      num_steps += payload
+    progress.update()
+  progress.update(force=True)
+  return num_steps
+
+
+def collect(task: str,
+            num_episodes: int,
+            output_dir: str,
+            num_workers: int = 1,
+            seed: int = 0,
+            env_kwargs: Optional[Mapping[str, Any]] = None,
+            gin_files: Sequence[str] = (),
+            gin_bindings: Sequence[str] = ()) -> list[str]:
+  """Collects successful oracle episodes into one shard per worker.
+
+  Args:
+    task: a task registered in `environments`, e.g. 'PARTICLE'.
+    num_episodes: successful episodes to write, over all shards.
+    output_dir: a directory holding no shards yet.
+    num_workers: worker processes (at most `num_episodes` are started).
+    seed: worker w seeds its environment with `worker_seed(seed, w)`.
+    env_kwargs: keyword arguments of `environments.make`.
+    gin_files: gin files each worker parses before building its environment.
+    gin_bindings: gin bindings each worker parses after `gin_files`.
+
+  Returns:
+    The shard paths, in worker order.
+
+  Raises:
+    ValueError: if `num_episodes` or `num_workers` is below 1.
+    FileExistsError: if `output_dir` already holds shards.
+    RuntimeError: if a worker fails (with its traceback).
+  """
+  if num_episodes < 1 or num_workers < 1:
+    raise ValueError('num_episodes and num_workers must be >= 1, got '
+                     f'{num_episodes} and {num_workers}.')
+  tf.io.gfile.makedirs(output_dir)
+  existing = tf.io.gfile.glob(os.path.join(output_dir, demos.SHARD_PATTERN))
+  if existing:
+    raise FileExistsError(f'{output_dir} already holds shards ({existing[0]}); '
+                          'collect into an empty directory.')
+  num_workers = min(num_workers, num_episodes)
+  paths = [os.path.join(output_dir, f'{task}_{w}.tfrecord')
+           for w in range(num_workers)]
+  context = multiprocessing.get_context('spawn')
+  queue = context.Queue()
+  processes = [
+      context.Process(
+          target=_worker,
+          args=(w, task, num_episodes // num_workers +
+                int(w < num_episodes % num_workers), paths[w],
+                worker_seed(seed, w), dict(env_kwargs or {}), list(gin_files),
+                list(gin_bindings), queue),
+          daemon=True) for w in range(num_workers)
+  ]
+  progress = _Progress(num_episodes)
+  try:
+    for process in processes:
+      process.start()
+    num_steps = _wait_for_workers(processes, queue, progress)
+  finally:
+    for process in processes:
+      if process.is_alive():
+        process.terminate()
+      process.join()
+  stats = demos.DatasetStatistics.compute(demos.load_episodes(paths), paths)
+  stats_path = stats.save(output_dir)
+  print(f'collect: wrote {stats.num_episodes} episodes ({num_steps} steps) in '
+        f'{num_workers} shards to {output_dir} in {progress.elapsed:.1f} s; '
+        f'statistics in {stats_path}.', file=sys.stderr, flush=True)
+  return paths
+
+
+_TASK = flags.DEFINE_string('task', None, 'Registered task, e.g. PARTICLE.')
+_NUM_EPISODES = flags.DEFINE_integer('num_episodes', None,
+                                     'Successful episodes to collect.')
+_OUTPUT_DIR = flags.DEFINE_string('output_dir', None,
+                                  'Empty directory for shards and statistics.')
+_NUM_WORKERS = flags.DEFINE_integer('num_workers', 1,
+                                    'Worker processes, one shard each.')
+_SEED = flags.DEFINE_integer('seed', 0, 'Seed the worker seeds derive from.')
+_GIN_FILES = flags.DEFINE_multi_string('gin_file', [], 'Gin files to parse.')
+_GIN_BINDINGS = flags.DEFINE_multi_string(
+    'gin_bindings', [], 'Gin bindings, e.g. "import '
+    'environments.particle.particle_env" then "ParticleEnv.n_dim = 3".')
+
+
+def main(argv: Sequence[str]) -> None:
+  if len(argv) > 1:
+    raise app.UsageError('Too many command-line arguments.')
+  collect(_TASK.value, _NUM_EPISODES.value, _OUTPUT_DIR.value,
+          num_workers=_NUM_WORKERS.value, seed=_SEED.value,
+          gin_files=_GIN_FILES.value, gin_bindings=_GIN_BINDINGS.value)
+
+
+if __name__ == '__main__':
+  flags.mark_flags_as_required(['task', 'num_episodes', 'output_dir'])
+  app.run(main)

@@ -1,0 +1,354 @@
+"""Demonstrations on disk: TFRecord shards of TF-Agents `Trajectory` steps.
+
+The format is exactly what `example_encoding_dataset.TFRecordObserver` writes
+and what the reference IBC implementation publishes: one unbatched `Trajectory`
+step per record (`load_tfrecord_dataset` adds the leading dim of 1 when it
+reads them back), with the serialized trajectory spec in `<shard>.spec`. An
+episode is the steps FIRST, MID..., LAST; its LAST step is the driver's
+boundary step (next_step_type FIRST).
+
+Every reading error names the offending file, so a broken demo file fails
+loudly instead of training on nothing.
+"""
+
+import dataclasses
+import glob
+import json
+import os
+import struct
+from typing import Any, Iterable, Sequence, Union
+
+from absl import logging
+from google.protobuf import message
+import numpy as np
+import tensorflow as tf
+from tf_agents.environments import py_environment
+from tf_agents.specs import tensor_spec
+from tf_agents.trajectories import time_step as ts
+from tf_agents.trajectories import trajectory
+from tf_agents.typing import types
+from tf_agents.utils import example_encoding_dataset
+
+STATISTICS_FILENAME = 'statistics.json'
+SHARD_PATTERN = '*.tfrecord'
+_SPEC_SUFFIX = '.spec'
+_READ_BATCH_SIZE = 4096  # steps decoded per tf.data batch
+_RECORD_HEADER_BYTES = 12  # uint64 length + uint32 masked crc of the length
+_RECORD_FOOTER_BYTES = 4  # uint32 masked crc of the data
+
+
+class DemoFileError(ValueError):
+  """A demonstration file is missing, empty, corrupt or has the wrong spec."""
+
+
+def trajectory_spec_from_env(
+    env: py_environment.PyEnvironment) -> trajectory.Trajectory:
+  """Returns the env's collect data spec (TensorSpecs), as shards store it."""
+  time_step_spec = tensor_spec.from_spec(env.time_step_spec())
+  return trajectory.Trajectory(
+      step_type=time_step_spec.step_type,
+      observation=time_step_spec.observation,
+      action=tensor_spec.from_spec(env.action_spec()),
+      policy_info=(),
+      next_step_type=time_step_spec.step_type,
+      reward=time_step_spec.reward,
+      discount=time_step_spec.discount)
+
+
+class EpisodeWriter:
+  """Writes whole episodes of unbatched `Trajectory` steps to one shard."""
+
+  def __init__(self, path: str, trajectory_spec: trajectory.Trajectory):
+    self._array_spec = tensor_spec.to_nest_array_spec(trajectory_spec)
+    self._observer = example_encoding_dataset.TFRecordObserver(
+        path, trajectory_spec, py_mode=True)
+    self.path = path
+    self.num_episodes = 0
+    self.num_steps = 0
+
+  def write(self, episode: Sequence[trajectory.Trajectory]) -> None:
+    """Writes one complete episode: FIRST, MID..., LAST."""
+    step_types = [int(step.step_type) for step in episode]
+    if (len(step_types) < 2 or step_types[0] != ts.StepType.FIRST or
+        step_types[-1] != ts.StepType.LAST):
+      raise ValueError(
+          f'An episode must run FIRST ... LAST, got step types {step_types}.')
+    for step in episode:
+      self._observer(tf.nest.map_structure(
+          lambda spec, value: np.asarray(value, dtype=spec.dtype),
+          self._array_spec, step))
+    self.num_episodes += 1
+    self.num_steps += len(episode)
+
+  def close(self) -> None:
+    self._observer.close()
+
+  def __enter__(self) -> 'EpisodeWriter':
+    return self
+
+  def __exit__(self, *unused_exc_info) -> None:
+    self.close()
+
+
+def write_episodes(path: str, trajectory_spec: trajectory.Trajectory,
+                   episodes: Iterable[Sequence[trajectory.Trajectory]]) -> int:
+  """Writes episodes to the shard `path` (+ `.spec`); returns their count."""
+  with EpisodeWriter(path, trajectory_spec) as writer:
+    for episode in episodes:
+      writer.write(episode)
+  return writer.num_episodes
+
+
+def find_shards(dataset: Union[str, Sequence[str]]) -> list[str]:
+  """Returns the shard paths of a dataset dir, a glob pattern or a path list."""
+  if isinstance(dataset, str):
+    if tf.io.gfile.isdir(dataset):
+      dataset = os.path.join(dataset, SHARD_PATTERN)
+    paths = sorted(tf.io.gfile.glob(dataset))
+    if not paths:
+      raise DemoFileError(f'No demonstration shards found at {dataset}.')
+    return paths
+  return list(dataset)
+
+
+def load_episodes(
+    paths: Sequence[str],
+    expected_spec: trajectory.Trajectory | None = None,
+) -> list[trajectory.Trajectory]:
+  """Loads the complete episodes of the shards, each a Trajectory of [L, ...].
+
+  Args:
+    paths: shard paths, each with its `.spec` beside it.
+    expected_spec: the env's collect data spec; when given, a shard whose
+      observation or action spec differs (shape or dtype) is an error.
+
+  Returns:
+    The episodes of all shards, in shard order.
+
+  Raises:
+    DemoFileError: naming the file, if a shard or its spec is missing, a shard
+      is empty, truncated or corrupt, its spec does not match `expected_spec`
+      or it holds no complete episode.
+  """
+  if not paths:
+    raise DemoFileError('No demonstration shards given.')
+  episodes = []
+  for path in paths:
+    episodes.extend(_load_shard(path, expected_spec))
+  return episodes
+
+
+def _load_shard(path: str, expected_spec: trajectory.Trajectory | None):
+  """Returns the complete episodes of one shard."""
+  if not tf.io.gfile.exists(path):
+    raise DemoFileError(f'Demonstration file {path} does not exist.')
+  spec_path = path + _SPEC_SUFFIX
+  if not tf.io.gfile.exists(spec_path):
+    raise DemoFileError(
+        f'Demonstration file {path} has no spec file {spec_path}.')
+  try:
+    spec = example_encoding_dataset.parse_encoded_spec_from_file(spec_path)
+  except (StopIteration, tf.errors.OpError, message.DecodeError,
+          ValueError) as e:
+    raise DemoFileError(f'Cannot parse the spec file {spec_path}: {e}') from e
+  if getattr(spec, '_fields', None) != trajectory.Trajectory._fields:
+    raise DemoFileError(f'Spec file {spec_path} does not hold a Trajectory '
+                        f'spec: {spec}.')
+  spec = trajectory.Trajectory(*spec)  # The proto round trip loses the type.
+  if expected_spec is not None:
+    _check_spec(path, spec, expected_spec)
+  _check_record_framing(path)
+  steps = _read_steps(path, spec)
+  return _split_episodes(path, steps)
+
+
+def _check_spec(path: str, spec: trajectory.Trajectory,
+                expected_spec: trajectory.Trajectory) -> None:
+  """Raises if the observation or action specs differ in shape or dtype."""
+  for field in ('observation', 'action'):
+    got = _describe_spec(getattr(spec, field))
+    want = _describe_spec(getattr(expected_spec, field))
+    if got != want:
+      raise DemoFileError(
+          f'Demonstration file {path} does not match the environment: its '
+          f'{field} spec is {got}, the environment expects {want}.')
+
+
+def _describe_spec(spec: types.NestedSpec) -> Any:
+  """Returns a comparable, printable nest of 'dtype[shape]' strings."""
+  return tf.nest.map_structure(
+      lambda s: f'{tf.as_dtype(s.dtype).name}{list(s.shape)}',
+      tensor_spec.from_spec(spec))
+
+
+def _check_record_framing(path: str) -> None:
+  """Walks the TFRecord length headers; raises if the file ends mid-record.
+
+  TensorFlow's reader treats a file cut inside a record header as a clean end
+  of file, so truncation is checked here rather than left to it.
+  """
+  size = tf.io.gfile.stat(path).length
+  if size == 0:
+    raise DemoFileError(f'Demonstration file {path} is empty (no steps).')
+  offset = 0
+  with tf.io.gfile.GFile(path, 'rb') as f:
+    while offset < size:
+      header = f.read(_RECORD_HEADER_BYTES)
+      length = (struct.unpack('<Q', header[:8])[0]
+                if len(header) == _RECORD_HEADER_BYTES else size)
+      end = offset + _RECORD_HEADER_BYTES + length + _RECORD_FOOTER_BYTES
+      if end > size:
+        raise DemoFileError(f'Demonstration file {path} is truncated: its '
+                            f'record at byte {offset} ends past the file end '
+                            f'({size} bytes).')
+      offset = end
+      f.seek(offset)
+
+
+def _read_steps(path: str, spec: trajectory.Trajectory):
+  """Returns all steps of a shard as one Trajectory of arrays [L, ...]."""
+  dataset = example_encoding_dataset.load_tfrecord_dataset(
+      [path], spec=spec, as_trajectories=True, add_batch_dim=False)
+  try:
+    batches = list(dataset.batch(_READ_BATCH_SIZE).as_numpy_iterator())
+  except tf.errors.OpError as e:
+    raise DemoFileError(
+        f'Demonstration file {path} is corrupt: {e.message}') from e
+  if not batches:
+    raise DemoFileError(f'Demonstration file {path} is empty (no steps).')
+  return tf.nest.map_structure(lambda *xs: np.concatenate(xs), *batches)
+
+
+def _split_episodes(path: str, steps: trajectory.Trajectory):
+  """Splits [L, ...] steps into episodes FIRST ... LAST (inclusive)."""
+  step_type = steps.step_type
+  ends = np.flatnonzero(step_type == ts.StepType.LAST) + 1
+  starts = np.concatenate([[0], ends[:-1]])
+  episodes = []
+  for start, end in zip(starts, ends):
+    if step_type[start] != ts.StepType.FIRST:
+      raise DemoFileError(
+          f'Demonstration file {path} has an episode at step {start} that '
+          f'does not start with a FIRST step.')
+    episodes.append(tf.nest.map_structure(
+        lambda x, s=start, e=end: x[s:e], steps))
+  num_trailing = len(step_type) - (ends[-1] if len(ends) else 0)
+  if not episodes:
+    raise DemoFileError(f'Demonstration file {path} has {len(step_type)} '
+                        'steps but no complete episode (no LAST step).')
+  if num_trailing:
+    logging.warning('Dropping the unfinished last episode (%d steps) of %s.',
+                    num_trailing, path)
+  return episodes
+
+
+@dataclasses.dataclass
+class DatasetStatistics:
+  """Observation mean/std and action range of a demonstration dataset.
+
+  Values are raw (no std floor); normalizers and samplers add their own
+  epsilon and boundary buffer. `shards` names the shards (base names) they
+  were computed from, so stale statistics are noticed.
+  """
+
+  observation_mean: types.NestedArray
+  observation_std: types.NestedArray
+  action_min: np.ndarray
+  action_max: np.ndarray
+  num_episodes: int
+  num_steps: int
+  shards: tuple[str, ...] = ()
+
+  @classmethod
+  def compute(cls, episodes: Sequence[trajectory.Trajectory],
+              shards: Sequence[str] = ()) -> 'DatasetStatistics':
+    """Computes statistics over every step of the episodes."""
+    if not episodes:
+      raise ValueError('Cannot compute statistics of zero episodes.')
+    observation = tf.nest.map_structure(
+        lambda *xs: np.concatenate(xs).astype(np.float64),
+        *[episode.observation for episode in episodes])
+    action = np.concatenate([episode.action for episode in episodes])
+    return cls(
+        observation_mean=tf.nest.map_structure(
+            lambda x: x.mean(axis=0).astype(np.float32), observation),
+        observation_std=tf.nest.map_structure(
+            lambda x: x.std(axis=0).astype(np.float32), observation),
+        action_min=action.min(axis=0).astype(np.float32),
+        action_max=action.max(axis=0).astype(np.float32),
+        num_episodes=len(episodes),
+        num_steps=int(action.shape[0]),
+        shards=tuple(os.path.basename(path) for path in shards))
+
+  def save(self, dataset_dir: str) -> str:
+    """Writes `dataset_dir/statistics.json`; returns its path."""
+    path = os.path.join(dataset_dir, STATISTICS_FILENAME)
+    content = {
+        'observation': tf.nest.map_structure(
+            lambda m, s: {'mean': m.tolist(), 'std': s.tolist()},
+            self.observation_mean, self.observation_std),
+        'action': {'min': self.action_min.tolist(),
+                   'max': self.action_max.tolist()},
+        'num_episodes': self.num_episodes,
+        'num_steps': self.num_steps,
+        'shards': list(self.shards),
+    }
+    with tf.io.gfile.GFile(path, 'w') as f:
+      json.dump(content, f, indent=1, sort_keys=True)
+    return path
+
+  @classmethod
+  def load(cls, dataset_dir: str) -> 'DatasetStatistics':
+    """Reads `dataset_dir/statistics.json`."""
+    path = os.path.join(dataset_dir, STATISTICS_FILENAME)
+    with tf.io.gfile.GFile(path, 'r') as f:
+      content = json.load(f)
+    observation = content['observation']
+    return cls(
+        observation_mean=_leaves_from_json(observation, 'mean'),
+        observation_std=_leaves_from_json(observation, 'std'),
+        action_min=np.asarray(content['action']['min'], np.float32),
+        action_max=np.asarray(content['action']['max'], np.float32),
+        num_episodes=int(content['num_episodes']),
+        num_steps=int(content['num_steps']),
+        shards=tuple(content['shards']))
+
+
+def _leaves_from_json(node: Any, key: str) -> types.NestedArray:
+  """Rebuilds the observation nest from JSON whose leaves are {mean, std}."""
+  if isinstance(node, dict) and set(node) == {'mean', 'std'}:
+    return np.asarray(node[key], np.float32)
+  if isinstance(node, dict):
+    return {k: _leaves_from_json(v, key) for k, v in node.items()}
+  return tuple(_leaves_from_json(v, key) for v in node)
+
+
+def load_or_compute_statistics(
+    dataset: Union[str, Sequence[str]],
+    expected_spec: trajectory.Trajectory | None = None,
+) -> DatasetStatistics:
+  """Returns the saved statistics of a dataset, computing them when needed.
+
+  Statistics are saved as `statistics.json` in the dataset dir when the shards
+  are all the shards of one dir; for another selection of shards they are
+  computed but not saved, so the saved file always describes the whole dir.
+
+  Args:
+    dataset: a dataset dir, a glob pattern or a list of shard paths.
+    expected_spec: passed to `load_episodes` when the shards must be read.
+  """
+  paths = find_shards(dataset)
+  names = sorted(os.path.basename(path) for path in paths)
+  dirs = {os.path.dirname(path) or os.curdir for path in paths}
+  dataset_dir = dirs.pop() if len(dirs) == 1 else None
+  if dataset_dir is not None and tf.io.gfile.exists(
+      os.path.join(dataset_dir, STATISTICS_FILENAME)):
+    stats = DatasetStatistics.load(dataset_dir)
+    if sorted(stats.shards) == names:
+      return stats
+    logging.info('%s describes other shards; recomputing.', STATISTICS_FILENAME)
+  stats = DatasetStatistics.compute(load_episodes(paths, expected_spec), paths)
+  if dataset_dir is not None and names == sorted(
+      os.path.basename(p) for p in find_shards(dataset_dir)):
+    logging.info('Saved dataset statistics to %s.', stats.save(dataset_dir))
+  return stats

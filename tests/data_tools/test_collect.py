@@ -1,0 +1,128 @@
+"""Tests for data_tools.collect: parallel oracle collection of demonstrations."""
+
+import json
+import os
+import queue
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tf_agents.drivers import py_driver
+from tf_agents.trajectories import time_step as ts
+from tf_agents.utils import example_encoding_dataset
+
+import environments
+from data_tools import collect
+from data_tools import demos
+
+_GOAL_TOLERANCE = 0.05  # ParticleEnv default
+
+
+def test_collect_writes_only_successful_episodes_in_reference_format(
+    tmp_path, capsys):
+  output_dir = str(tmp_path / 'particle')
+  paths = collect.collect('PARTICLE', num_episodes=10, output_dir=output_dir,
+                          num_workers=2, seed=3)
+
+  assert paths == [os.path.join(output_dir, 'PARTICLE_0.tfrecord'),
+                   os.path.join(output_dir, 'PARTICLE_1.tfrecord')]
+  assert sorted(os.listdir(output_dir)) == [
+      'PARTICLE_0.tfrecord', 'PARTICLE_0.tfrecord.spec',
+      'PARTICLE_1.tfrecord', 'PARTICLE_1.tfrecord.spec', 'statistics.json']
+  element = next(iter(example_encoding_dataset.load_tfrecord_dataset(
+      [paths[0]], as_trajectories=True)))
+  assert element.observation['pos_agent'].shape == (1, 2)
+  assert element.action.shape == (1, 2)
+
+  spec = demos.trajectory_spec_from_env(environments.make('PARTICLE'))
+  per_shard = [demos.load_episodes([path], expected_spec=spec)
+               for path in paths]
+  assert [len(episodes) for episodes in per_shard] == [5, 5]
+  episodes = per_shard[0] + per_shard[1]
+  for episode in episodes:
+    assert episode.step_type[0] == ts.StepType.FIRST
+    assert np.all(episode.step_type[1:-1] == ts.StepType.MID)
+    assert episode.step_type[-1] == ts.StepType.LAST
+    assert episode.next_step_type[-1] == ts.StepType.FIRST
+    # Success: reward 1 and termination on the step into LAST, with the
+    # agent at the second goal.
+    assert episode.reward[-2] == 1.0 and episode.discount[-2] == 0.0
+    final = {k: v[-1] for k, v in episode.observation.items()}
+    assert np.linalg.norm(final['pos_agent'] - final['pos_second_goal']
+                         ) <= _GOAL_TOLERANCE
+
+  with open(os.path.join(output_dir, demos.STATISTICS_FILENAME)) as f:
+    saved = json.load(f)
+  assert saved['num_episodes'] == 10
+  assert saved['num_steps'] == sum(len(e.step_type) for e in episodes)
+  stats = demos.DatasetStatistics.load(output_dir)
+  expected = demos.DatasetStatistics.compute(episodes)
+  for key in spec.observation:
+    np.testing.assert_allclose(stats.observation_mean[key],
+                               expected.observation_mean[key], rtol=1e-5)
+    np.testing.assert_allclose(stats.observation_std[key],
+                               expected.observation_std[key], rtol=1e-5)
+    assert np.all(stats.observation_std[key] > 0.0)
+  assert np.all(stats.action_min >= 0.0) and np.all(stats.action_max <= 1.0)
+  np.testing.assert_array_equal(stats.action_min, expected.action_min)
+
+  assert 'collect: 10/10 episodes' in capsys.readouterr().err
+
+
+def test_failing_worker_fails_collect_with_its_error(tmp_path):
+  output_dir = str(tmp_path / 'never')
+  # One step per episode: the oracle can never succeed, so the worker gives up.
+  with pytest.raises(RuntimeError,
+                     match=r'worker 0 failed(.|\n)*succeeded in only 0 of'):
+    collect.collect('PARTICLE', num_episodes=1, output_dir=output_dir,
+                    env_kwargs={'max_steps': 1})
+  assert not os.listdir(output_dir)
+
+
+def test_collect_refuses_a_directory_that_already_holds_shards(tmp_path):
+  (tmp_path / 'old_0.tfrecord').write_bytes(b'')
+  with pytest.raises(FileExistsError, match='old_0.tfrecord'):
+    collect.collect('PARTICLE', num_episodes=1, output_dir=str(tmp_path))
+
+
+def test_run_episodes_records_what_py_driver_records():
+  env = environments.make('PARTICLE', seed=7)
+  oracle = environments.make_oracle('PARTICLE', env)
+  driver_steps = []
+  py_driver.PyDriver(env, oracle, [driver_steps.append], max_episodes=3).run(
+      env.reset())
+
+  env.seed(7)
+  episodes = collect.run_episodes(env, oracle)
+  ours = [step for _ in range(3) for step in next(episodes)[0]]
+
+  assert len(ours) == len(driver_steps)
+  for step, driver_step in zip(ours, driver_steps):
+    tf.nest.map_structure(np.testing.assert_array_equal, step, driver_step)
+
+
+def test_run_episodes_reports_success_of_each_episode():
+  env = environments.make('PARTICLE', seed=11)
+  episodes = collect.run_episodes(env, environments.make_oracle('PARTICLE',
+                                                                env))
+  for _ in range(5):
+    episode, success = next(episodes)
+    assert success == (episode[-2].reward == 1.0)
+    assert episode[-1].step_type == ts.StepType.LAST
+
+
+def test_worker_seeds_depend_only_on_seed_and_worker():
+  seeds = [collect.worker_seed(0, w) for w in range(4)]
+  assert len(set(seeds)) == 4
+  assert collect.worker_seed(0, 2) == seeds[2]
+  assert collect.worker_seed(1, 0) != seeds[0]
+
+
+class _DeadProcess:
+  exitcode = -9  # killed by SIGKILL before it could report
+
+
+def test_worker_that_dies_silently_fails_collect_instead_of_hanging():
+  with pytest.raises(RuntimeError, match='worker 0 died with exit code -9'):
+    collect._wait_for_workers([_DeadProcess()], queue.Queue(),
+                              collect._Progress(total=1))
