@@ -1,0 +1,115 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+from tf_agents.specs import tensor_spec
+from tf_agents.trajectories import time_step as ts
+from tf_agents.trajectories import trajectory
+
+from ibc_agents import ibc_agent
+from ibc_agents.networks import mlp_ebm
+
+HISTORY = 2
+OBSERVATION_SPEC = {'x': tensor_spec.TensorSpec((3,), tf.float32)}
+ACTION_SPEC = tensor_spec.BoundedTensorSpec((2,), tf.float32, -1.0, 1.0)
+DATA_SPEC = trajectory.Trajectory(
+    step_type=tensor_spec.TensorSpec((), tf.int32),
+    observation=OBSERVATION_SPEC,
+    action=ACTION_SPEC,
+    policy_info=(),
+    next_step_type=tensor_spec.TensorSpec((), tf.int32),
+    reward=tensor_spec.TensorSpec((), tf.float32),
+    discount=tensor_spec.TensorSpec((), tf.float32))
+TIME_STEP_SPEC = ts.time_step_spec(
+    tensor_spec.add_outer_dims_nest(OBSERVATION_SPEC, (HISTORY,)))
+
+
+def _agent(**kwargs):
+  network = mlp_ebm.MLPEBM(TIME_STEP_SPEC.observation, ACTION_SPEC,
+                           width=32, depth=1)
+  return ibc_agent.ImplicitBCAgent(
+      TIME_STEP_SPEC, ACTION_SPEC, network, tf.keras.optimizers.Adam(1e-2),
+      training_data_spec=DATA_SPEC, **kwargs)
+
+
+def _experience(batch_size=64, seed=0):
+  """Windows whose target action is a fixed function of the last observation."""
+  rng = np.random.default_rng(seed)
+  x = rng.uniform(-1, 1, (batch_size, HISTORY, 3)).astype(np.float32)
+  action = np.stack([x[..., 0], -x[..., 1]], axis=-1) * 0.9
+  return trajectory.Trajectory(
+      step_type=tf.ones([batch_size, HISTORY], tf.int32),
+      observation={'x': tf.constant(x)},
+      action=tf.constant(action),
+      policy_info=(),
+      next_step_type=tf.ones([batch_size, HISTORY], tf.int32),
+      reward=tf.zeros([batch_size, HISTORY]),
+      discount=tf.ones([batch_size, HISTORY]))
+
+
+def test_rejects_more_than_one_action():
+  with pytest.raises(ValueError, match='single rank-1'):
+    ibc_agent.ImplicitBCAgent(
+        TIME_STEP_SPEC, (ACTION_SPEC, ACTION_SPEC),
+        mlp_ebm.MLPEBM(TIME_STEP_SPEC.observation, ACTION_SPEC),
+        tf.keras.optimizers.Adam())
+
+
+def test_rejects_non_positive_counter_examples():
+  with pytest.raises(ValueError, match='num_counter_examples'):
+    _agent(num_counter_examples=0)
+
+
+def test_rejects_policy_observations_without_the_data_history_dimension():
+  flat_time_step_spec = ts.time_step_spec(OBSERVATION_SPEC)
+  with pytest.raises(ValueError, match='history dimension'):
+    ibc_agent.ImplicitBCAgent(
+        flat_time_step_spec, ACTION_SPEC,
+        mlp_ebm.MLPEBM(OBSERVATION_SPEC, ACTION_SPEC),
+        tf.keras.optimizers.Adam(), training_data_spec=DATA_SPEC)
+
+
+def test_train_sequence_length_is_the_history_length():
+  assert _agent().train_sequence_length == HISTORY
+
+
+def test_loss_is_reproducible_under_a_seed():
+  agent = _agent(num_counter_examples=8)
+  experience = _experience()
+  tf.random.set_seed(7)
+  first = agent.loss(experience).loss.numpy()
+  tf.random.set_seed(7)
+  second = agent.loss(experience).loss.numpy()
+  np.testing.assert_allclose(first, second)
+
+
+def test_initial_loss_is_near_log_of_candidate_count():
+  tf.random.set_seed(0)
+  agent = _agent(num_counter_examples=31)
+  loss = agent.loss(_experience(batch_size=256)).loss.numpy()
+  assert abs(loss - np.log(32)) < 0.5
+
+
+def test_training_lowers_the_loss():
+  tf.random.set_seed(1)
+  agent = _agent(num_counter_examples=16)
+  experience = _experience()
+  initial = agent.loss(experience).loss.numpy()
+  for _ in range(150):
+    agent.train(experience)
+  tf.random.set_seed(2)
+  final = agent.loss(experience).loss.numpy()
+  assert final < 0.5 * initial
+  assert int(agent.train_step_counter.numpy()) == 150
+
+
+def test_checkpoint_restores_the_network_exactly(tmp_path):
+  tf.random.set_seed(3)
+  agent = _agent()
+  agent.train(_experience())
+  checkpoint = tf.train.Checkpoint(agent=agent)
+  path = checkpoint.save(str(tmp_path / 'ckpt'))
+  saved = [v.numpy() for v in agent.cloning_network.variables]
+  agent.train(_experience(seed=1))
+  checkpoint.restore(path)
+  for value, variable in zip(saved, agent.cloning_network.variables):
+    np.testing.assert_array_equal(value, variable.numpy())

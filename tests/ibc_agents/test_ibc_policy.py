@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+from tf_agents.environments import wrappers
+from tf_agents.networks import network
+from tf_agents.policies import policy_saver
+from tf_agents.policies import py_tf_eager_policy
+from tf_agents.specs import tensor_spec
+from tf_agents.trajectories import time_step as ts
+from tf_agents.utils import nest_utils
+
+import environments
+from ibc_agents import ibc_policy
+from ibc_agents import normalization
+
+
+class _GoalScore(network.Network):
+  """Hand-made score: highest where the action equals the observed first goal.
+
+  Observations are [B, T, n] histories; actions and goals live in the
+  normalised [-1, 1] box, so the goal (in [0, 1]) is mapped there too.
+  """
+
+  def __init__(self, observation_spec, action_spec):
+    super().__init__((observation_spec, action_spec), state_spec=(),
+                     name='GoalScore')
+    self._unused = tf.Variable(0.0)
+
+  def call(self, inputs, step_type=None, network_state=(), training=False):
+    observations, actions = inputs
+    goal = observations['pos_first_goal'][:, -1] * 2.0 - 1.0  # [B, n]
+    if actions.shape.rank == 2:
+      return -tf.reduce_sum(tf.square(actions - goal), -1), network_state
+    return -100.0 * tf.reduce_sum(
+        tf.square(actions - goal[:, None, :]), -1), network_state
+
+
+def _env(seed):
+  return wrappers.HistoryWrapper(environments.make('PARTICLE', seed=seed),
+                                 history_length=2, tile_first_step_obs=True)
+
+
+def _policy(num_action_samples=512):
+  env = _env(0)
+  time_step_spec = tensor_spec.from_spec(env.time_step_spec())
+  action_spec = tensor_spec.from_spec(env.action_spec())
+  return ibc_policy.IbcPolicy(
+      time_step_spec, action_spec,
+      _GoalScore(time_step_spec.observation, action_spec),
+      action_normalizer=normalization.ActionNormalizer(action_spec),
+      num_action_samples=num_action_samples)
+
+
+def _batch(seeds):
+  return nest_utils.stack_nested_arrays([_env(s).reset() for s in seeds])
+
+
+def test_policy_picks_the_best_scoring_action():
+  tf.random.set_seed(0)
+  time_steps = _batch([1, 2, 3])
+  actions = _policy().action(
+      tf.nest.map_structure(tf.constant, time_steps)).action.numpy()
+  np.testing.assert_allclose(
+      actions, time_steps.observation['pos_first_goal'][:, -1], atol=0.02)
+
+
+def test_policy_rejects_non_positive_sample_counts():
+  with pytest.raises(ValueError, match='num_action_samples'):
+    _policy(num_action_samples=0)
+
+
+def test_saved_model_round_trip_acts_in_the_environment(tmp_path):
+  tf.random.set_seed(1)
+  policy = _policy()
+  policy_saver.PolicySaver(policy, batch_size=None).save(str(tmp_path))
+  loaded = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
+      str(tmp_path), load_specs_from_pbtxt=True, batch_time_steps=False)
+  env = _env(5)
+  time_step = env.reset()
+  for _ in range(5):
+    action = loaded.action(nest_utils.batch_nested_array(time_step)).action[0]
+    assert env.action_spec().check_array(np.asarray(action, np.float32))
+    np.testing.assert_allclose(
+        action, time_step.observation['pos_first_goal'][-1], atol=0.02)
+    time_step = env.step(action)
