@@ -48,7 +48,7 @@ def test_windows_never_cross_episodes_and_pad_the_first_steps(sequence_length):
   episodes = [_episode(episode_id, length)
               for episode_id, length in enumerate([2, 4, 7, 3])]
   with replay.DemonstrationReplay(episodes, SPEC, sequence_length) as served:
-    experience, _ = next(iter(served.as_dataset(batch_size=256)))
+    experience = next(iter(served.as_dataset(batch_size=256))).data
   episode_ids = experience.observation['episode'].numpy()
   steps = experience.observation['step'].numpy()
   assert (episode_ids == episode_ids[:, :1]).all()

@@ -1,0 +1,32 @@
+# Set-up and everyday commands. `make quickstart` and `make test` are all a
+# fresh machine needs; both create .venv on first use.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+QUICKSTART_DATA := data/particle
+QUICKSTART_RUN := runs/quickstart
+
+.PHONY: quickstart test clean
+
+$(VENV)/.installed: setup.py constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --constraint constraints.txt --editable '.[test]'
+	touch $@
+
+$(QUICKSTART_DATA)/statistics.json: $(VENV)/.installed
+	rm -rf $(QUICKSTART_DATA)
+	$(PY) -m data_tools.collect --task=PARTICLE --num_episodes=1000 \
+	    --num_workers=2 --output_dir=$(QUICKSTART_DATA)
+
+quickstart: $(VENV)/.installed $(QUICKSTART_DATA)/statistics.json
+	$(PY) -m ibc_agents.train --gin_file=gin_configs/particle/ibc_dfo.gin \
+	    --dataset=$(QUICKSTART_DATA) --root_dir=$(QUICKSTART_RUN)
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) data runs *.egg-info

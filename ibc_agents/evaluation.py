@@ -1,0 +1,62 @@
+"""Policy evaluation on many environments stepped in lockstep."""
+import dataclasses
+from typing import Callable, Dict
+
+import numpy as np
+from tf_agents.environments import py_environment
+from tf_agents.policies import py_policy
+from tf_agents.utils import nest_utils
+
+
+@dataclasses.dataclass
+class EvalResult:
+  success_rate: float
+  avg_return: float
+  avg_episode_length: float
+  eval_episodes: int
+
+  def as_dict(self) -> Dict[str, float]:
+    return dataclasses.asdict(self)
+
+
+def evaluate(policy: py_policy.PyPolicy,
+             env_factory: Callable[[int], py_environment.PyEnvironment],
+             num_episodes: int,
+             seed: int = 0) -> EvalResult:
+  """Runs one episode in each of `num_episodes` seeded environments.
+
+  All environments step together so the policy acts on one batch [E, ...]
+  per step: a sampling-based policy costs one search per step, not one per
+  episode. Success is each environment's `get_info()['success']` at the end
+  of its episode.
+
+  Args:
+    policy: a batched policy (e.g. `PyTFEagerPolicy`, a loaded SavedModel).
+    env_factory: builds the environment for a seed.
+    num_episodes: number of episodes (and environments).
+    seed: the first environment's seed; the others follow it.
+  """
+  if num_episodes < 1:
+    raise ValueError(f'num_episodes must be positive, got {num_episodes}.')
+  envs = [env_factory(seed + index) for index in range(num_episodes)]
+  time_steps = [env.reset() for env in envs]
+  done = np.zeros(num_episodes, bool)
+  success = np.zeros(num_episodes, bool)
+  returns = np.zeros(num_episodes)
+  lengths = np.zeros(num_episodes)
+  while not done.all():
+    batch = nest_utils.stack_nested_arrays(time_steps)
+    actions = policy.action(batch).action
+    for index in np.flatnonzero(~done):
+      time_steps[index] = envs[index].step(actions[index])
+      returns[index] += time_steps[index].reward
+      lengths[index] += 1
+      if time_steps[index].is_last():
+        done[index] = True
+        success[index] = bool(envs[index].get_info()['success'])
+  for env in envs:
+    env.close()
+  return EvalResult(success_rate=float(success.mean()),
+                    avg_return=float(returns.mean()),
+                    avg_episode_length=float(lengths.mean()),
+                    eval_episodes=num_episodes)

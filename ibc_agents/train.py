@@ -1,0 +1,66 @@
+"""Command line: train and evaluate an agent configured by gin files.
+
+    python -m ibc_agents.train --gin_file=gin_configs/particle/ibc_dfo.gin \
+        --dataset=data/particle [--root_dir=runs/particle] [--gin_bindings=...]
+"""
+import os
+
+from absl import app
+from absl import flags
+import gin
+
+from ibc_agents import train_eval as train_eval_lib
+
+flags.DEFINE_multi_string('gin_file', [], 'gin config files (repeatable).')
+flags.DEFINE_multi_string('gin_bindings', [], 'gin bindings (repeatable).')
+flags.DEFINE_string('root_dir', None,
+                    'Run directory (default: runs/<last gin file name>).')
+flags.DEFINE_string('dataset', None,
+                    'Demonstrations: a dataset directory or a glob of shards '
+                    '(overrides the gin config).')
+FLAGS = flags.FLAGS
+
+
+def resolve_gin_file(path: str) -> str:
+  """A gin file path as given, or relative to the installed gin_configs."""
+  if os.path.exists(path):
+    return path
+  import gin_configs  # pylint: disable=import-outside-toplevel
+  packaged = os.path.join(os.path.dirname(os.path.dirname(gin_configs.__file__)),
+                          path)
+  if os.path.exists(packaged):
+    return packaged
+  raise FileNotFoundError(f'gin file {path!r} not found.')
+
+
+def _dataset_is_configured() -> bool:
+  try:
+    gin.query_parameter('train_eval.dataset')
+  except ValueError:
+    return False
+  return True
+
+
+def main(argv):
+  del argv
+  gin_files = [resolve_gin_file(path) for path in FLAGS.gin_file]
+  bindings = list(FLAGS.gin_bindings)
+  if FLAGS.dataset:
+    bindings.append(f'train_eval.dataset = {FLAGS.dataset!r}')
+  gin.parse_config_files_and_bindings(gin_files, bindings)
+  root_dir = FLAGS.root_dir or os.path.join(
+      'runs', os.path.splitext(os.path.basename(gin_files[-1]))[0]
+      if gin_files else 'default')
+  if not _dataset_is_configured():
+    raise app.UsageError(
+        'No demonstrations: pass --dataset=DIR_OR_GLOB (collect some with '
+        '`python -m data_tools.collect --task=... --output_dir=DIR`).')
+  results = train_eval_lib.train_eval(root_dir=root_dir)
+  print(f'success_rate={results["success_rate"]:.3f} '
+        f'avg_return={results["avg_return"]:.3f} '
+        f'eval_episodes={results["eval_episodes"]} run_dir={root_dir}',
+        flush=True)
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,191 @@
+"""Train and evaluate a behavioural-cloning agent from demonstrations.
+
+The run directory holds checkpoints and TensorBoard summaries (train/, eval/),
+the greedy policy as a SavedModel (policy/), the operative gin config and
+results.json. Running the same command again resumes from the last checkpoint.
+"""
+import json
+import os
+import time
+from typing import Callable, Dict, List, Optional
+
+from absl import logging
+import gin
+import tensorflow as tf
+from tf_agents.environments import py_environment
+from tf_agents.environments import wrappers
+from tf_agents.policies import policy_saver
+from tf_agents.policies import py_tf_eager_policy
+from tf_agents.specs import tensor_spec
+from tf_agents.train import learner as tf_agents_learner
+
+import environments
+from data_tools import demos
+from data_tools import replay
+from ibc_agents import evaluation
+from ibc_agents import ibc_agent
+from ibc_agents import normalization
+from ibc_agents.networks import mlp_ebm
+
+POLICY_DIR = 'policy'
+RESULTS_FILE = 'results.json'
+OPERATIVE_CONFIG_FILE = 'operative_config.gin'
+
+
+def make_env(task: str, history_length: int,
+             seed: Optional[int] = None) -> py_environment.PyEnvironment:
+  """The task's environment with `history_length` stacked observations."""
+  return wrappers.HistoryWrapper(
+      environments.make(task, seed=seed), history_length=history_length,
+      tile_first_step_obs=True)
+
+
+@gin.configurable
+def train_eval(root_dir: str,
+               dataset: str,
+               task: str = 'PARTICLE',
+               history_length: int = 2,
+               batch_size: int = 256,
+               num_iterations: int = 5000,
+               learning_rate: float = 1e-3,
+               learning_rate_decay: float = 1.0,
+               network_class: Callable[..., tf.Module] = mlp_ebm.MLPEBM,
+               agent_class: Callable[..., tf.Module] = ibc_agent.ImplicitBCAgent,
+               eval_interval: int = 1000,
+               eval_episodes: int = 50,
+               eval_seed: int = 1_000_000,
+               checkpoint_interval: int = 1000,
+               summary_interval: int = 100,
+               log_interval: int = 100,
+               seed: int = 0) -> Dict[str, float]:
+  """Trains on the demonstrations matching `dataset_pattern`, then evaluates.
+
+  Args:
+    root_dir: run directory; an existing one is resumed.
+    dataset: demonstration shards: a dataset directory or a glob.
+    task: registered task name (see `environments.make`).
+    history_length: observations stacked for the policy (train windows T).
+    batch_size: demonstration windows per train step.
+    num_iterations: total train steps.
+    learning_rate: Adam's initial learning rate.
+    learning_rate_decay: learning-rate factor reached at `num_iterations`
+      (exponential decay; 1.0 keeps it constant).
+    network_class: builds the network from (observation_spec, action_spec).
+    agent_class: builds the agent from (time_step_spec, action_spec, network,
+      optimizer, **normalizers).
+    eval_interval: train steps between evaluations (and policy exports).
+    eval_episodes: episodes per evaluation.
+    eval_seed: seed of the first evaluation environment.
+    checkpoint_interval: train steps between checkpoints.
+    summary_interval: train steps between TensorBoard summaries.
+    log_interval: train steps between progress lines.
+    seed: TensorFlow's global seed.
+
+  Returns:
+    The final results, also written to `root_dir/results.json`.
+  """
+  tf.random.set_seed(seed)
+  env = make_env(task, history_length)
+  data_spec = demos.trajectory_spec_from_env(environments.make(task))
+  episodes = demos.load_episodes(demos.find_shards(dataset), data_spec)
+  statistics = demos.load_or_compute_statistics(dataset, data_spec)
+  logging.info('Loaded %d episodes (%d steps).', statistics.num_episodes,
+               statistics.num_steps)
+
+  time_step_spec = tensor_spec.from_spec(env.time_step_spec())
+  action_spec = tensor_spec.from_spec(env.action_spec())
+  train_step = tf.Variable(0, dtype=tf.int64, trainable=False,
+                           name='train_step')
+  agent = agent_class(
+      time_step_spec, action_spec,
+      network_class(time_step_spec.observation, action_spec),
+      tf.keras.optimizers.Adam(
+          tf.keras.optimizers.schedules.ExponentialDecay(
+              learning_rate, num_iterations, learning_rate_decay)),
+      observation_normalizer=normalization.ObservationNormalizer(
+          statistics.observation_mean, statistics.observation_std),
+      action_normalizer=normalization.ActionNormalizer(
+          action_spec, statistics.action_min, statistics.action_max),
+      training_data_spec=data_spec,
+      train_step_counter=train_step)
+
+  with replay.DemonstrationReplay(episodes, data_spec, history_length) as demo_replay:
+    learner = tf_agents_learner.Learner(
+        root_dir, train_step, agent,
+        experience_dataset_fn=lambda: demo_replay.as_dataset(batch_size),
+        checkpoint_interval=checkpoint_interval,
+        summary_interval=summary_interval,
+        use_reverb_v2=True)
+    _write_operative_config(root_dir)
+    eval_fn = _make_eval_fn(root_dir, agent, task, history_length,
+                            eval_episodes, eval_seed)
+    results = _train_loop(learner, num_iterations, eval_interval,
+                          log_interval, eval_fn)
+  results['dataset_episodes'] = statistics.num_episodes
+  with tf.io.gfile.GFile(os.path.join(root_dir, RESULTS_FILE), 'w') as f:
+    json.dump(results, f, indent=2)
+  return results
+
+
+def _write_operative_config(root_dir: str) -> None:
+  with tf.io.gfile.GFile(os.path.join(root_dir, OPERATIVE_CONFIG_FILE), 'w') as f:
+    f.write(gin.operative_config_str())
+
+
+def _make_eval_fn(root_dir: str, agent, task: str, history_length: int,
+                  eval_episodes: int, eval_seed: int
+                  ) -> Callable[[int], evaluation.EvalResult]:
+  """Evaluates the greedy policy, logs summaries and exports it as a SavedModel."""
+  eager_policy = py_tf_eager_policy.PyTFEagerPolicy(
+      agent.policy, use_tf_function=True, batch_time_steps=False)
+  saver = policy_saver.PolicySaver(agent.policy, train_step=agent.train_step_counter)
+  writer = tf.summary.create_file_writer(os.path.join(root_dir, 'eval'))
+
+  def eval_fn(step: int) -> evaluation.EvalResult:
+    result = evaluation.evaluate(
+        eager_policy, lambda s: make_env(task, history_length, seed=s),
+        eval_episodes, seed=eval_seed)
+    with writer.as_default():
+      for name, value in result.as_dict().items():
+        tf.summary.scalar(f'eval/{name}', value, step=step)
+    saver.save(os.path.join(root_dir, POLICY_DIR))
+    return result
+
+  return eval_fn
+
+
+def _train_loop(learner: tf_agents_learner.Learner, num_iterations: int,
+                eval_interval: int, log_interval: int,
+                eval_fn: Callable[[int], evaluation.EvalResult]
+                ) -> Dict[str, float]:
+  """Runs the learner to `num_iterations`, printing progress and evaluating."""
+  step = int(learner.train_step_numpy)
+  train_seconds, trained_steps = 0.0, 0
+  last_eval: Optional[evaluation.EvalResult] = None
+  history = []
+  while step < num_iterations:
+    iterations = min(log_interval, num_iterations - step,
+                     eval_interval - step % eval_interval)
+    start = time.perf_counter()
+    loss_info = learner.run(iterations=iterations)
+    train_seconds += time.perf_counter() - start
+    trained_steps += iterations
+    step = int(learner.train_step_numpy)
+    if step % eval_interval == 0 or step >= num_iterations:
+      last_eval = eval_fn(step)
+      history.append(dict(step=step, **last_eval.as_dict()))
+    eval_text = ('-' if last_eval is None
+                 else f'{last_eval.success_rate:.2f}')
+    print(f'step {step}/{num_iterations} | '
+          f'{trained_steps / max(train_seconds, 1e-9):.1f} steps/s | '
+          f'loss {float(loss_info.loss):.4f} | eval success {eval_text}',
+          flush=True)
+  for trigger in learner.triggers:  # checkpoint the final step
+    trigger(step, force_trigger=True)
+  if last_eval is None:
+    last_eval = eval_fn(step)
+    history.append(dict(step=step, **last_eval.as_dict()))
+  return dict(
+      last_eval.as_dict(), train_steps=step,
+      steps_per_sec=trained_steps / train_seconds if train_seconds else None,
+      eval_history=history)

@@ -1,0 +1,112 @@
+"""End to end: oracle demonstrations -> Reverb -> Learner -> evaluation -> SavedModel."""
+import json
+import os
+import subprocess
+import sys
+
+import gin
+import pytest
+from tf_agents.policies import random_py_policy
+
+from data_tools import collect
+from ibc_agents import evaluation
+from ibc_agents import train_eval
+
+GIN_FILE = os.path.join(os.path.dirname(__file__), '..', '..', 'gin_configs',
+                        'particle', 'ibc_dfo.gin')
+# The quickstart's configuration, trained briefly on a task with wider goals.
+EASIER_TASK = ['ParticleEnv.goal_tolerance = 0.08']
+FAST_BINDINGS = EASIER_TASK + [
+    'train_eval.eval_interval = 1500',
+    'train_eval.eval_episodes = 40',
+    'train_eval.log_interval = 500',
+]
+NUM_ITERATIONS = 1500
+
+
+@pytest.fixture(scope='module')
+def trained_run(tmp_path_factory):
+  """Collects 300 oracle episodes and trains IBC-DFO briefly on them."""
+  data_dir = str(tmp_path_factory.mktemp('data'))
+  collect.collect('PARTICLE', num_episodes=300, output_dir=data_dir,
+                  num_workers=2, seed=0, gin_bindings=[
+                      'import environments.particle.particle_env'] + EASIER_TASK)
+  root_dir = str(tmp_path_factory.mktemp('run'))
+  gin.clear_config()
+  gin.parse_config_files_and_bindings(
+      [GIN_FILE], FAST_BINDINGS + [f'train_eval.num_iterations = {NUM_ITERATIONS}'])
+  results = train_eval.train_eval(root_dir=root_dir, dataset=data_dir)
+  yield data_dir, root_dir, results
+  gin.clear_config()
+
+
+def test_trained_policy_beats_a_random_policy(trained_run):
+  _, root_dir, results = trained_run
+  env = train_eval.make_env('PARTICLE', history_length=2)
+  random_policy = random_py_policy.RandomPyPolicy(
+      env.time_step_spec(), env.action_spec(), outer_dims=(40,))
+  random_result = evaluation.evaluate(
+      random_policy, lambda seed: train_eval.make_env('PARTICLE', 2, seed),
+      num_episodes=40, seed=1_000_000)
+  assert results['success_rate'] >= random_result.success_rate + 0.3, (
+      results, random_result)
+
+
+def test_run_directory_holds_results_config_checkpoints_and_summaries(trained_run):
+  _, root_dir, results = trained_run
+  with open(os.path.join(root_dir, 'results.json')) as f:
+    saved = json.load(f)
+  for key in ('success_rate', 'avg_return', 'eval_episodes', 'train_steps',
+              'steps_per_sec'):
+    assert saved[key] == results[key]
+  assert saved['train_steps'] == NUM_ITERATIONS
+  assert saved['eval_episodes'] == 40
+  assert saved['steps_per_sec'] > 0
+  with open(os.path.join(root_dir, 'operative_config.gin')) as f:
+    assert 'ParticleEnv.goal_tolerance = 0.08' in f.read()
+  assert os.listdir(os.path.join(root_dir, 'train', 'checkpoints'))
+  assert any(name.startswith('events')
+             for name in os.listdir(os.path.join(root_dir, 'eval')))
+
+
+def test_exported_policy_acts_without_importing_the_project(trained_run):
+  _, root_dir, _ = trained_run
+  script = f'''
+import sys
+import numpy as np
+from tf_agents.policies import py_tf_eager_policy
+from tf_agents.specs import array_spec
+from tf_agents.specs import tensor_spec
+policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
+    {os.path.join(root_dir, 'policy')!r}, load_specs_from_pbtxt=True)
+time_step = array_spec.sample_spec_nest(
+    tensor_spec.to_nest_array_spec(policy.time_step_spec),
+    np.random.RandomState(0))
+action = policy.action(time_step).action
+action_spec = tensor_spec.to_array_spec(policy.action_spec)
+assert action_spec.check_array(np.asarray(action)), action
+loaded = [m for m in sys.modules
+          if m.split('.')[0] in ('ibc_agents', 'environments', 'data_tools')]
+assert not loaded, loaded
+print('acted', action)
+'''
+  completed = subprocess.run([sys.executable, '-c', script], cwd='/',
+                             capture_output=True, text=True, timeout=120)
+  assert completed.returncode == 0, completed.stderr[-3000:]
+  assert 'acted' in completed.stdout
+
+
+def test_rerun_resumes_from_the_last_checkpoint(trained_run, capsys):
+  data_dir, root_dir, _ = trained_run
+  capsys.readouterr()
+  gin.clear_config()
+  gin.parse_config_files_and_bindings(
+      [GIN_FILE], FAST_BINDINGS + [
+          f'train_eval.num_iterations = {NUM_ITERATIONS + 100}',
+          'train_eval.eval_episodes = 5'])
+  results = train_eval.train_eval(root_dir=root_dir, dataset=data_dir)
+  assert results['train_steps'] == NUM_ITERATIONS + 100
+  logged_steps = [int(line.split()[1].split('/')[0])
+                  for line in capsys.readouterr().out.splitlines()
+                  if line.startswith('step ')]
+  assert logged_steps == [NUM_ITERATIONS + 100]
