@@ -57,7 +57,115 @@ def dfo_maximize(score_fn: ScoreFn,
     actions += tf.random.normal(tf.shape(actions)) * noise_std
     actions = tf.clip_by_value(actions, low, high)
     noise_std *= noise_shrink
+  return _best(score_fn, actions)
+
+
+@gin.configurable
+class PolynomialSchedule:
+  """Step size decaying from `initial` to `final` as (1 - k / (K - 1))^power."""
+
+  def __init__(self, initial: float = 0.1, final: float = 1e-5,
+               power: float = 2.0):
+    self.initial, self.final, self.power = initial, final, power
+
+  def __call__(self, step: tf.Tensor, num_steps: int) -> tf.Tensor:
+    remaining = 1.0 - step / max(num_steps - 1, 1)
+    return (self.initial - self.final) * remaining**self.power + self.final
+
+
+@gin.configurable
+class ExponentialSchedule:
+  """Step size `initial * decay^k`."""
+
+  def __init__(self, initial: float = 0.1, decay: float = 0.9):
+    self.initial, self.decay = initial, decay
+
+  def __call__(self, step: tf.Tensor, num_steps: int) -> tf.Tensor:
+    del num_steps
+    return self.initial * self.decay**step
+
+
+def score_gradients(score_fn: ScoreFn, actions: tf.Tensor
+                    ) -> Tuple[tf.Tensor, tf.Tensor]:
+  """Scores [B, N] and their gradients with respect to the actions [B, N, A]."""
+  with tf.GradientTape() as tape:
+    tape.watch(actions)
+    scores = score_fn(actions)
+  return scores, tape.gradient(scores, actions)
+
+
+@gin.configurable
+def langevin_actions(score_fn: ScoreFn,
+                     actions: tf.Tensor,
+                     low: tf.Tensor,
+                     high: tf.Tensor,
+                     num_iterations: int = 100,
+                     step_size: Callable[[tf.Tensor, int], tf.Tensor] = PolynomialSchedule(),
+                     noise_scale: float = 1.0,
+                     delta_action_clip: float = 0.1,
+                     ) -> tf.Tensor:
+  """Runs Langevin MCMC on the energy -score (the IBC paper, Eq. 7).
+
+  Each step moves every action by
+  clip(step_size * (0.5 * d score / da + noise_scale * noise), +-c), with c
+  `delta_action_clip` times half the action range, then clips to bounds.
+
+  Args:
+    score_fn: maps actions [B, N, A] to scores [B, N].
+    actions: chain starts [B, N, A].
+    low, high: action bounds [A].
+    num_iterations: Langevin steps.
+    step_size: schedule called as step_size(step, num_iterations).
+    noise_scale: standard deviation of the injected noise (before step size).
+    delta_action_clip: largest move per step, as a fraction of half the range.
+
+  Returns:
+    The chains' final actions [B, N, A].
+  """
+  max_delta = delta_action_clip * 0.5 * (high - low)
+
+  def langevin_step(step, actions):
+    _, gradients = score_gradients(score_fn, actions)
+    noise = tf.random.normal(tf.shape(actions)) * noise_scale
+    size = step_size(tf.cast(step, tf.float32), num_iterations)
+    delta = tf.clip_by_value(size * (0.5 * gradients + noise),
+                             -max_delta, max_delta)
+    return step + 1, tf.clip_by_value(actions + delta, low, high)
+
+  _, actions = tf.while_loop(
+      lambda step, _: step < num_iterations, langevin_step,
+      (tf.constant(0), actions))
+  return actions
+
+
+@gin.configurable
+def langevin_maximize(score_fn: ScoreFn,
+                      actions: tf.Tensor,
+                      low: tf.Tensor,
+                      high: tf.Tensor,
+                      ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+  """Langevin chains from `actions`, then the best final sample.
+
+  Returns (best actions [B, A], final chains [B, N, A], their scores [B, N]).
+  """
+  actions = langevin_actions(score_fn, actions, low, high)
+  return _best(score_fn, actions)
+
+
+@gin.configurable
+def dfo_then_langevin(score_fn: ScoreFn,
+                      actions: tf.Tensor,
+                      low: tf.Tensor,
+                      high: tf.Tensor,
+                      ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+  """DFO to find the mode, then Langevin chains to refine its population."""
+  _, actions, _ = dfo_maximize(score_fn, actions, low, high)
+  return langevin_maximize(score_fn, actions, low, high)
+
+
+def _best(score_fn: ScoreFn, actions: tf.Tensor
+          ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+  """(argmax action [B, A], actions [B, N, A], scores [B, N])."""
   scores = score_fn(actions)
   best = tf.argmax(scores, axis=1, output_type=tf.int32)
-  best_actions = tf.gather(actions, best, batch_dims=1)
-  return best_actions, actions, scores
+  return tf.gather(actions, best, batch_dims=1), actions, scores

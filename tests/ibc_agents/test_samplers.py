@@ -52,3 +52,57 @@ def test_dfo_keeps_samples_inside_bounds_when_the_optimum_is_outside():
   assert (population.numpy() >= 0.0).all()
   assert (population.numpy() <= 0.5).all()
   np.testing.assert_allclose(best.numpy(), [[0.5, 0.5]], atol=0.02)
+
+
+def test_polynomial_schedule_gives_initial_and_final_step_sizes():
+  schedule = samplers.PolynomialSchedule(initial=0.1, final=1e-5, power=2.0)
+  np.testing.assert_allclose(float(schedule(tf.constant(0.0), 100)), 0.1)
+  np.testing.assert_allclose(float(schedule(tf.constant(99.0), 100)), 1e-5)
+  halfway = float(schedule(tf.constant(49.5), 100))
+  np.testing.assert_allclose(halfway, (0.1 - 1e-5) * 0.25 + 1e-5, rtol=1e-6)
+
+
+def test_exponential_schedule_decays_geometrically():
+  schedule = samplers.ExponentialSchedule(initial=0.5, decay=0.9)
+  np.testing.assert_allclose(float(schedule(tf.constant(0.0), 10)), 0.5)
+  np.testing.assert_allclose(float(schedule(tf.constant(9.0), 10)),
+                             0.5 * 0.9**9, rtol=1e-6)
+
+
+def test_langevin_moves_samples_to_the_minimum_of_a_quadratic_energy():
+  tf.random.set_seed(4)
+  optimum = np.array([[0.4, -0.3], [-0.6, 0.8]], np.float32)
+  low, high = -tf.ones(2), tf.ones(2)
+  initial = samplers.uniform_actions(2, 64, low, high)
+  chains = samplers.langevin_actions(
+      _quadratic_score(optimum), initial, low, high, num_iterations=100,
+      step_size=samplers.PolynomialSchedule(0.1, 1e-5, 2.0))
+  np.testing.assert_allclose(chains.numpy().mean(axis=1), optimum, atol=0.05)
+  assert np.abs(chains.numpy() - optimum[:, None, :]).max() < 0.15
+
+
+def test_langevin_respects_bounds_and_the_per_step_clip():
+  tf.random.set_seed(5)
+  low, high = tf.constant([0.0, 0.0]), tf.constant([2.0, 1.0])
+  start = tf.fill([1, 32, 2], 0.5)
+  one_step = samplers.langevin_actions(
+      _quadratic_score([[5.0, -5.0]]), start, low, high, num_iterations=1,
+      step_size=samplers.ExponentialSchedule(10.0, 1.0), delta_action_clip=0.1)
+  moves = np.abs(one_step.numpy() - 0.5)
+  assert (moves[..., 0] <= 0.1 + 1e-6).all() and (moves[..., 1] <= 0.05 + 1e-6).all()
+  chains = samplers.langevin_actions(
+      _quadratic_score([[5.0, -5.0]]), start, low, high, num_iterations=200,
+      step_size=samplers.ExponentialSchedule(10.0, 1.0))
+  assert (chains.numpy() >= [0.0, 0.0]).all()
+  assert (chains.numpy() <= [2.0, 1.0]).all()
+  np.testing.assert_allclose(chains.numpy()[0].mean(0), [2.0, 0.0], atol=0.01)
+
+
+def test_langevin_runs_inside_a_tf_function():
+  tf.random.set_seed(6)
+  low, high = -tf.ones(1), tf.ones(1)
+  score_fn = _quadratic_score([[0.25]])
+  maximize = tf.function(lambda a: samplers.langevin_maximize(
+      score_fn, a, low, high))
+  best, _, _ = maximize(samplers.uniform_actions(1, 16, low, high))
+  np.testing.assert_allclose(best.numpy(), [[0.25]], atol=0.05)
