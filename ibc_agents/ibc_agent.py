@@ -1,34 +1,34 @@
 """Implicit behavioural cloning agent (Florence et al., CoRL 2021)."""
-from typing import NamedTuple, Optional
+from typing import Callable, Optional, Tuple
 
 import gin
 import tensorflow as tf
-from tf_agents.agents import tf_agent
 from tf_agents.networks import network
+from tf_agents.policies import tf_policy
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 from tf_agents.typing import types
-from tf_agents.utils import common
 
+from ibc_agents import bc_common
 from ibc_agents import ibc_policy
 from ibc_agents import losses
 from ibc_agents import normalization
 from ibc_agents import samplers
 
 
-class ImplicitBCLossInfo(NamedTuple):
-  per_example_loss: tf.Tensor  # [B]
-
-
 @gin.configurable
-class ImplicitBCAgent(tf_agent.TFAgent):
-  """Trains an energy-based model with InfoNCE on uniform counter-examples.
+class ImplicitBCAgent(bc_common.BCAgentBase):
+  """Trains an energy-based model with InfoNCE against counter-examples.
+
+  Counter-examples are drawn uniformly inside the normalised action bounds;
+  a `counter_example_sampler` (DFO or Langevin, as for the policy) can refine
+  a fraction of them into samples of the current model, which makes them hard
+  negatives. With Langevin counter-examples a gradient penalty keeps the
+  energy smooth (IBC paper, Appendix B.3).
 
   `train(experience)` takes a batched `Trajectory` [B, T, ...] as TF-Agents
-  replay buffers produce it. With a `training_data_spec` (single-step
-  demonstrations) and a `time_step_spec` whose observations carry a history
-  of T steps (`HistoryWrapper`), the whole window is the observation;
-  otherwise the window's last step is. The target is the last step's action.
+  replay buffers produce it; `BCAgentBase` describes how the observation and
+  the target action are taken from it.
   """
 
   def __init__(self,
@@ -46,118 +46,110 @@ class ImplicitBCAgent(tf_agent.TFAgent):
                debug_summaries: bool = False,
                summarize_grads_and_vars: bool = False,
                train_step_counter: Optional[tf.Variable] = None,
-               name: Optional[str] = None):
-    tf.Module.__init__(self, name=name)
+               name: Optional[str] = None,
+               counter_example_sampler: Optional[Callable[..., tuple]] = None,
+               fraction_refined: float = 1.0,
+               sampler_under_tape: bool = False,
+               gradient_penalty: Optional[
+                   Callable[[tf.Tensor], tf.Tensor]] = None):
+    """Args as `BCAgentBase`, plus:
+
+    Args:
+      num_counter_examples: N counter-examples per demonstrated action.
+      counter_example_sampler: refines uniform counter-examples; called like
+        the policy's samplers, (score_fn, actions [B, M, A], low, high) ->
+        (best, actions [B, M, A], scores). None keeps them uniform.
+      fraction_refined: fraction of the N counter-examples it refines.
+      sampler_under_tape: let gradients flow through the sampler's moves.
+      gradient_penalty: maps score gradients at the counter-examples
+        [B, N, A] to a per-example penalty [B] added to the loss
+        (e.g. `losses.gradient_penalty`).
+    """
     if num_counter_examples < 1:
       raise ValueError(
           f'num_counter_examples must be positive, got {num_counter_examples}.')
-    flat_action_spec = tf.nest.flatten(action_spec)
-    if len(flat_action_spec) != 1 or flat_action_spec[0].shape.rank != 1:
+    if not 0.0 <= fraction_refined <= 1.0:
       raise ValueError(
-          f'ImplicitBCAgent needs a single rank-1 continuous action, got '
-          f'{action_spec}.')
-    self._cloning_network = cloning_network
-    self._optimizer = optimizer
-    self._num_counter_examples = num_counter_examples
-    self._action_normalizer = (
-        action_normalizer or normalization.ActionNormalizer(action_spec))
-    self._observation_normalizer = observation_normalizer
-    self._gradient_clipping = gradient_clipping
-    history_length = _history_length(time_step_spec, training_data_spec)
-    self._uses_history = training_data_spec is not None
-    cloning_network.create_variables(
-        (time_step_spec.observation, action_spec))
-    policy = ibc_policy.IbcPolicy(
-        time_step_spec, action_spec, cloning_network,
-        action_normalizer=self._action_normalizer,
-        observation_normalizer=observation_normalizer)
+          f'fraction_refined must be in [0, 1], got {fraction_refined}.')
     super().__init__(
-        time_step_spec, action_spec, policy, policy,
-        train_sequence_length=history_length,
+        time_step_spec, action_spec, cloning_network, optimizer,
+        action_normalizer=action_normalizer,
+        observation_normalizer=observation_normalizer,
         training_data_spec=training_data_spec,
+        gradient_clipping=gradient_clipping,
         debug_summaries=debug_summaries,
         summarize_grads_and_vars=summarize_grads_and_vars,
-        train_step_counter=train_step_counter)
+        train_step_counter=train_step_counter,
+        name=name)
+    self._num_counter_examples = num_counter_examples
+    self._counter_example_sampler = counter_example_sampler
+    self._num_refined = (0 if counter_example_sampler is None else
+                         int(round(fraction_refined * num_counter_examples)))
+    self._sampler_under_tape = sampler_under_tape
+    self._gradient_penalty = gradient_penalty
 
-  @property
-  def cloning_network(self) -> network.Network:
-    return self._cloning_network
+  def _network_input_spec(self, time_step_spec: ts.TimeStep,
+                          action_spec: types.BoundedTensorSpec
+                          ) -> types.NestedTensorSpec:
+    return (time_step_spec.observation, action_spec)
 
-  def _train(self, experience: trajectory.Trajectory,
-             weights: Optional[tf.Tensor] = None) -> tf_agent.LossInfo:
-    variables = self._cloning_network.trainable_weights
-    with tf.GradientTape() as tape:
-      loss_info = self._loss(experience, weights=weights, training=True)
-    gradients = tape.gradient(loss_info.loss, variables)
-    if self._gradient_clipping is not None:
-      gradients, _ = tf.clip_by_global_norm(gradients, self._gradient_clipping)
-    grads_and_vars = list(zip(gradients, variables))
-    if self.summarize_grads_and_vars:
-      common.add_variables_summaries(grads_and_vars, self.train_step_counter)
-      common.add_gradients_summaries(grads_and_vars, self.train_step_counter)
-    self._optimizer.apply_gradients(grads_and_vars)
-    self.train_step_counter.assign_add(1)
-    return loss_info
+  def _make_policies(self, time_step_spec: ts.TimeStep,
+                     action_spec: types.BoundedTensorSpec
+                     ) -> Tuple[tf_policy.TFPolicy, tf_policy.TFPolicy]:
+    policy = ibc_policy.IbcPolicy(
+        time_step_spec, action_spec, self._cloning_network,
+        action_normalizer=self._action_normalizer,
+        observation_normalizer=self._observation_normalizer)
+    return policy, policy
 
-  def _loss(self, experience: trajectory.Trajectory,
-            weights: Optional[tf.Tensor] = None,
-            training: bool = False) -> tf_agent.LossInfo:
-    observation = self._observation(experience)
-    expert_action = self._action_normalizer.normalize(
-        experience.action[:, -1])  # [B, A]
-    batch_size = tf.shape(expert_action)[0]
-    low = -tf.ones_like(self._action_normalizer.low)
-    counter_examples = samplers.uniform_actions(
-        batch_size, self._num_counter_examples, low, -low)  # [B, N, A]
+  def _per_example_loss(self, observation: types.NestedTensor,
+                        expert_action: tf.Tensor,
+                        training: bool) -> tf.Tensor:
+    """InfoNCE [B] of the expert action against the counter-examples."""
+    counter_examples = self._counter_examples(observation, expert_action)
     candidates = tf.concat(
         [counter_examples, expert_action[:, None, :]], axis=1)  # [B, N+1, A]
-    scores, _ = self._cloning_network(
-        (observation, candidates), training=training)  # [B, N+1]
-    per_example_loss = losses.info_nce(scores)
-    aggregated = common.aggregate_losses(
-        per_example_loss=per_example_loss, sample_weight=weights,
-        regularization_loss=self._cloning_network.losses)
+    if self._gradient_penalty is None:
+      scores, _ = self._cloning_network(
+          (observation, candidates), training=training)  # [B, N+1]
+      loss = losses.info_nce(scores)
+    else:
+      scores, gradients = samplers.score_gradients(
+          lambda actions: self._cloning_network(
+              (observation, actions), training=training)[0], candidates)
+      penalty = self._gradient_penalty(gradients[:, :-1])
+      loss = losses.info_nce(scores) + penalty
+      self._scalar_summary('gradient_penalty', tf.reduce_mean(penalty))
+      self._scalar_summary('counter_example_gradient_norm', tf.reduce_mean(
+          tf.norm(gradients[:, :-1], axis=-1)))
+    is_best = tf.equal(tf.argmax(scores, axis=1, output_type=tf.int32),
+                       self._num_counter_examples)
+    self._scalar_summary('info_nce_accuracy',
+                         tf.reduce_mean(tf.cast(is_best, tf.float32)))
+    self._scalar_summary('expert_score', tf.reduce_mean(scores[:, -1]))
+    self._scalar_summary('counter_example_score',
+                         tf.reduce_mean(scores[:, :-1]))
+    return loss
+
+  def _counter_examples(self, observation: types.NestedTensor,
+                        expert_action: tf.Tensor) -> tf.Tensor:
+    """Uniform counter-examples, the first ones refined by the sampler: [B, N, A]."""
+    batch_size = tf.shape(expert_action)[0]
+    high = tf.ones_like(self._action_normalizer.high)
+    uniform = samplers.uniform_actions(
+        batch_size, self._num_counter_examples, -high, high)  # [B, N, A]
+    if self._num_refined == 0:
+      return uniform
+
+    def score_fn(actions: tf.Tensor) -> tf.Tensor:
+      return self._cloning_network((observation, actions), training=False)[0]
+
+    _, refined, _ = self._counter_example_sampler(
+        score_fn, uniform[:, :self._num_refined], -high, high)
+    if not self._sampler_under_tape:
+      refined = tf.stop_gradient(refined)
+    return tf.concat([refined, uniform[:, self._num_refined:]], axis=1)
+
+  def _scalar_summary(self, name: str, value: tf.Tensor) -> None:
     if self.summaries_enabled:
-      is_best = tf.equal(tf.argmax(scores, axis=1, output_type=tf.int32),
-                         self._num_counter_examples)
-      tf.compat.v2.summary.scalar(
-          'info_nce_accuracy', tf.reduce_mean(tf.cast(is_best, tf.float32)),
-          step=self.train_step_counter)
-      tf.compat.v2.summary.scalar(
-          'score_gap',
-          tf.reduce_mean(scores[:, -1] - tf.reduce_mean(scores[:, :-1], 1)),
-          step=self.train_step_counter)
-    return tf_agent.LossInfo(aggregated.total_loss,
-                             ImplicitBCLossInfo(per_example_loss))
-
-  def _observation(self, experience: trajectory.Trajectory
-                   ) -> types.NestedTensor:
-    """The (normalised) observation the policy sees: [B, T, ...] or [B, ...]."""
-    observation = experience.observation
-    if not self._uses_history:
-      observation = tf.nest.map_structure(lambda x: x[:, -1], observation)
-    if self._observation_normalizer is not None:
-      observation = self._observation_normalizer(observation)
-    return observation
-
-
-def _history_length(time_step_spec: ts.TimeStep,
-                    training_data_spec: Optional[trajectory.Trajectory]
-                    ) -> Optional[int]:
-  """The T of [B, T, ...] experience; None when any T is accepted."""
-  if training_data_spec is None:
-    return None
-  history_lengths = set()
-  for policy_spec, data_spec in zip(
-      tf.nest.flatten(time_step_spec.observation),
-      tf.nest.flatten(training_data_spec.observation)):
-    if policy_spec.shape[1:] != data_spec.shape or policy_spec.shape.rank < 1:
-      raise ValueError(
-          f'With a training_data_spec, policy observations must be the '
-          f'demonstration observations with a history dimension in front; got '
-          f'{policy_spec.shape} for data {data_spec.shape}.')
-    history_lengths.add(policy_spec.shape[0])
-  if len(history_lengths) != 1:
-    raise ValueError(f'Observation leaves disagree on the history length: '
-                     f'{sorted(history_lengths)}.')
-  return history_lengths.pop()
+      tf.compat.v2.summary.scalar(name, value, step=self.train_step_counter)

@@ -1,7 +1,25 @@
-"""Layers shared by the dense networks."""
+"""Layers and helpers shared by the dense networks."""
 from typing import Callable, List
 
 import tensorflow as tf
+from tf_agents.typing import types
+
+
+def flatten_observation(observation: types.NestedTensor) -> tf.Tensor:
+  """Concatenates every observation leaf [B, ...] into one vector [B, D]."""
+  leaves = [tf.reshape(tf.cast(leaf, tf.float32), [tf.shape(leaf)[0], -1])
+            for leaf in tf.nest.flatten(observation)]
+  return tf.concat(leaves, axis=-1)
+
+
+def action_size(action_spec: types.NestedTensorSpec) -> int:
+  """A of a single rank-1 action spec [A]; the only actions the heads emit."""
+  flat_action_spec = tf.nest.flatten(action_spec)
+  if len(flat_action_spec) != 1 or flat_action_spec[0].shape.rank != 1:
+    raise ValueError(
+        f'Explicit action heads need a single rank-1 action, got '
+        f'{action_spec}.')
+  return int(flat_action_spec[0].shape[0])
 
 
 class ResNetPreActivationDense(tf.keras.layers.Layer):

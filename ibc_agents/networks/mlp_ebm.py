@@ -9,13 +9,6 @@ from tf_agents.typing import types
 from ibc_agents.networks import layers
 
 
-def flatten_observation(observation: types.NestedTensor) -> tf.Tensor:
-  """Concatenates every observation leaf [B, ...] into one vector [B, D]."""
-  leaves = [tf.reshape(tf.cast(leaf, tf.float32), [tf.shape(leaf)[0], -1])
-            for leaf in tf.nest.flatten(observation)]
-  return tf.concat(leaves, axis=-1)
-
-
 @gin.configurable
 class MLPEBM(network.Network):
   """Scores actions for an observation with a dense pre-activation ResNet.
@@ -51,7 +44,7 @@ class MLPEBM(network.Network):
     if single_action:
       actions = actions[:, None, :]
     num_actions = tf.shape(actions)[1]
-    embedding = flatten_observation(observations)
+    embedding = layers.flatten_observation(observations)
     tiled = tf.tile(embedding[:, None, :], tf.stack([1, num_actions, 1]))
     features = tf.concat([tiled, tf.cast(actions, tf.float32)], axis=-1)
     scores = tf.squeeze(self._score(self._body(features, training=training)),

@@ -1,11 +1,14 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from tf_agents.networks import network
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
 from ibc_agents import ibc_agent
+from ibc_agents import losses
+from ibc_agents import samplers
 from ibc_agents.networks import mlp_ebm
 
 HISTORY = 2
@@ -23,12 +26,39 @@ TIME_STEP_SPEC = ts.time_step_spec(
     tensor_spec.add_outer_dims_nest(OBSERVATION_SPEC, (HISTORY,)))
 
 
-def _agent(**kwargs):
-  network = mlp_ebm.MLPEBM(TIME_STEP_SPEC.observation, ACTION_SPEC,
-                           width=32, depth=1)
+def _agent(network=None, **kwargs):
+  network = network or mlp_ebm.MLPEBM(TIME_STEP_SPEC.observation, ACTION_SPEC,
+                                      width=32, depth=1)
   return ibc_agent.ImplicitBCAgent(
       TIME_STEP_SPEC, ACTION_SPEC, network, tf.keras.optimizers.Adam(1e-2),
-      training_data_spec=DATA_SPEC, **kwargs)
+      training_data_spec=DATA_SPEC,
+      train_step_counter=tf.Variable(0, dtype=tf.int64), **kwargs)
+
+
+class _PeakedScore(network.Network):
+  """Hand-made score -slope * |a - target|^2, target from the observation.
+
+  Its gradient norm grows with the distance to the target, so steepness and
+  hard negatives are known in advance.
+  """
+
+  def __init__(self, slope):
+    super().__init__((TIME_STEP_SPEC.observation, ACTION_SPEC), state_spec=(),
+                     name='PeakedScore')
+    self._slope = tf.Variable(slope)
+
+  def call(self, inputs, step_type=None, network_state=(), training=False):
+    observations, actions = inputs
+    x = observations['x'][:, -1]
+    target = tf.stack([x[:, 0], -x[:, 1]], axis=-1) * 0.9
+    if actions.shape.rank == 2:
+      actions = actions[:, None, :]
+      squeeze = True
+    else:
+      squeeze = False
+    scores = -self._slope * tf.reduce_sum(
+        tf.square(actions - target[:, None, :]), -1)
+    return (scores[:, 0] if squeeze else scores), network_state
 
 
 def _experience(batch_size=64, seed=0):
@@ -113,3 +143,58 @@ def test_checkpoint_restores_the_network_exactly(tmp_path):
   checkpoint.restore(path)
   for value, variable in zip(saved, agent.cloning_network.variables):
     np.testing.assert_array_equal(value, variable.numpy())
+
+
+def test_rejects_a_refined_fraction_outside_zero_to_one():
+  with pytest.raises(ValueError, match='fraction_refined'):
+    _agent(fraction_refined=1.5)
+
+
+def test_sampler_refined_counter_examples_are_harder_than_uniform_ones():
+  experience = _experience(batch_size=256)
+  uniform = _agent(network=_PeakedScore(20.0), num_counter_examples=32)
+  refined = _agent(network=_PeakedScore(20.0), num_counter_examples=32,
+                   counter_example_sampler=samplers.dfo_maximize,
+                   fraction_refined=0.5)
+  tf.random.set_seed(8)
+  uniform_loss = uniform.loss(experience).loss.numpy()
+  tf.random.set_seed(8)
+  refined_loss = refined.loss(experience).loss.numpy()
+  assert refined_loss > uniform_loss + 0.5
+
+
+def test_gradient_penalty_adds_the_hinge_on_counter_example_gradients():
+  experience = _experience(batch_size=64)
+  plain = _agent(network=_PeakedScore(5.0), num_counter_examples=16)
+  penalised = _agent(network=_PeakedScore(5.0), num_counter_examples=16,
+                     gradient_penalty=lambda g: losses.gradient_penalty(
+                         g, margin=1.0))
+  tf.random.set_seed(9)
+  plain_loss = plain.loss(experience).loss.numpy()
+  tf.random.set_seed(9)
+  penalised_loss = penalised.loss(experience).loss.numpy()
+  assert penalised_loss > plain_loss + 1.0
+  gentle = _agent(network=_PeakedScore(1e-3), num_counter_examples=16,
+                  gradient_penalty=lambda g: losses.gradient_penalty(
+                      g, margin=1.0))
+  tf.random.set_seed(9)
+  gentle_plain = _agent(network=_PeakedScore(1e-3),
+                        num_counter_examples=16).loss(experience).loss.numpy()
+  tf.random.set_seed(9)
+  np.testing.assert_allclose(gentle.loss(experience).loss.numpy(),
+                             gentle_plain, rtol=1e-4)
+
+
+def test_training_with_langevin_counter_examples_lowers_the_loss():
+  tf.random.set_seed(10)
+  def langevin(score_fn, actions, low, high):
+    return None, samplers.langevin_actions(
+        score_fn, actions, low, high, num_iterations=10), None
+
+  agent = _agent(num_counter_examples=8, counter_example_sampler=langevin,
+                 gradient_penalty=losses.gradient_penalty)
+  experience = _experience()
+  initial = agent.loss(experience).loss.numpy()
+  for _ in range(60):
+    agent.train(experience)
+  assert agent.loss(experience).loss.numpy() < initial

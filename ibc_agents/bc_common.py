@@ -1,0 +1,204 @@
+"""What the behavioural-cloning agents share: data handling and the train step.
+
+`BCAgentBase` turns demonstration windows into (observation, normalised expert
+action) pairs and takes the gradient step; a subclass supplies the loss and
+its policies. `ExplicitPolicyBase` acts with a network that outputs the action
+(or its distribution) directly, as the MSE and MDN baselines do.
+"""
+import abc
+from typing import NamedTuple, Optional, Tuple
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+from tf_agents.agents import tf_agent
+from tf_agents.networks import network
+from tf_agents.policies import tf_policy
+from tf_agents.trajectories import policy_step
+from tf_agents.trajectories import time_step as ts
+from tf_agents.trajectories import trajectory
+from tf_agents.typing import types
+from tf_agents.utils import common
+
+from ibc_agents import normalization
+
+
+class BCLossInfo(NamedTuple):
+  per_example_loss: tf.Tensor  # [B]
+
+
+class BCAgentBase(tf_agent.TFAgent):
+  """Clones the last action of demonstration windows [B, T, ...].
+
+  With a `training_data_spec` (single-step demonstrations) and a
+  `time_step_spec` whose observations carry a history of T steps
+  (`HistoryWrapper`), the whole window is the observation; otherwise the
+  window's last step is. The target is the last step's action, mapped to
+  [-1, 1] by the action normaliser. Subclasses implement `_make_policies` and
+  `_per_example_loss`.
+  """
+
+  def __init__(self,
+               time_step_spec: ts.TimeStep,
+               action_spec: types.BoundedTensorSpec,
+               cloning_network: network.Network,
+               optimizer: types.Optimizer,
+               *,
+               action_normalizer: Optional[
+                   normalization.ActionNormalizer] = None,
+               observation_normalizer: Optional[
+                   normalization.ObservationNormalizer] = None,
+               training_data_spec: Optional[trajectory.Trajectory] = None,
+               gradient_clipping: Optional[float] = None,
+               debug_summaries: bool = False,
+               summarize_grads_and_vars: bool = False,
+               train_step_counter: Optional[tf.Variable] = None,
+               name: Optional[str] = None):
+    tf.Module.__init__(self, name=name)
+    flat_action_spec = tf.nest.flatten(action_spec)
+    if len(flat_action_spec) != 1 or flat_action_spec[0].shape.rank != 1:
+      raise ValueError(
+          f'{type(self).__name__} needs a single rank-1 continuous action, '
+          f'got {action_spec}.')
+    self._cloning_network = cloning_network
+    self._optimizer = optimizer
+    self._action_normalizer = (
+        action_normalizer or normalization.ActionNormalizer(action_spec))
+    self._observation_normalizer = observation_normalizer
+    self._gradient_clipping = gradient_clipping
+    history_length = _history_length(time_step_spec, training_data_spec)
+    self._uses_history = training_data_spec is not None
+    cloning_network.create_variables(
+        self._network_input_spec(time_step_spec, action_spec))
+    policy, collect_policy = self._make_policies(time_step_spec, action_spec)
+    super().__init__(
+        time_step_spec, action_spec, policy, collect_policy,
+        train_sequence_length=history_length,
+        training_data_spec=training_data_spec,
+        debug_summaries=debug_summaries,
+        summarize_grads_and_vars=summarize_grads_and_vars,
+        train_step_counter=train_step_counter)
+
+  @property
+  def cloning_network(self) -> network.Network:
+    return self._cloning_network
+
+  def _network_input_spec(self, time_step_spec: ts.TimeStep,
+                          action_spec: types.BoundedTensorSpec
+                          ) -> types.NestedTensorSpec:
+    """What the cloning network takes; explicit networks take observations."""
+    del action_spec
+    return time_step_spec.observation
+
+  @abc.abstractmethod
+  def _make_policies(self, time_step_spec: ts.TimeStep,
+                     action_spec: types.BoundedTensorSpec
+                     ) -> Tuple[tf_policy.TFPolicy, tf_policy.TFPolicy]:
+    """The greedy policy and the collect policy on `self._cloning_network`."""
+
+  @abc.abstractmethod
+  def _per_example_loss(self, observation: types.NestedTensor,
+                        expert_action: tf.Tensor,
+                        training: bool) -> tf.Tensor:
+    """Loss [B] of normalised observations and expert actions [B, A]."""
+
+  def _train(self, experience: trajectory.Trajectory,
+             weights: Optional[tf.Tensor] = None) -> tf_agent.LossInfo:
+    variables = self._cloning_network.trainable_weights
+    with tf.GradientTape() as tape:
+      loss_info = self._loss(experience, weights=weights, training=True)
+    gradients = tape.gradient(loss_info.loss, variables)
+    if self._gradient_clipping is not None:
+      gradients, _ = tf.clip_by_global_norm(gradients, self._gradient_clipping)
+    grads_and_vars = list(zip(gradients, variables))
+    if self.summarize_grads_and_vars:
+      common.add_variables_summaries(grads_and_vars, self.train_step_counter)
+      common.add_gradients_summaries(grads_and_vars, self.train_step_counter)
+    self._optimizer.apply_gradients(grads_and_vars)
+    self.train_step_counter.assign_add(1)
+    return loss_info
+
+  def _loss(self, experience: trajectory.Trajectory,
+            weights: Optional[tf.Tensor] = None,
+            training: bool = False) -> tf_agent.LossInfo:
+    expert_action = self._action_normalizer.normalize(
+        experience.action[:, -1])  # [B, A]
+    per_example_loss = self._per_example_loss(
+        self._observation(experience), expert_action, training)
+    aggregated = common.aggregate_losses(
+        per_example_loss=per_example_loss, sample_weight=weights,
+        regularization_loss=self._cloning_network.losses)
+    return tf_agent.LossInfo(aggregated.total_loss,
+                             BCLossInfo(per_example_loss))
+
+  def _observation(self, experience: trajectory.Trajectory
+                   ) -> types.NestedTensor:
+    """The (normalised) observation the policy sees: [B, T, ...] or [B, ...]."""
+    observation = experience.observation
+    if not self._uses_history:
+      observation = tf.nest.map_structure(lambda x: x[:, -1], observation)
+    if self._observation_normalizer is not None:
+      observation = self._observation_normalizer(observation)
+    return observation
+
+
+class ExplicitPolicyBase(tf_policy.TFPolicy):
+  """Acts with an action read off a network's output: no search at act time.
+
+  Observations are normalised, the network is called once, the subclass picks
+  a normalised action [B, A] from its output, and that action is mapped back
+  to the environment's units and clipped to the action spec.
+  """
+
+  def __init__(self,
+               time_step_spec: ts.TimeStep,
+               action_spec: types.BoundedTensorSpec,
+               cloning_network: network.Network,
+               action_normalizer: normalization.ActionNormalizer,
+               observation_normalizer: Optional[
+                   normalization.ObservationNormalizer] = None,
+               name: Optional[str] = None):
+    super().__init__(time_step_spec, action_spec, name=name)
+    self._cloning_network = cloning_network
+    self._action_normalizer = action_normalizer
+    self._observation_normalizer = observation_normalizer
+
+  def _variables(self):
+    return self._cloning_network.variables
+
+  @abc.abstractmethod
+  def _normalized_action(self, network_output: types.NestedTensor
+                         ) -> tf.Tensor:
+    """The action [B, A] in normalised units chosen from the network output."""
+
+  def _distribution(self, time_step: ts.TimeStep,
+                    policy_state: types.NestedTensor) -> policy_step.PolicyStep:
+    observation = time_step.observation
+    if self._observation_normalizer is not None:
+      observation = self._observation_normalizer(observation)
+    output, _ = self._cloning_network(observation, training=False)
+    action = self._action_normalizer.denormalize(
+        self._normalized_action(output))
+    return policy_step.PolicyStep(
+        tfp.distributions.Deterministic(loc=action), policy_state, ())
+
+
+def _history_length(time_step_spec: ts.TimeStep,
+                    training_data_spec: Optional[trajectory.Trajectory]
+                    ) -> Optional[int]:
+  """The T of [B, T, ...] experience; None when any T is accepted."""
+  if training_data_spec is None:
+    return None
+  history_lengths = set()
+  for policy_spec, data_spec in zip(
+      tf.nest.flatten(time_step_spec.observation),
+      tf.nest.flatten(training_data_spec.observation)):
+    if policy_spec.shape[1:] != data_spec.shape or policy_spec.shape.rank < 1:
+      raise ValueError(
+          f'With a training_data_spec, policy observations must be the '
+          f'demonstration observations with a history dimension in front; got '
+          f'{policy_spec.shape} for data {data_spec.shape}.')
+    history_lengths.add(policy_spec.shape[0])
+  if len(history_lengths) != 1:
+    raise ValueError(f'Observation leaves disagree on the history length: '
+                     f'{sorted(history_lengths)}.')
+  return history_lengths.pop()
