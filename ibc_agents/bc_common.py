@@ -82,6 +82,15 @@ class BCAgentBase(tf_agent.TFAgent):
   def cloning_network(self) -> network.Network:
     return self._cloning_network
 
+  @property
+  def action_normalizer(self) -> normalization.ActionNormalizer:
+    return self._action_normalizer
+
+  @property
+  def observation_normalizer(
+      self) -> Optional[normalization.ObservationNormalizer]:
+    return self._observation_normalizer
+
   def _network_input_spec(self, time_step_spec: ts.TimeStep,
                           action_spec: types.BoundedTensorSpec
                           ) -> types.NestedTensorSpec:

@@ -28,6 +28,7 @@ from ibc_agents import normalization
 from ibc_agents.networks import mlp_ebm
 
 POLICY_DIR = 'policy'
+PLOTS_DIR = 'plots'
 RESULTS_FILE = 'results.json'
 OPERATIVE_CONFIG_FILE = 'operative_config.gin'
 
@@ -57,6 +58,7 @@ def train_eval(root_dir: str,
                checkpoint_interval: int = 1000,
                summary_interval: int = 100,
                log_interval: int = 100,
+               eval_plot_fn: Optional[Callable[..., None]] = None,
                seed: int = 0) -> Dict[str, float]:
   """Trains on the demonstrations matching `dataset_pattern`, then evaluates.
 
@@ -79,6 +81,9 @@ def train_eval(root_dir: str,
     checkpoint_interval: train steps between checkpoints.
     summary_interval: train steps between TensorBoard summaries.
     log_interval: train steps between progress lines.
+    eval_plot_fn: after each evaluation, called as fn(path, agent, task,
+      history_length, seed) to draw a PNG into `root_dir/plots/` (e.g.
+      `energy_plot.plot_oracle_state` for a 2D action).
     seed: TensorFlow's global seed.
 
   Returns:
@@ -118,7 +123,7 @@ def train_eval(root_dir: str,
         use_reverb_v2=True)
     _write_operative_config(root_dir)
     eval_fn = _make_eval_fn(root_dir, agent, task, history_length,
-                            eval_episodes, eval_seed)
+                            eval_episodes, eval_seed, eval_plot_fn)
     results = _train_loop(learner, num_iterations, eval_interval,
                           log_interval, eval_fn)
   results['dataset_episodes'] = statistics.num_episodes
@@ -133,7 +138,8 @@ def _write_operative_config(root_dir: str) -> None:
 
 
 def _make_eval_fn(root_dir: str, agent, task: str, history_length: int,
-                  eval_episodes: int, eval_seed: int
+                  eval_episodes: int, eval_seed: int,
+                  eval_plot_fn: Optional[Callable[..., None]]
                   ) -> Callable[[int], evaluation.EvalResult]:
   """Evaluates the greedy policy, logs summaries and exports it as a SavedModel."""
   eager_policy = py_tf_eager_policy.PyTFEagerPolicy(
@@ -149,6 +155,10 @@ def _make_eval_fn(root_dir: str, agent, task: str, history_length: int,
       for name, value in result.as_dict().items():
         tf.summary.scalar(f'eval/{name}', value, step=step)
     saver.save(os.path.join(root_dir, POLICY_DIR))
+    if eval_plot_fn is not None:
+      tf.io.gfile.makedirs(os.path.join(root_dir, PLOTS_DIR))
+      eval_plot_fn(os.path.join(root_dir, PLOTS_DIR, f'step_{step:07d}.png'),
+                   agent, task, history_length, eval_seed)
     return result
 
   return eval_fn

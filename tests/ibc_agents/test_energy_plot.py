@@ -1,0 +1,51 @@
+import numpy as np
+from PIL import Image
+import tensorflow as tf
+from tf_agents.environments import wrappers
+from tf_agents.specs import tensor_spec
+
+import environments
+from data_tools import demos
+from ibc_agents import energy_plot
+from ibc_agents import ibc_agent
+from ibc_agents.networks import mlp_ebm
+
+
+def test_score_grid_puts_the_best_score_where_the_energy_is_lowest():
+  low, high = np.array([0.0, 0.0]), np.array([1.0, 2.0])
+  optimum = tf.constant([0.25, 1.5])
+  scores = energy_plot.score_grid(
+      lambda a: -tf.reduce_sum(tf.square(a - optimum), -1), low, high,
+      resolution=41)
+  row, column = np.unravel_index(np.argmax(scores), scores.shape)
+  assert (row, column) == (10, 10)  # top rows hold the largest 2nd coordinate
+
+
+def test_png_shows_the_peak_brightest_and_marks_actions(tmp_path):
+  scores = -np.square(np.linspace(-1, 1, 32))[None, :] * np.ones((32, 1))
+  path = str(tmp_path / 'energy.png')
+  energy_plot.save_energy_png(path, scores, np.zeros(2), np.ones(2),
+                              [(np.array([0.5, 0.5]), 'red')], scale=2)
+  image = np.asarray(Image.open(path).convert('RGB')).astype(int)
+  assert image.shape == (64, 64, 3)
+  brightness = image[2].sum(-1)  # a row away from the ring
+  assert brightness[32] > brightness[0] and brightness[32] > brightness[-1]
+  red = (image[..., 0] > 200) & (image[..., 1] < 50) & (image[..., 2] < 50)
+  assert red.any()
+
+
+def test_plot_oracle_state_draws_an_agent_energy_for_the_particle_task(tmp_path):
+  env = wrappers.HistoryWrapper(environments.make('PARTICLE'), 2,
+                                tile_first_step_obs=True)
+  time_step_spec = tensor_spec.from_spec(env.time_step_spec())
+  action_spec = tensor_spec.from_spec(env.action_spec())
+  agent = ibc_agent.ImplicitBCAgent(
+      time_step_spec, action_spec,
+      mlp_ebm.MLPEBM(time_step_spec.observation, action_spec, width=16),
+      tf.keras.optimizers.Adam(),
+      training_data_spec=demos.trajectory_spec_from_env(
+          environments.make('PARTICLE')),
+      train_step_counter=tf.Variable(0, dtype=tf.int64))
+  path = str(tmp_path / 'state.png')
+  energy_plot.plot_oracle_state(path, agent, 'PARTICLE', 2, seed=3)
+  assert Image.open(path).size == (384, 384)
