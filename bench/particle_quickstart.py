@@ -1,6 +1,6 @@
 """Times the quickstart (collection + IBC-DFO training on 2D particle) end to end.
 
-    python bench/particle_quickstart.py [--repeats=3] [--work_dir=/tmp/ibc_bench]
+    python -m bench.particle_quickstart [--repeats=3] [--work_dir=/tmp/ibc_bench]
 
 Runs the same two commands as `make quickstart` in a fresh directory per
 repeat and prints a Markdown table row per repeat plus the median, for
@@ -8,7 +8,6 @@ docs/benchmarks.md.
 """
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -18,23 +17,14 @@ import time
 from absl import app
 from absl import flags
 
+from bench import report
+
 flags.DEFINE_integer('repeats', 3, 'Fresh quickstart runs to time.')
 flags.DEFINE_string('work_dir', '/tmp/ibc_bench', 'Scratch directory.')
 flags.DEFINE_integer('num_episodes', 1000, 'Demonstrations to collect.')
 FLAGS = flags.FLAGS
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _cpu_model() -> str:
-  try:
-    with open('/proc/cpuinfo') as f:
-      for line in f:
-        if line.startswith('model name'):
-          return line.split(':', 1)[1].strip()
-  except OSError:
-    pass
-  return platform.processor() or 'unknown CPU'
 
 
 def _timed(command) -> float:
@@ -63,7 +53,7 @@ def _run_once(run_dir: str) -> dict:
 def main(argv):
   del argv
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-  print(f'machine: {os.cpu_count()} cores, {_cpu_model()}')
+  print(f'machine: {os.cpu_count()} cores, {report.cpu_model()}')
   print('| run | success rate | eval episodes | train steps | steps/s | '
         'collect (s) | train + eval (s) | total (s) |')
   print('| --- | --- | --- | --- | --- | --- | --- | --- |')

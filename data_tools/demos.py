@@ -12,7 +12,6 @@ loudly instead of training on nothing.
 """
 
 import dataclasses
-import glob
 import json
 import os
 import struct

@@ -21,18 +21,6 @@ flags.DEFINE_string('dataset', None,
 FLAGS = flags.FLAGS
 
 
-def resolve_gin_file(path: str) -> str:
-  """A gin file path as given, or relative to the installed gin_configs."""
-  if os.path.exists(path):
-    return path
-  import gin_configs  # pylint: disable=import-outside-toplevel
-  packaged = os.path.join(os.path.dirname(os.path.dirname(gin_configs.__file__)),
-                          path)
-  if os.path.exists(packaged):
-    return packaged
-  raise FileNotFoundError(f'gin file {path!r} not found.')
-
-
 def _dataset_is_configured() -> bool:
   try:
     gin.query_parameter('train_eval.dataset')
@@ -43,14 +31,15 @@ def _dataset_is_configured() -> bool:
 
 def main(argv):
   del argv
-  gin_files = [resolve_gin_file(path) for path in FLAGS.gin_file]
   bindings = list(FLAGS.gin_bindings)
   if FLAGS.dataset:
     bindings.append(f'train_eval.dataset = {FLAGS.dataset!r}')
-  gin.parse_config_files_and_bindings(gin_files, bindings)
+  # A path that is not a file is read from the installed packages, so
+  # `gin_configs/particle/ibc_dfo.gin` (and its includes) work from anywhere.
+  gin.parse_config_files_and_bindings(FLAGS.gin_file, bindings)
   root_dir = FLAGS.root_dir or os.path.join(
-      'runs', os.path.splitext(os.path.basename(gin_files[-1]))[0]
-      if gin_files else 'default')
+      'runs', os.path.splitext(os.path.basename(FLAGS.gin_file[-1]))[0]
+      if FLAGS.gin_file else 'default')
   if not _dataset_is_configured():
     raise app.UsageError(
         'No demonstrations: pass --dataset=DIR_OR_GLOB (collect some with '

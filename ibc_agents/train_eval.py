@@ -7,7 +7,7 @@ results.json. Running the same command again resumes from the last checkpoint.
 import json
 import os
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Optional
 
 from absl import logging
 import gin

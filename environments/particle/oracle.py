@@ -9,9 +9,6 @@ from tf_agents.typing import types
 
 from environments.particle import particle_env
 
-# Switch to the second goal only well inside the tolerance, so the switch never
-# precedes the environment registering the first goal (float32 observations).
-_SWITCH_FRACTION = 0.8
 
 
 class ParticleOracle(py_policy.PyPolicy):
@@ -22,9 +19,23 @@ class ParticleOracle(py_policy.PyPolicy):
   per environment. Time steps are unbatched, as `PyDriver` passes them.
   """
 
-  def __init__(self, env: particle_env.ParticleEnv):
+  def __init__(self, env: particle_env.ParticleEnv,
+               switch_fraction: float = 0.2):
+    """Creates the oracle.
+
+    Args:
+      env: the environment the oracle acts in.
+      switch_fraction: the oracle turns to the second goal once within this
+        fraction of the goal tolerance of the first (0.01 for the default
+        tolerance, as the paper's oracle). Switching deep inside the
+        tolerance leaves a cloned policy room to switch a little early and
+        still have reached the first goal.
+    """
     super().__init__(env.time_step_spec(), env.action_spec())
-    self._switch_distance = _SWITCH_FRACTION * env.goal_tolerance
+    if not 0.0 < switch_fraction < 1.0:
+      raise ValueError(
+          f'switch_fraction must be in (0, 1), got {switch_fraction}.')
+    self._switch_distance = switch_fraction * env.goal_tolerance
     self._reached_first = False
 
   def _action(self,

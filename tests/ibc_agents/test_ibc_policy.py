@@ -6,7 +6,6 @@ from tf_agents.networks import network
 from tf_agents.policies import policy_saver
 from tf_agents.policies import py_tf_eager_policy
 from tf_agents.specs import tensor_spec
-from tf_agents.trajectories import time_step as ts
 from tf_agents.utils import nest_utils
 
 import environments

@@ -12,8 +12,7 @@ from data_tools import collect
 from ibc_agents import evaluation
 from ibc_agents import train_eval
 
-GIN_FILE = os.path.join(os.path.dirname(__file__), '..', '..', 'gin_configs',
-                        'particle', 'ibc_dfo.gin')
+GIN_FILE = 'gin_configs/particle/ibc_dfo.gin'  # read from the installed package
 # The quickstart's configuration, trained briefly on a task with wider goals.
 EASIER_TASK = ['ParticleEnv.goal_tolerance = 0.08']
 FAST_BINDINGS = EASIER_TASK + [

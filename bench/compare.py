@@ -1,0 +1,232 @@
+r"""Compares behavioural-cloning configs on one task: success, speed, latency.
+
+    C=gin_configs/particle
+    python -m bench.compare --task=PARTICLE --seeds=3 \
+        --configs=$C/ibc_dfo.gin,$C/mse.gin,$C/mdn.gin [--num_episodes=1000] \
+        [--gin_bindings=...] [--work_dir=/tmp/ibc_compare] \
+        [--output=docs/benchmarks.md] [--plot=docs/compare_particle.png]
+
+One oracle dataset is collected per task (and reused by a later comparison with
+the same collection settings). Every config trains on it for seeds 0..N-1 with
+its own budget and the --gin_bindings, each run in a fresh
+`python -m ibc_agents.train` process so gin and TensorFlow state never leak
+between runs. Each exported policy is then timed on single observations. The
+`## Comparison: <task>` section of --output is written (or replaced), the table
+printed, and a bar chart of success rates drawn to --plot.
+
+Flags are parsed with argparse: `data_tools.collect` defines absl flags with
+the same names.
+"""
+import argparse
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any, Dict, Optional, Sequence
+
+import gin
+import tensorflow as tf
+from tf_agents.policies import py_tf_eager_policy
+from tf_agents.utils import nest_utils
+
+from data_tools import collect
+from data_tools import demos
+from bench import report
+from ibc_agents import train_eval
+
+_DATA_SEED = 0  # collection seed: every comparison sees the same data
+_NUM_WORKERS = 2  # collection processes
+_COLLECTION_FILE = 'collection.json'  # settings the dataset was collected with
+_WARMUP_CALLS = 10  # untimed policy calls (tracing, allocation)
+_TIMED_CALLS = 50  # policy calls the latency median is taken over
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+  """Parses and checks the command line."""
+  parser = argparse.ArgumentParser(
+      prog='python -m bench.compare',
+      description='Train several gin configs on one dataset and compare them.')
+  parser.add_argument('--task', required=True,
+                      help='Registered task, e.g. PARTICLE.')
+  parser.add_argument('--configs', required=True,
+                      help='Comma-separated gin files, one method each.')
+  parser.add_argument('--seeds', type=int, default=3,
+                      help='Runs per config, with train_eval.seed = 0..N-1.')
+  parser.add_argument('--num_episodes', type=int, default=1000,
+                      help='Oracle demonstrations to collect.')
+  parser.add_argument('--gin_bindings', action='append', default=[],
+                      help='Gin binding for every run (repeatable).')
+  parser.add_argument('--work_dir', default='/tmp/ibc_compare',
+                      help='Dataset and run directories.')
+  parser.add_argument('--output', default='docs/benchmarks.md',
+                      help='Markdown file whose comparison section is written.')
+  parser.add_argument('--plot', default=None,
+                      help='Bar chart PNG (default docs/compare_<task>.png).')
+  parser.add_argument('--baseline', default='mse',
+                      help='Method the others\' steps/s and latency are '
+                           'divided by; "" for none.')
+  args = parser.parse_args(argv)
+  args.configs = [os.path.abspath(path) for path in args.configs.split(',')]
+  args.names = [os.path.splitext(os.path.basename(path))[0]
+                for path in args.configs]
+  missing = [path for path in args.configs if not os.path.isfile(path)]
+  if missing:
+    parser.error(f'gin file not found: {missing[0]}')
+  if len(set(args.names)) != len(args.names):
+    parser.error(f'config file names must differ, got {args.names}')
+  if args.seeds < 1:
+    parser.error(f'--seeds must be positive, got {args.seeds}')
+  if args.baseline and args.baseline not in args.names:
+    parser.error(f'--baseline={args.baseline} is none of {args.names}; '
+                 'pass --baseline= for no ratios')
+  args.plot = args.plot or os.path.join('docs',
+                                        f'compare_{args.task.lower()}.png')
+  return args
+
+
+def prepare_dataset(task: str, num_episodes: int, data_dir: str,
+                    gin_files: Sequence[str],
+                    gin_bindings: Sequence[str]) -> str:
+  """Collects oracle demonstrations into `data_dir`, reusing a matching dataset.
+
+  The collection workers parse `gin_files` and `gin_bindings`, so the task's
+  environment is configured as in training.
+  """
+  settings = dict(task=task, num_episodes=num_episodes, seed=_DATA_SEED,
+                  num_workers=_NUM_WORKERS, gin_files=list(gin_files),
+                  gin_bindings=list(gin_bindings))
+  settings_path = os.path.join(data_dir, _COLLECTION_FILE)
+  if os.path.exists(settings_path) and os.path.exists(
+      os.path.join(data_dir, demos.STATISTICS_FILENAME)):
+    with open(settings_path) as f:
+      if json.load(f) == settings:
+        print(f'compare: reusing the dataset in {data_dir}', flush=True)
+        return data_dir
+  shutil.rmtree(data_dir, ignore_errors=True)
+  collect.collect(task, num_episodes, data_dir, num_workers=_NUM_WORKERS,
+                  seed=_DATA_SEED, gin_files=gin_files,
+                  gin_bindings=gin_bindings)
+  with open(settings_path, 'w') as f:
+    json.dump(settings, f, indent=1)
+  return data_dir
+
+
+def train_run(gin_file: str, dataset: str, root_dir: str,
+              gin_bindings: Sequence[str]) -> Dict[str, Any]:
+  """Trains in a fresh process and a fresh `root_dir`; returns its results.json.
+
+  The process's output goes to `root_dir/train.log`.
+  """
+  shutil.rmtree(root_dir, ignore_errors=True)
+  os.makedirs(root_dir)
+  command = [sys.executable, '-m', 'ibc_agents.train',
+             f'--gin_file={gin_file}', f'--dataset={dataset}',
+             f'--root_dir={root_dir}']
+  command += [f'--gin_bindings={binding}' for binding in gin_bindings]
+  log_path = os.path.join(root_dir, 'train.log')
+  with open(log_path, 'w') as log:
+    completed = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
+                               check=False)
+  if completed.returncode:
+    with open(log_path) as log:
+      tail = log.read()[-3000:]
+    raise RuntimeError(f'Training failed: {shlex.join(command)}\n'
+                       f'Last output ({log_path}):\n{tail}')
+  with open(os.path.join(root_dir, train_eval.RESULTS_FILE)) as f:
+    return json.load(f)
+
+
+def policy_latency_ms(root_dir: str, task: str) -> float:
+  """Median milliseconds of one action for one observation (batch of 1).
+
+  Loads the run's exported SavedModel and feeds it real observations of the
+  task, configured by the run's operative gin config and history-stacked as in
+  training, stepping the environment with the policy's actions.
+  """
+  gin.clear_config()
+  gin.parse_config_file(
+      os.path.join(root_dir, train_eval.OPERATIVE_CONFIG_FILE))
+  policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
+      os.path.join(root_dir, train_eval.POLICY_DIR),
+      load_specs_from_pbtxt=True, batch_time_steps=False)
+  observation_spec = tf.nest.flatten(policy.time_step_spec.observation)[0]
+  history_length = observation_spec.shape[0]  # leaves are [T, ...]
+  env = train_eval.make_env(task, history_length, seed=0)
+  time_step = env.reset()
+  seconds = []
+  for call in range(_WARMUP_CALLS + _TIMED_CALLS):
+    batch = nest_utils.batch_nested_array(time_step)
+    start = time.perf_counter()
+    action = policy.action(batch).action
+    if call >= _WARMUP_CALLS:
+      seconds.append(time.perf_counter() - start)
+    time_step = env.reset() if time_step.is_last() else env.step(action[0])
+  env.close()
+  gin.clear_config()
+  return 1e3 * statistics.median(seconds)
+
+
+def run_method(task: str, gin_file: str, name: str, dataset: str,
+               bindings: Sequence[str], num_seeds: int,
+               runs_dir: str) -> report.MethodResult:
+  """Trains `gin_file` for seeds 0..num_seeds-1; times each exported policy."""
+  result = report.MethodResult(name, [], [], [], [], [])
+  for seed in range(num_seeds):
+    root_dir = os.path.join(runs_dir, name, f'seed{seed}')
+    start = time.perf_counter()
+    run = train_run(gin_file, dataset, root_dir,
+                    list(bindings) + [f'train_eval.seed = {seed}'])
+    latency = policy_latency_ms(root_dir, task)
+    result.success_rates.append(run['success_rate'])
+    result.train_steps.append(run['train_steps'])
+    result.steps_per_sec.append(run['steps_per_sec'])
+    result.latency_ms.append(latency)
+    result.eval_episodes.append(run['eval_episodes'])
+    print(f'compare: {name} seed {seed}: success {run["success_rate"]:.2f}, '
+          f'{run["steps_per_sec"]:.1f} steps/s, {latency:.2f} ms/action '
+          f'({time.perf_counter() - start:.0f} s)', flush=True)
+  return result
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+  argv = sys.argv[1:] if argv is None else list(argv)
+  args = parse_args(argv)
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+  # The training processes share the GPU with this one.
+  for gpu in tf.config.list_physical_devices('GPU'):
+    tf.config.experimental.set_memory_growth(gpu, True)
+  bindings = [f'train_eval.task = {args.task!r}'] + args.gin_bindings
+  work_dir = os.path.abspath(args.work_dir)
+  dataset = prepare_dataset(args.task, args.num_episodes,
+                            os.path.join(work_dir, 'data', args.task),
+                            args.configs[:1], bindings)
+  stats = demos.DatasetStatistics.load(dataset)
+  results = [run_method(args.task, gin_file, name, dataset, bindings,
+                        args.seeds, os.path.join(work_dir, 'runs', args.task))
+             for gin_file, name in zip(args.configs, args.names)]
+  report.draw_success_chart(results, args.plot,
+                     f'{args.task}: success rate, mean ± std over '
+                     f'{args.seeds} seed(s)')
+  heading = f'## Comparison: {args.task}'
+  section = report.format_section(
+      heading, shlex.join(['python', '-m', 'bench.compare'] + argv),
+      report.machine_description(),
+      f'Dataset: {stats.num_episodes} oracle episodes ({stats.num_steps} '
+      f'steps, collection seed {_DATA_SEED}), the same for every run.',
+      results, args.baseline,
+      os.path.relpath(args.plot,
+                      os.path.dirname(os.path.abspath(args.output))),
+      f'median of {_TIMED_CALLS} calls after {_WARMUP_CALLS} warm-up calls')
+  report.write_section(args.output, heading, section)
+  print(report.format_table(results))
+  if args.baseline and len(results) > 1:
+    print(report.format_ratios(results, args.baseline))
+  print(f'compare: wrote {args.output} ({heading}) and {args.plot}', flush=True)
+
+
+if __name__ == '__main__':
+  main()
