@@ -13,9 +13,6 @@ its own budget and the --gin_bindings, each run in a fresh
 between runs. Each exported policy is then timed on single observations. The
 `## Comparison: <task>` section of --output is written (or replaced), the table
 printed, and a bar chart of success rates drawn to --plot.
-
-Flags are parsed with argparse: `data_tools.collect` defines absl flags with
-the same names.
 """
 import argparse
 import json

@@ -265,28 +265,31 @@ def collect(task: str,
   return paths
 
 
-_TASK = flags.DEFINE_string('task', None, 'Registered task, e.g. PARTICLE.')
-_NUM_EPISODES = flags.DEFINE_integer('num_episodes', None,
-                                     'Successful episodes to collect.')
-_OUTPUT_DIR = flags.DEFINE_string('output_dir', None,
-                                  'Empty directory for shards and statistics.')
-_NUM_WORKERS = flags.DEFINE_integer('num_workers', 1,
-                                    'Worker processes, one shard each.')
-_SEED = flags.DEFINE_integer('seed', 0, 'Seed the worker seeds derive from.')
-_GIN_FILES = flags.DEFINE_multi_string('gin_file', [], 'Gin files to parse.')
-_GIN_BINDINGS = flags.DEFINE_multi_string(
-    'gin_bindings', [], 'Gin bindings, e.g. "import '
-    'environments.particle.particle_env" then "ParticleEnv.n_dim = 3".')
+def _define_flags() -> None:
+  """Command-line flags, defined only when run as a program so that importing
+  `collect` never clashes with another program's flags."""
+  flags.DEFINE_string('task', None, 'Registered task, e.g. PARTICLE.')
+  flags.DEFINE_integer('num_episodes', None, 'Successful episodes to collect.')
+  flags.DEFINE_string('output_dir', None,
+                      'Empty directory for shards and statistics.')
+  flags.DEFINE_integer('num_workers', 1, 'Worker processes, one shard each.')
+  flags.DEFINE_integer('seed', 0, 'Seed the worker seeds derive from.')
+  flags.DEFINE_multi_string('gin_file', [], 'Gin files to parse.')
+  flags.DEFINE_multi_string(
+      'gin_bindings', [], 'Gin bindings, e.g. "import '
+      'environments.particle.particle_env" then "ParticleEnv.n_dim = 3".')
+  flags.mark_flags_as_required(['task', 'num_episodes', 'output_dir'])
 
 
 def main(argv: Sequence[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError('Too many command-line arguments.')
-  collect(_TASK.value, _NUM_EPISODES.value, _OUTPUT_DIR.value,
-          num_workers=_NUM_WORKERS.value, seed=_SEED.value,
-          gin_files=_GIN_FILES.value, gin_bindings=_GIN_BINDINGS.value)
+  args = flags.FLAGS
+  collect(args.task, args.num_episodes, args.output_dir,
+          num_workers=args.num_workers, seed=args.seed,
+          gin_files=args.gin_file, gin_bindings=args.gin_bindings)
 
 
 if __name__ == '__main__':
-  flags.mark_flags_as_required(['task', 'num_episodes', 'output_dir'])
+  _define_flags()
   app.run(main)

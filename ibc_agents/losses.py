@@ -1,4 +1,5 @@
 """Losses for energy-based behavioural cloning (pure functions)."""
+import gin
 import tensorflow as tf
 
 
@@ -19,6 +20,7 @@ def info_nce(scores: tf.Tensor, positive_index: int = -1) -> tf.Tensor:
   return -log_probs[:, positive_index]
 
 
+@gin.configurable
 def gradient_penalty(score_gradients: tf.Tensor, margin: float = 1.0,
                      norm_order: float = float('inf'),
                      squared: bool = True) -> tf.Tensor:

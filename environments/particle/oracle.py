@@ -20,16 +20,16 @@ class ParticleOracle(py_policy.PyPolicy):
   """
 
   def __init__(self, env: particle_env.ParticleEnv,
-               switch_fraction: float = 0.2):
+               switch_fraction: float = 0.5):
     """Creates the oracle.
 
     Args:
       env: the environment the oracle acts in.
       switch_fraction: the oracle turns to the second goal once within this
-        fraction of the goal tolerance of the first (0.01 for the default
-        tolerance, as the paper's oracle). Switching deep inside the
-        tolerance leaves a cloned policy room to switch a little early and
-        still have reached the first goal.
+        fraction of the goal tolerance of the first (0.025 for the default
+        tolerance). Halfway leaves a cloned policy margin on both sides: one
+        that switches a little early has still reached the first goal, and
+        one that aims a little off still gets close enough to switch.
     """
     super().__init__(env.time_step_spec(), env.action_spec())
     if not 0.0 < switch_fraction < 1.0:
