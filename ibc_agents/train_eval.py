@@ -126,6 +126,8 @@ def train_eval(root_dir: str,
                             eval_episodes, eval_seed, eval_plot_fn)
     results = _train_loop(learner, num_iterations, eval_interval,
                           log_interval, eval_fn)
+  # Again: evaluation has now also used the policy's gin parameters.
+  _write_operative_config(root_dir)
   results['dataset_episodes'] = statistics.num_episodes
   with tf.io.gfile.GFile(os.path.join(root_dir, RESULTS_FILE), 'w') as f:
     json.dump(results, f, indent=2)

@@ -62,7 +62,10 @@ def test_run_directory_holds_results_config_checkpoints_and_summaries(trained_ru
   assert saved['eval_episodes'] == 40
   assert saved['steps_per_sec'] > 0
   with open(os.path.join(root_dir, 'operative_config.gin')) as f:
-    assert 'ParticleEnv.goal_tolerance = 0.08' in f.read()
+    operative = f.read()
+  assert 'ParticleEnv.goal_tolerance = 0.08' in operative
+  assert 'dfo_maximize.num_iterations = 3' in operative  # used by the policy
+  assert os.listdir(os.path.join(root_dir, 'plots'))
   assert os.listdir(os.path.join(root_dir, 'train', 'checkpoints'))
   assert any(name.startswith('events')
              for name in os.listdir(os.path.join(root_dir, 'eval')))
