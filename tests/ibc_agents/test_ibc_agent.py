@@ -2,28 +2,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from tf_agents.networks import network
-from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
-from tf_agents.trajectories import trajectory
 
+from ibc_agents import testing
 from ibc_agents import ibc_agent
 from ibc_agents import losses
 from ibc_agents import samplers
 from ibc_agents.networks import mlp_ebm
 
-HISTORY = 2
-OBSERVATION_SPEC = {'x': tensor_spec.TensorSpec((3,), tf.float32)}
-ACTION_SPEC = tensor_spec.BoundedTensorSpec((2,), tf.float32, -1.0, 1.0)
-DATA_SPEC = trajectory.Trajectory(
-    step_type=tensor_spec.TensorSpec((), tf.int32),
-    observation=OBSERVATION_SPEC,
-    action=ACTION_SPEC,
-    policy_info=(),
-    next_step_type=tensor_spec.TensorSpec((), tf.int32),
-    reward=tensor_spec.TensorSpec((), tf.float32),
-    discount=tensor_spec.TensorSpec((), tf.float32))
-TIME_STEP_SPEC = ts.time_step_spec(
-    tensor_spec.add_outer_dims_nest(OBSERVATION_SPEC, (HISTORY,)))
+HISTORY = testing.HISTORY
+OBSERVATION_SPEC = testing.OBSERVATION_SPEC
+ACTION_SPEC = testing.ACTION_SPEC
+DATA_SPEC = testing.DATA_SPEC
+TIME_STEP_SPEC = testing.TIME_STEP_SPEC
 
 
 def _agent(network=None, **kwargs):
@@ -61,21 +52,6 @@ class _PeakedScore(network.Network):
     return (scores[:, 0] if squeeze else scores), network_state
 
 
-def _experience(batch_size=64, seed=0):
-  """Windows whose target action is a fixed function of the last observation."""
-  rng = np.random.default_rng(seed)
-  x = rng.uniform(-1, 1, (batch_size, HISTORY, 3)).astype(np.float32)
-  action = np.stack([x[..., 0], -x[..., 1]], axis=-1) * 0.9
-  return trajectory.Trajectory(
-      step_type=tf.ones([batch_size, HISTORY], tf.int32),
-      observation={'x': tf.constant(x)},
-      action=tf.constant(action),
-      policy_info=(),
-      next_step_type=tf.ones([batch_size, HISTORY], tf.int32),
-      reward=tf.zeros([batch_size, HISTORY]),
-      discount=tf.ones([batch_size, HISTORY]))
-
-
 def test_rejects_more_than_one_action():
   with pytest.raises(ValueError, match='single rank-1'):
     ibc_agent.ImplicitBCAgent(
@@ -104,7 +80,7 @@ def test_train_sequence_length_is_the_history_length():
 
 def test_loss_is_reproducible_under_a_seed():
   agent = _agent(num_counter_examples=8)
-  experience = _experience()
+  experience = testing.synthetic_experience()
   tf.random.set_seed(7)
   first = agent.loss(experience).loss.numpy()
   tf.random.set_seed(7)
@@ -115,14 +91,14 @@ def test_loss_is_reproducible_under_a_seed():
 def test_initial_loss_is_near_log_of_candidate_count():
   tf.random.set_seed(0)
   agent = _agent(num_counter_examples=31)
-  loss = agent.loss(_experience(batch_size=256)).loss.numpy()
+  loss = agent.loss(testing.synthetic_experience(batch_size=256)).loss.numpy()
   assert abs(loss - np.log(32)) < 0.5
 
 
 def test_training_lowers_the_loss():
   tf.random.set_seed(1)
   agent = _agent(num_counter_examples=16)
-  experience = _experience()
+  experience = testing.synthetic_experience()
   initial = agent.loss(experience).loss.numpy()
   for _ in range(150):
     agent.train(experience)
@@ -135,11 +111,11 @@ def test_training_lowers_the_loss():
 def test_checkpoint_restores_the_network_exactly(tmp_path):
   tf.random.set_seed(3)
   agent = _agent()
-  agent.train(_experience())
+  agent.train(testing.synthetic_experience())
   checkpoint = tf.train.Checkpoint(agent=agent)
   path = checkpoint.save(str(tmp_path / 'ckpt'))
   saved = [v.numpy() for v in agent.cloning_network.variables]
-  agent.train(_experience(seed=1))
+  agent.train(testing.synthetic_experience(seed=1))
   checkpoint.restore(path)
   for value, variable in zip(saved, agent.cloning_network.variables):
     np.testing.assert_array_equal(value, variable.numpy())
@@ -151,7 +127,7 @@ def test_rejects_a_refined_fraction_outside_zero_to_one():
 
 
 def test_sampler_refined_counter_examples_are_harder_than_uniform_ones():
-  experience = _experience(batch_size=256)
+  experience = testing.synthetic_experience(batch_size=256)
   uniform = _agent(network=_PeakedScore(20.0), num_counter_examples=32)
   refined = _agent(network=_PeakedScore(20.0), num_counter_examples=32,
                    counter_example_sampler=samplers.dfo_maximize,
@@ -164,7 +140,7 @@ def test_sampler_refined_counter_examples_are_harder_than_uniform_ones():
 
 
 def test_gradient_penalty_adds_the_hinge_on_counter_example_gradients():
-  experience = _experience(batch_size=64)
+  experience = testing.synthetic_experience(batch_size=64)
   plain = _agent(network=_PeakedScore(5.0), num_counter_examples=16)
   penalised = _agent(network=_PeakedScore(5.0), num_counter_examples=16,
                      gradient_penalty=lambda g: losses.gradient_penalty(
@@ -193,7 +169,7 @@ def test_training_with_langevin_counter_examples_lowers_the_loss():
 
   agent = _agent(num_counter_examples=8, counter_example_sampler=langevin,
                  gradient_penalty=losses.gradient_penalty)
-  experience = _experience()
+  experience = testing.synthetic_experience()
   initial = agent.loss(experience).loss.numpy()
   for _ in range(60):
     agent.train(experience)

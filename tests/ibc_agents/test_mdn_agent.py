@@ -9,27 +9,19 @@ from tf_agents.policies import policy_saver
 from tf_agents.policies import py_tf_eager_policy
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
-from tf_agents.trajectories import trajectory
 from tf_agents.utils import nest_utils
 
 import environments
+from ibc_agents import testing
 from ibc_agents import mdn_agent
 from ibc_agents import normalization
 from ibc_agents.networks import mlp_mdn
 
-HISTORY = 2
-OBSERVATION_SPEC = {'x': tensor_spec.TensorSpec((3,), tf.float32)}
-ACTION_SPEC = tensor_spec.BoundedTensorSpec((2,), tf.float32, -1.0, 1.0)
-DATA_SPEC = trajectory.Trajectory(
-    step_type=tensor_spec.TensorSpec((), tf.int32),
-    observation=OBSERVATION_SPEC,
-    action=ACTION_SPEC,
-    policy_info=(),
-    next_step_type=tensor_spec.TensorSpec((), tf.int32),
-    reward=tensor_spec.TensorSpec((), tf.float32),
-    discount=tensor_spec.TensorSpec((), tf.float32))
-TIME_STEP_SPEC = ts.time_step_spec(
-    tensor_spec.add_outer_dims_nest(OBSERVATION_SPEC, (HISTORY,)))
+HISTORY = testing.HISTORY
+OBSERVATION_SPEC = testing.OBSERVATION_SPEC
+ACTION_SPEC = testing.ACTION_SPEC
+DATA_SPEC = testing.DATA_SPEC
+TIME_STEP_SPEC = testing.TIME_STEP_SPEC
 # Two components over normalised actions; the second is three times as likely.
 LOGITS = [0.0, math.log(3.0)]
 MEANS = [[-0.5, 0.5], [0.8, -0.2]]
@@ -61,26 +53,6 @@ def _agent(cloning_network=None, **kwargs):
   return mdn_agent.MdnBCAgent(
       TIME_STEP_SPEC, ACTION_SPEC, cloning_network,
       tf.keras.optimizers.Adam(1e-3), training_data_spec=DATA_SPEC, **kwargs)
-
-
-def _experience(batch_size=64, seed=0, observation_scale=1.0):
-  """Windows whose target action is a fixed function of the last observation."""
-  rng = np.random.default_rng(seed)
-  x = rng.uniform(-1, 1, (batch_size, HISTORY, 3)).astype(np.float32)
-  action = np.stack([x[..., 0], -x[..., 1]], axis=-1) * 0.9
-  return _trajectory(x * observation_scale, action)
-
-
-def _trajectory(x, action):
-  batch_size = x.shape[0]
-  return trajectory.Trajectory(
-      step_type=tf.ones([batch_size, HISTORY], tf.int32),
-      observation={'x': tf.constant(x, tf.float32)},
-      action=tf.constant(action, tf.float32),
-      policy_info=(),
-      next_step_type=tf.ones([batch_size, HISTORY], tf.int32),
-      reward=tf.zeros([batch_size, HISTORY]),
-      discount=tf.ones([batch_size, HISTORY]))
 
 
 def _mixture_nll(action):
@@ -118,7 +90,7 @@ def test_loss_is_the_negative_log_likelihood_of_the_normalised_action():
                      ACTION_SPEC, [-0.5, -0.5], [0.5, 0.5],
                      boundary_buffer=0.0))
   actions = np.array([[0.3, -0.1], [-0.25, 0.25], [0.0, 0.0]], np.float32)
-  experience = _trajectory(np.zeros([3, HISTORY, 3], np.float32),
+  experience = testing.windows(np.zeros([3, HISTORY, 3], np.float32),
                            np.repeat(actions[:, None], HISTORY, axis=1))
   expected = [_mixture_nll(2.0 * action) for action in actions]
   loss_info = agent.loss(experience)
@@ -130,7 +102,7 @@ def test_loss_is_the_negative_log_likelihood_of_the_normalised_action():
 def test_training_lowers_the_loss():
   tf.random.set_seed(1)
   agent = _agent(train_step_counter=tf.Variable(0, dtype=tf.int64))
-  experience = _experience()
+  experience = testing.synthetic_experience()
   initial = agent.loss(experience).loss.numpy()
   for _ in range(100):
     agent.train(experience)
@@ -143,7 +115,8 @@ def test_training_lowers_the_loss():
 def test_training_stays_finite_on_extreme_data(observation_scale, action):
   tf.random.set_seed(2)
   agent = _agent()
-  experience = _experience(batch_size=16, observation_scale=observation_scale)
+  experience = testing.synthetic_experience(
+      batch_size=16, observation_scale=observation_scale)
   experience = experience._replace(action=tf.fill([16, HISTORY, 2], action))
   for _ in range(5):
     loss = agent.train(experience).loss.numpy()

@@ -7,27 +7,19 @@ from tf_agents.policies import policy_saver
 from tf_agents.policies import py_tf_eager_policy
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
-from tf_agents.trajectories import trajectory
 from tf_agents.utils import nest_utils
 
 import environments
+from ibc_agents import testing
 from ibc_agents import mse_agent
 from ibc_agents import normalization
 from ibc_agents.networks import mlp_mse
 
-HISTORY = 2
-OBSERVATION_SPEC = {'x': tensor_spec.TensorSpec((3,), tf.float32)}
-ACTION_SPEC = tensor_spec.BoundedTensorSpec((2,), tf.float32, -1.0, 1.0)
-DATA_SPEC = trajectory.Trajectory(
-    step_type=tensor_spec.TensorSpec((), tf.int32),
-    observation=OBSERVATION_SPEC,
-    action=ACTION_SPEC,
-    policy_info=(),
-    next_step_type=tensor_spec.TensorSpec((), tf.int32),
-    reward=tensor_spec.TensorSpec((), tf.float32),
-    discount=tensor_spec.TensorSpec((), tf.float32))
-TIME_STEP_SPEC = ts.time_step_spec(
-    tensor_spec.add_outer_dims_nest(OBSERVATION_SPEC, (HISTORY,)))
+HISTORY = testing.HISTORY
+OBSERVATION_SPEC = testing.OBSERVATION_SPEC
+ACTION_SPEC = testing.ACTION_SPEC
+DATA_SPEC = testing.DATA_SPEC
+TIME_STEP_SPEC = testing.TIME_STEP_SPEC
 # Demonstrated actions in [-0.5, 0.5]: normalised action = 2 * action.
 HALF_RANGE = dict(action_min=[-0.5, -0.5], action_max=[0.5, 0.5],
                   boundary_buffer=0.0)
@@ -51,21 +43,6 @@ def _agent(cloning_network=None, **kwargs):
   return mse_agent.MseBCAgent(
       TIME_STEP_SPEC, ACTION_SPEC, cloning_network,
       tf.keras.optimizers.Adam(1e-2), training_data_spec=DATA_SPEC, **kwargs)
-
-
-def _experience(batch_size=64, seed=0):
-  """Windows whose target action is a fixed function of the last observation."""
-  rng = np.random.default_rng(seed)
-  x = rng.uniform(-1, 1, (batch_size, HISTORY, 3)).astype(np.float32)
-  action = np.stack([x[..., 0], -x[..., 1]], axis=-1) * 0.4
-  return trajectory.Trajectory(
-      step_type=tf.ones([batch_size, HISTORY], tf.int32),
-      observation={'x': tf.constant(x)},
-      action=tf.constant(action),
-      policy_info=(),
-      next_step_type=tf.ones([batch_size, HISTORY], tf.int32),
-      reward=tf.zeros([batch_size, HISTORY]),
-      discount=tf.ones([batch_size, HISTORY]))
 
 
 def test_rejects_more_than_one_action():
@@ -95,7 +72,7 @@ def test_loss_is_the_squared_error_in_normalised_units_of_the_whole_window():
                  observation_normalizer=observation_normalizer,
                  action_normalizer=normalization.ActionNormalizer(
                      ACTION_SPEC, **HALF_RANGE))
-  experience = _experience(batch_size=8)
+  experience = testing.synthetic_experience(batch_size=8, action_scale=0.4)
   x = experience.observation['x'].numpy()
   predicted = (x[:, 0, :2] - 0.5) / 2.0
   target = 2.0 * experience.action.numpy()[:, -1]
@@ -109,7 +86,7 @@ def test_loss_is_the_squared_error_in_normalised_units_of_the_whole_window():
 def test_training_lowers_the_loss():
   tf.random.set_seed(1)
   agent = _agent(train_step_counter=tf.Variable(0, dtype=tf.int64))
-  experience = _experience()
+  experience = testing.synthetic_experience(action_scale=0.4)
   initial = agent.loss(experience).loss.numpy()
   for _ in range(100):
     agent.train(experience)
