@@ -150,12 +150,12 @@ class BCAgentBase(tf_agent.TFAgent):
     return observation
 
 
-class ExplicitPolicyBase(tf_policy.TFPolicy):
-  """Acts with an action read off a network's output: no search at act time.
+class NormalizedPolicyBase(tf_policy.TFPolicy):
+  """A greedy policy working in normalised units.
 
-  Observations are normalised, the network is called once, the subclass picks
-  a normalised action [B, A] from its output, and that action is mapped back
-  to the environment's units and clipped to the action spec.
+  Observations are normalised, the subclass chooses a normalised action
+  [B, A], and that action is mapped back to the environment's units and
+  clipped to the action spec.
   """
 
   def __init__(self,
@@ -175,20 +175,34 @@ class ExplicitPolicyBase(tf_policy.TFPolicy):
     return self._cloning_network.variables
 
   @abc.abstractmethod
-  def _normalized_action(self, network_output: types.NestedTensor
-                         ) -> tf.Tensor:
-    """The action [B, A] in normalised units chosen from the network output."""
+  def _choose_normalized_action(self, observation: types.NestedTensor,
+                                batch_size: tf.Tensor) -> tf.Tensor:
+    """The action [B, A] in normalised units for normalised observations."""
 
   def _distribution(self, time_step: ts.TimeStep,
                     policy_state: types.NestedTensor) -> policy_step.PolicyStep:
     observation = time_step.observation
     if self._observation_normalizer is not None:
       observation = self._observation_normalizer(observation)
-    output, _ = self._cloning_network(observation, training=False)
-    action = self._action_normalizer.denormalize(
-        self._normalized_action(output))
+    action = self._action_normalizer.denormalize(self._choose_normalized_action(
+        observation, tf.shape(time_step.step_type)[0]))
     return policy_step.PolicyStep(
         tfp.distributions.Deterministic(loc=action), policy_state, ())
+
+
+class ExplicitPolicyBase(NormalizedPolicyBase):
+  """Acts with an action read off a network's output: no search at act time."""
+
+  @abc.abstractmethod
+  def _normalized_action(self, network_output: types.NestedTensor
+                         ) -> tf.Tensor:
+    """The action [B, A] in normalised units chosen from the network output."""
+
+  def _choose_normalized_action(self, observation: types.NestedTensor,
+                                batch_size: tf.Tensor) -> tf.Tensor:
+    del batch_size
+    output, _ = self._cloning_network(observation, training=False)
+    return self._normalized_action(output)
 
 
 def _history_length(time_step_spec: ts.TimeStep,
