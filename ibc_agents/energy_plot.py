@@ -1,6 +1,7 @@
 """Pictures of a learned energy over a 2D action plane, for debugging EBMs."""
 from typing import Optional, Sequence
 
+from absl import logging
 import gin
 import numpy as np
 from PIL import Image
@@ -107,9 +108,16 @@ def plot_oracle_state(path: str, agent, task: str, history_length: int,
 
   The demonstrated action there is marked white and the policy's choice red;
   the default step count lands near the particle's first goal, where the
-  oracle switches targets.
+  oracle switches targets. Tasks whose action is not 2D are skipped with a
+  log line, so one config serves the N-D particle study.
   """
   raw_env = environments.make(task, seed=seed)
+  action_shape = raw_env.action_spec().shape
+  if action_shape != (2,):
+    logging.info('Energy plot skipped: the action shape is %s, not (2,).',
+                 action_shape)
+    raw_env.close()
+    return
   oracle = environments.make_oracle(task, raw_env)
   env = wrappers.HistoryWrapper(raw_env, history_length=history_length,
                                 tile_first_step_obs=True)

@@ -23,7 +23,9 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
   Counter-examples are drawn uniformly inside the normalised action bounds;
   a `counter_example_sampler` (DFO or Langevin, as for the policy) can refine
   a fraction of them into samples of the current model, which makes them hard
-  negatives. With Langevin counter-examples a gradient penalty keeps the
+  negatives, and another fraction can be drawn near the demonstrated action,
+  which sharpens the energy around it where uniform samples are sparse. With
+  Langevin counter-examples a gradient penalty keeps the
   energy smooth (IBC paper, Appendix B.3).
 
   `train(experience)` takes a batched `Trajectory` [B, T, ...] as TF-Agents
@@ -51,7 +53,9 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
                fraction_refined: float = 1.0,
                sampler_under_tape: bool = False,
                gradient_penalty: Optional[
-                   Callable[[tf.Tensor], tf.Tensor]] = None):
+                   Callable[[tf.Tensor], tf.Tensor]] = None,
+               fraction_near_expert: float = 0.0,
+               near_expert_std: float = 0.1):
     """Args as `BCAgentBase`, plus:
 
     Args:
@@ -64,6 +68,11 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
       gradient_penalty: maps score gradients at the counter-examples
         [B, N, A] to a per-example penalty [B] added to the loss
         (e.g. `losses.gradient_penalty`).
+      fraction_near_expert: fraction of the N counter-examples drawn as the
+        demonstrated action plus Gaussian noise (clipped to the bounds); taken
+        from the uniform ones that are not refined.
+      near_expert_std: that noise's standard deviation, in normalised action
+        units ([-1, 1]).
     """
     if num_counter_examples < 1:
       raise ValueError(
@@ -71,6 +80,12 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
     if not 0.0 <= fraction_refined <= 1.0:
       raise ValueError(
           f'fraction_refined must be in [0, 1], got {fraction_refined}.')
+    if not 0.0 <= fraction_near_expert <= 1.0:
+      raise ValueError(f'fraction_near_expert must be in [0, 1], got '
+                       f'{fraction_near_expert}.')
+    if near_expert_std <= 0.0:
+      raise ValueError(
+          f'near_expert_std must be positive, got {near_expert_std}.')
     super().__init__(
         time_step_spec, action_spec, cloning_network, optimizer,
         action_normalizer=action_normalizer,
@@ -85,6 +100,13 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
     self._counter_example_sampler = counter_example_sampler
     self._num_refined = (0 if counter_example_sampler is None else
                          int(round(fraction_refined * num_counter_examples)))
+    self._num_near_expert = int(round(fraction_near_expert *
+                                      num_counter_examples))
+    if self._num_refined + self._num_near_expert > num_counter_examples:
+      raise ValueError(
+          f'fraction_refined ({fraction_refined}) and fraction_near_expert '
+          f'({fraction_near_expert}) together exceed 1.')
+    self._near_expert_std = near_expert_std
     self._sampler_under_tape = sampler_under_tape
     self._gradient_penalty = gradient_penalty
 
@@ -133,22 +155,29 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
 
   def _counter_examples(self, observation: types.NestedTensor,
                         expert_action: tf.Tensor) -> tf.Tensor:
-    """Uniform counter-examples, the first ones refined by the sampler: [B, N, A]."""
+    """Counter-examples [B, N, A]: refined by the sampler, uniform, near the expert."""
     batch_size = tf.shape(expert_action)[0]
     high = tf.ones_like(self._action_normalizer.high)
-    uniform = samplers.uniform_actions(
-        batch_size, self._num_counter_examples, -high, high)  # [B, N, A]
+    proposals = samplers.uniform_actions(
+        batch_size, self._num_counter_examples - self._num_near_expert,
+        -high, high)  # [B, N - N_near, A]
+    if self._num_near_expert:
+      near_expert = tf.clip_by_value(
+          expert_action[:, None, :] + self._near_expert_std * tf.random.normal(
+              [batch_size, self._num_near_expert, tf.shape(high)[0]]),
+          -high, high)  # [B, N_near, A]
+      proposals = tf.concat([proposals, near_expert], axis=1)
     if self._num_refined == 0:
-      return uniform
+      return proposals
 
     def score_fn(actions: tf.Tensor) -> tf.Tensor:
       return self._cloning_network((observation, actions), training=False)[0]
 
     _, refined, _ = self._counter_example_sampler(
-        score_fn, uniform[:, :self._num_refined], -high, high)
+        score_fn, proposals[:, :self._num_refined], -high, high)
     if not self._sampler_under_tape:
       refined = tf.stop_gradient(refined)
-    return tf.concat([refined, uniform[:, self._num_refined:]], axis=1)
+    return tf.concat([refined, proposals[:, self._num_refined:]], axis=1)
 
   def _scalar_summary(self, name: str, value: tf.Tensor) -> None:
     if self.summaries_enabled:

@@ -1,3 +1,4 @@
+import gin
 import numpy as np
 from PIL import Image
 import tensorflow as tf
@@ -34,18 +35,32 @@ def test_png_shows_the_peak_brightest_and_marks_actions(tmp_path):
   assert red.any()
 
 
-def test_plot_oracle_state_draws_an_agent_energy_for_the_particle_task(tmp_path):
-  env = wrappers.HistoryWrapper(environments.make('PARTICLE'), 2,
+def _particle_agent(n_dim: int) -> ibc_agent.ImplicitBCAgent:
+  env = wrappers.HistoryWrapper(environments.make('PARTICLE', n_dim=n_dim), 2,
                                 tile_first_step_obs=True)
   time_step_spec = tensor_spec.from_spec(env.time_step_spec())
   action_spec = tensor_spec.from_spec(env.action_spec())
-  agent = ibc_agent.ImplicitBCAgent(
+  return ibc_agent.ImplicitBCAgent(
       time_step_spec, action_spec,
       mlp_ebm.MLPEBM(time_step_spec.observation, action_spec, width=16),
       tf.keras.optimizers.Adam(),
       training_data_spec=demos.trajectory_spec_from_env(
-          environments.make('PARTICLE')),
+          environments.make('PARTICLE', n_dim=n_dim)),
       train_step_counter=tf.Variable(0, dtype=tf.int64))
+
+
+def test_plot_oracle_state_draws_an_agent_energy_for_the_particle_task(tmp_path):
   path = str(tmp_path / 'state.png')
-  energy_plot.plot_oracle_state(path, agent, 'PARTICLE', 2, seed=3)
+  energy_plot.plot_oracle_state(path, _particle_agent(2), 'PARTICLE', 2, seed=3)
   assert Image.open(path).size == (384, 384)
+
+
+def test_plot_oracle_state_skips_tasks_whose_action_is_not_2d(tmp_path):
+  agent = _particle_agent(3)
+  gin.bind_parameter('ParticleEnv.n_dim', 3)
+  try:
+    energy_plot.plot_oracle_state(str(tmp_path / 'state.png'), agent,
+                                  'PARTICLE', 2, seed=3)
+  finally:
+    gin.clear_config()
+  assert not list(tmp_path.iterdir())

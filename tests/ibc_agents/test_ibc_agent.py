@@ -139,6 +139,29 @@ def test_sampler_refined_counter_examples_are_harder_than_uniform_ones():
   assert refined_loss > uniform_loss + 0.5
 
 
+def test_near_expert_counter_examples_are_harder_than_uniform_ones():
+  experience = testing.synthetic_experience(batch_size=256)
+  uniform = _agent(network=_PeakedScore(20.0), num_counter_examples=32)
+  near = _agent(network=_PeakedScore(20.0), num_counter_examples=32,
+                fraction_near_expert=0.25, near_expert_std=0.05)
+  tf.random.set_seed(8)
+  uniform_loss = uniform.loss(experience).loss.numpy()
+  tf.random.set_seed(8)
+  near_loss = near.loss(experience).loss.numpy()
+  # 8 counter-examples scoring about -20 * 2 * 0.05^2 = -0.1 against the
+  # expert's 0 put about 8 * 0.9 into the softmax's denominator, where the 32
+  # uniform ones put about exp(uniform_loss) - 1 (1.1 here).
+  assert near_loss > uniform_loss + 1.0
+
+
+def test_rejects_refined_and_near_expert_fractions_above_one():
+  with pytest.raises(ValueError, match='together exceed 1'):
+    _agent(counter_example_sampler=samplers.dfo_maximize, fraction_refined=0.75,
+           fraction_near_expert=0.5)
+  with pytest.raises(ValueError, match='near_expert_std'):
+    _agent(fraction_near_expert=0.5, near_expert_std=0.0)
+
+
 def test_gradient_penalty_adds_the_hinge_on_counter_example_gradients():
   experience = testing.synthetic_experience(batch_size=64)
   plain = _agent(network=_PeakedScore(5.0), num_counter_examples=16)

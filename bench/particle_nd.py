@@ -1,0 +1,127 @@
+r"""The N-D particle study: success rate per action dimension and method.
+
+    C=gin_configs/particle
+    python -m bench.particle_nd --dims=2,4,8,16 \
+        --configs=$C/ibc_langevin.gin,$C/ibc_dfo.gin --num_iterations=6000 \
+        [--num_episodes=1000] [--gin_bindings=...] [--work_dir=/tmp/ibc_nd] \
+        [--output=docs/benchmarks.md]
+
+The IBC paper's Figure 6: as the particle's dimension grows, implicit models
+should hold their success. For every dimension one oracle dataset is collected
+(`ParticleEnv.n_dim = d`); every config then trains on it with the same fixed
+budget of train steps, in a fresh `python -m ibc_agents.train` process, and is
+evaluated on the same seeded episodes. The `## Particle N-D study` section of
+--output is written (or replaced) with one row per config and one column per
+dimension.
+"""
+import argparse
+import datetime
+import os
+import shlex
+import sys
+import time
+from typing import Dict, List, Optional, Sequence
+
+from bench import compare
+from bench import report
+
+HEADING = '## Particle N-D study'
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+  """Parses and checks the command line."""
+  parser = argparse.ArgumentParser(
+      prog='python -m bench.particle_nd',
+      description='Train IBC configs on N-D particle for several N.')
+  parser.add_argument('--dims', default='2,4,8,16',
+                      help='Comma-separated particle dimensions.')
+  parser.add_argument('--configs', required=True,
+                      help='Comma-separated gin files, one method each.')
+  parser.add_argument('--num_iterations', type=int, default=6000,
+                      help='Train steps of every run (the fixed budget).')
+  parser.add_argument('--num_episodes', type=int, default=1000,
+                      help='Oracle demonstrations per dimension.')
+  parser.add_argument('--gin_bindings', action='append', default=[],
+                      help='Gin binding for every run (repeatable).')
+  parser.add_argument('--work_dir', default='/tmp/ibc_nd',
+                      help='Dataset and run directories.')
+  parser.add_argument('--output', default='docs/benchmarks.md',
+                      help='Markdown file whose study section is written.')
+  args = parser.parse_args(argv)
+  try:
+    args.dims = [int(dim) for dim in args.dims.split(',')]
+  except ValueError:
+    parser.error(f'--dims must be comma-separated integers, got {args.dims}')
+  if any(dim < 1 for dim in args.dims):
+    parser.error(f'--dims must be positive, got {args.dims}')
+  args.configs = [os.path.abspath(path) for path in args.configs.split(',')]
+  args.names = [os.path.splitext(os.path.basename(path))[0]
+                for path in args.configs]
+  missing = [path for path in args.configs if not os.path.isfile(path)]
+  if missing:
+    parser.error(f'gin file not found: {missing[0]}')
+  if args.num_iterations < 1:
+    parser.error(f'--num_iterations must be positive, got '
+                 f'{args.num_iterations}')
+  return args
+
+
+def format_table(names: Sequence[str], dims: Sequence[int],
+                 runs: Dict[str, Dict[int, dict]]) -> str:
+  """Success rate per method (rows) and dimension (columns), then speed."""
+  lines = ['| method | ' + ' | '.join(f'{dim}D' for dim in dims)
+           + ' | train steps/s per dimension |',
+           '| --- |' + ' --- |' * (len(dims) + 1)]
+  for name in names:
+    rates = ' | '.join(f'{runs[name][dim]["success_rate"]:.2f}'
+                       for dim in dims)
+    speeds = ', '.join(f'{runs[name][dim]["steps_per_sec"]:.1f}'
+                       for dim in dims)
+    lines.append(f'| {name} | {rates} | {speeds} |')
+  return '\n'.join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+  argv = sys.argv[1:] if argv is None else list(argv)
+  args = parse_args(argv)
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+  work_dir = os.path.abspath(args.work_dir)
+  runs: Dict[str, Dict[int, dict]] = {name: {} for name in args.names}
+  episodes: List[str] = []
+  for dim in args.dims:
+    bindings = ["train_eval.task = 'PARTICLE'", f'ParticleEnv.n_dim = {dim}'
+                ] + args.gin_bindings
+    dataset = compare.prepare_dataset(
+        'PARTICLE', args.num_episodes,
+        os.path.join(work_dir, 'data', f'particle_{dim}d'),
+        args.configs[:1], bindings)
+    bindings.append(f'train_eval.num_iterations = {args.num_iterations}')
+    for gin_file, name in zip(args.configs, args.names):
+      start = time.perf_counter()
+      run = compare.train_run(
+          gin_file, dataset, os.path.join(work_dir, 'runs', f'{dim}d', name),
+          bindings)
+      runs[name][dim] = run
+      episodes.append(str(run['eval_episodes']))
+      print(f'particle_nd: {dim}D {name}: success {run["success_rate"]:.2f}, '
+            f'{run["steps_per_sec"]:.1f} steps/s '
+            f'({time.perf_counter() - start:.0f} s)', flush=True)
+  table = format_table(args.names, args.dims, runs)
+  section = '\n\n'.join([
+      HEADING,
+      '`' + shlex.join(['python', '-m', 'bench.particle_nd'] + argv) + '`',
+      f'Machine: {report.machine_description()}. '
+      f'Date: {datetime.date.today().isoformat()}. Per dimension: '
+      f'{args.num_episodes} oracle episodes (collection seed 0); every run '
+      f'trains {args.num_iterations} steps and is evaluated on the same '
+      f'{"/".join(sorted(set(episodes)))} seeded episodes (final evaluation, '
+      'one training seed).',
+      table,
+  ]) + '\n'
+  report.write_section(args.output, HEADING, section)
+  print(table)
+  print(f'particle_nd: wrote {args.output} ({HEADING})', flush=True)
+
+
+if __name__ == '__main__':
+  main()

@@ -1,0 +1,64 @@
+"""A tiny real run of `python -m bench.particle_nd`."""
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+from bench import particle_nd
+
+_REPO = pathlib.Path(__file__).resolve().parents[2]  # bench/ is not installed
+
+TINY_BUDGET = [
+    'train_eval.eval_episodes = 3',
+    'train_eval.eval_interval = 20',
+    'train_eval.batch_size = 32',
+  ]
+EXISTING = '# Benchmarks\n\n## Other\n\nkeep me\n'
+
+
+@pytest.fixture(scope='module')
+def study(tmp_path_factory):
+  """MSE on 2D and 3D particle, 20 steps each (the harness, not IBC, is tested)."""
+  tmp_path = tmp_path_factory.mktemp('nd')
+  (tmp_path / 'bench.md').write_text(EXISTING)
+  command = [sys.executable, '-m', 'bench.particle_nd', '--dims=2,3',
+             '--configs=gin_configs/particle/mse.gin',
+             '--num_iterations=20', '--num_episodes=20',
+             f'--work_dir={tmp_path / "work"}',
+             f'--output={tmp_path / "bench.md"}']
+  command += [f'--gin_bindings={binding}' for binding in TINY_BUDGET]
+  completed = subprocess.run(
+      command, cwd=_REPO, capture_output=True, text=True, timeout=600,
+      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+  assert completed.returncode == 0, completed.stderr[-3000:]
+  return tmp_path, (tmp_path / 'bench.md').read_text()
+
+
+def test_section_has_a_success_rate_per_method_and_dimension(study):
+  _, markdown = study
+  assert markdown.startswith(EXISTING.rstrip('\n'))
+  assert markdown.count(particle_nd.HEADING) == 1
+  assert '| method | 2D | 3D | train steps/s per dimension |' in markdown
+  assert re.search(r'^\| mse \| \d\.\d\d \| \d\.\d\d \| \d+\.\d, \d+\.\d \|$',
+                   markdown, re.MULTILINE), markdown
+
+
+def test_each_dimension_trains_on_its_own_dataset_and_budget(study):
+  tmp_path, _ = study
+  for dim in (2, 3):
+    spec = (tmp_path / 'work' / 'data' / f'particle_{dim}d' /
+            'PARTICLE_0.tfrecord.spec')
+    assert spec.is_file()
+    operative = (tmp_path / 'work' / 'runs' / f'{dim}d' / 'mse' /
+                 'operative_config.gin').read_text()
+    assert f'ParticleEnv.n_dim = {dim}' in operative
+    assert 'train_eval.num_iterations = 20' in operative
+
+
+def test_rejects_non_integer_dimensions():
+  with pytest.raises(SystemExit):
+    particle_nd.parse_args(['--dims=2,x',
+                            '--configs=gin_configs/particle/mse.gin'])
