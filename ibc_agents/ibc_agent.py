@@ -65,9 +65,10 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
         (best, actions [B, M, A], scores). None keeps them uniform.
       fraction_refined: fraction of the N counter-examples it refines.
       sampler_under_tape: let gradients flow through the sampler's moves.
-      gradient_penalty: maps score gradients at the counter-examples
-        [B, N, A] to a per-example penalty [B] added to the loss
-        (e.g. `losses.gradient_penalty`).
+      gradient_penalty: maps score gradients at the refined counter-examples
+        (all of them when none are refined) [B, N_refined, A] to a
+        per-example penalty [B] added to the loss (e.g.
+        `losses.gradient_penalty`).
       fraction_near_expert: fraction of the N counter-examples drawn as the
         demonstrated action plus Gaussian noise (clipped to the bounds); taken
         from the uniform ones that are not refined.
@@ -131,19 +132,21 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
     counter_examples = self._counter_examples(observation, expert_action)
     candidates = tf.concat(
         [counter_examples, expert_action[:, None, :]], axis=1)  # [B, N+1, A]
-    if self._gradient_penalty is None:
-      scores, _ = self._cloning_network(
-          (observation, candidates), training=training)  # [B, N+1]
-      loss = losses.info_nce(scores)
-    else:
-      scores, gradients = samplers.score_gradients(
+    scores, _ = self._cloning_network(
+        (observation, candidates), training=training)  # [B, N+1]
+    loss = losses.info_nce(scores)
+    if self._gradient_penalty is not None:
+      # On the refined counter-examples when there are some (the chains'
+      # final samples), else on all of them.
+      penalised = counter_examples[:, :self._num_refined or None]
+      _, gradients = samplers.score_gradients(
           lambda actions: self._cloning_network(
-              (observation, actions), training=training)[0], candidates)
-      penalty = self._gradient_penalty(gradients[:, :-1])
-      loss = losses.info_nce(scores) + penalty
+              (observation, actions), training=training)[0], penalised)
+      penalty = self._gradient_penalty(gradients)
+      loss += penalty
       self._scalar_summary('gradient_penalty', tf.reduce_mean(penalty))
       self._scalar_summary('counter_example_gradient_norm', tf.reduce_mean(
-          tf.norm(gradients[:, :-1], axis=-1)))
+          tf.norm(gradients, axis=-1)))
     is_best = tf.equal(tf.argmax(scores, axis=1, output_type=tf.int32),
                        self._num_counter_examples)
     self._scalar_summary('info_nce_accuracy',
