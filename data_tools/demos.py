@@ -331,6 +331,7 @@ def load_or_compute_statistics(
   Statistics are saved as `statistics.json` in the dataset dir when the shards
   are all the shards of one dir; for another selection of shards they are
   computed but not saved, so the saved file always describes the whole dir.
+  A dir that cannot be written (read-only data) is not an error.
 
   Args:
     dataset: a dataset dir, a glob pattern or a list of shard paths.
@@ -349,5 +350,9 @@ def load_or_compute_statistics(
   stats = DatasetStatistics.compute(load_episodes(paths, expected_spec), paths)
   if dataset_dir is not None and names == sorted(
       os.path.basename(p) for p in find_shards(dataset_dir)):
-    logging.info('Saved dataset statistics to %s.', stats.save(dataset_dir))
+    try:
+      logging.info('Saved dataset statistics to %s.', stats.save(dataset_dir))
+    except (OSError, tf.errors.OpError) as error:  # e.g. a read-only dataset
+      logging.warning('Could not save dataset statistics in %s (%s); they '
+                      'will be computed again next time.', dataset_dir, error)
   return stats

@@ -328,6 +328,19 @@ def test_statistics_of_a_shard_subset_are_computed_but_not_saved(tmp_path):
   assert (tmp_path / demos.STATISTICS_FILENAME).exists()
 
 
+def test_statistics_of_an_unwritable_dataset_are_computed_anyway(
+    tmp_path, monkeypatch):
+  _copy_shard(DOOR, tmp_path, 'door_0.tfrecord')
+
+  def read_only(*unused_args, **unused_kwargs):
+    raise PermissionError('read-only file system')
+
+  monkeypatch.setattr(demos.DatasetStatistics, 'save', read_only)
+  stats = demos.load_or_compute_statistics(str(tmp_path))
+  assert stats.num_steps == 1700
+  assert not (tmp_path / demos.STATISTICS_FILENAME).exists()
+
+
 def test_dataset_dir_without_shards_fails_naming_it(tmp_path):
   with pytest.raises(demos.DemoFileError, match=str(tmp_path)):
     demos.load_or_compute_statistics(str(tmp_path))
