@@ -48,8 +48,9 @@ class ParticleEnv(py_environment.PyEnvironment):
   `pos_first_goal` and `pos_second_goal`. Actions [n_dim] in [0, 1] are the
   PD controller's position target; the walls of the cube stop the particle
   at the end of each environment step. The reward is 1 on the step that completes
-  the task (the episode then terminates, discount 0); otherwise 0, and the
-  episode is truncated after `max_steps` steps (discount 1).
+  the task (with `end_on_success` the episode then terminates, discount 0);
+  otherwise 0, and the episode is truncated after `max_steps` steps
+  (discount 1). Success, once reached, holds until the episode ends.
   """
 
   def __init__(self,
@@ -62,6 +63,7 @@ class ParticleEnv(py_environment.PyEnvironment):
                dt: float = 0.01,
                substeps: int = 10,
                render_size: int = 128,
+               end_on_success: bool = True,
                seed: Optional[int] = None):
     """Creates the environment.
 
@@ -75,6 +77,9 @@ class ParticleEnv(py_environment.PyEnvironment):
       dt: Physics time step in seconds.
       substeps: Physics steps per environment step.
       render_size: Side in pixels of the image `render` returns.
+      end_on_success: End the episode on the step that completes the task.
+        Without, the episode runs `max_steps` steps, so demonstrations also
+        show the particle settling and holding on the second goal.
       seed: Seed of the episode sequence; None draws one from the OS.
 
     Raises:
@@ -95,6 +100,7 @@ class ParticleEnv(py_environment.PyEnvironment):
     self._goal_tolerance = goal_tolerance
     self._min_separation = min_separation
     self._render_size = render_size
+    self._end_on_success = end_on_success
     self._dynamics, self._target_gain = _composed_substeps(
         kp, kv, dt, substeps)
     # With |target - position| <= 1 per axis, kp / kv bounds the speed.
@@ -203,23 +209,25 @@ class ParticleEnv(py_environment.PyEnvironment):
     self._num_steps += 1
 
     tolerance_sq = self._goal_tolerance**2
+    completed = False
     if not self._reached_first:
       gap = pos - self._first_goal
       self._reached_first = gap.dot(gap) < tolerance_sq
-    else:
+    elif not self._success:
       gap = pos - self._second_goal
-      self._success = gap.dot(gap) < tolerance_sq
+      completed = self._success = gap.dot(gap) < tolerance_sq
 
-    if self._success:
+    reward = np.asarray(1.0 if completed else 0.0, np.float32)
+    if completed and self._end_on_success:
       self._episode_ended = True
-      return ts.TimeStep(ts.StepType.LAST, np.asarray(1.0, np.float32),
-                         np.asarray(0.0, np.float32), self._observation())
+      return ts.TimeStep(ts.StepType.LAST, reward, np.asarray(0.0, np.float32),
+                         self._observation())
     if self._num_steps >= self._max_steps:
       self._episode_ended = True
-      return ts.TimeStep(ts.StepType.LAST, np.asarray(0.0, np.float32),
-                         np.asarray(1.0, np.float32), self._observation())
-    return ts.TimeStep(ts.StepType.MID, np.asarray(0.0, np.float32),
-                       np.asarray(1.0, np.float32), self._observation())
+      return ts.TimeStep(ts.StepType.LAST, reward, np.asarray(1.0, np.float32),
+                         self._observation())
+    return ts.TimeStep(ts.StepType.MID, reward, np.asarray(1.0, np.float32),
+                       self._observation())
 
   def render(self, mode: str = 'rgb_array') -> np.ndarray:
     """Draws the first two coordinates from above.

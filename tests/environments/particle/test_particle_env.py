@@ -120,6 +120,20 @@ def test_no_success_when_second_goal_reached_first():
   assert env.get_info()['success']
 
 
+def test_without_end_on_success_the_episode_runs_on_and_success_holds():
+  env = particle_env.ParticleEnv(max_steps=60, end_on_success=False, seed=2)
+  goals = env.reset().observation
+  _hold(env, goals['pos_first_goal'], 20)
+  steps = _hold(env, goals['pos_second_goal'], 20)
+  assert [s.reward for s in steps].count(1.0) == 1
+  assert not any(s.is_last() for s in steps)
+  assert env.get_info()['success']
+  steps = _hold(env, goals['pos_first_goal'], 20)  # leaves the second goal
+  assert steps[-1].is_last() and steps[-1].discount == 1.0
+  assert all(s.reward == 0.0 for s in steps)
+  assert env.get_info()['success']
+
+
 def test_truncates_after_max_steps_with_discount_one():
   env = particle_env.ParticleEnv(max_steps=10, seed=4)
   start = env.reset().observation['pos_agent']
