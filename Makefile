@@ -13,7 +13,7 @@ QUICKSTART_RUN := runs/quickstart
 $(VENV)/.installed: setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --constraint constraints.txt --editable '.[test]'
+	$(PY) -m pip install --quiet --constraint constraints.txt --editable '.[test,d4rl]'
 	touch $@
 
 $(QUICKSTART_DATA)/statistics.json: $(VENV)/.installed

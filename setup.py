@@ -8,7 +8,8 @@ setuptools.setup(
     python_requires='>=3.11,<3.12',
     packages=setuptools.find_packages(
         include=['ibc_agents*', 'environments*', 'data_tools*', 'gin_configs*']),
-    package_data={'gin_configs': ['*/*.gin']},
+    package_data={'gin_configs': ['*/*.gin'],
+                  'environments.block_pushing': ['assets/*.urdf']},
     install_requires=[
         'tensorflow==2.15.1',
         'tf-agents[reverb]==0.19.0',
@@ -21,5 +22,14 @@ setuptools.setup(
         'gym==0.23.0',
         'pillow==13.0.0',
     ],
-    extras_require={'test': ['pytest==9.2.0']},
+    extras_require={
+        'test': ['pytest==9.2.0'],
+        # D4RL tasks on gymnasium-robotics' Adroit port and D4RL's HDF5 files.
+        'd4rl': [
+            'gymnasium-robotics==1.4.2',
+            'gymnasium==1.3.0',
+            'mujoco==4.0.0',
+            'h5py==3.16.0',
+        ],
+    },
 )

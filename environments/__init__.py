@@ -79,3 +79,69 @@ def _make_particle_oracle(
 
 
 register('PARTICLE', _make_particle, _make_particle_oracle)
+
+
+_D4RL_TASKS = ('door-human-v0', 'pen-human-v0', 'hammer-human-v0',
+               'relocate-human-v0', 'kitchen-complete-v0',
+               'kitchen-partial-v0', 'kitchen-mixed-v0')
+_NORMALIZED_SCORE_FNS: Dict[str, Callable[[float], float]] = {}
+
+
+def normalized_score_fn(task: str) -> Optional[Callable[[float], float]]:
+  """Returns the task's map from an episode return to a normalized score.
+
+  D4RL tasks have one (0 = random policy, 100 = expert); others return None.
+  """
+  return _NORMALIZED_SCORE_FNS.get(task)
+
+
+def _d4rl_factory(task: str) -> EnvFactory:
+  def make_d4rl(**kwargs: Any) -> py_environment.PyEnvironment:
+    from environments.d4rl import d4rl_env  # pylint: disable=g-import-not-at-top
+    return d4rl_env.D4rlEnv(task, **kwargs)
+  return make_d4rl
+
+
+def _d4rl_normalized_score_fn(task: str) -> Callable[[float], float]:
+  def normalized_score(episode_return: float) -> float:
+    from environments.d4rl import scores  # pylint: disable=g-import-not-at-top
+    return scores.normalized_score(task, episode_return)
+  return normalized_score
+
+
+for _task in _D4RL_TASKS:
+  register(_task, _d4rl_factory(_task))
+  _NORMALIZED_SCORE_FNS[_task] = _d4rl_normalized_score_fn(_task)
+
+
+# task: (module of environments.block_pushing, environment class, oracle class)
+_BLOCK_PUSHING_TASKS = {
+    'PUSH': ('block_pushing_env', 'PushEnv', 'PushOracle'),
+    'REACH': ('block_pushing_env', 'ReachEnv', 'ReachOracle'),
+    'PUSH_DISCONTINUOUS': ('multi_target_envs', 'PushDiscontinuousEnv',
+                           'PushDiscontinuousOracle'),
+    'PUSH_MULTIMODAL': ('multi_target_envs', 'PushMultimodalEnv',
+                        'PushMultimodalOracle'),
+}
+
+
+def _block_pushing_class(module: str, name: str) -> Any:
+  import importlib  # pylint: disable=g-import-not-at-top
+  return getattr(importlib.import_module(
+      f'environments.block_pushing.{module}'), name)
+
+
+def _block_pushing_factories(task: str) -> tuple[EnvFactory, OracleFactory]:
+  module, env_class, oracle_class = _BLOCK_PUSHING_TASKS[task]
+
+  def make_env(**kwargs: Any) -> py_environment.PyEnvironment:
+    return _block_pushing_class(module, env_class)(**kwargs)
+
+  def make_oracle(env: py_environment.PyEnvironment) -> py_policy.PyPolicy:
+    return _block_pushing_class('oracles', oracle_class)(env)
+
+  return make_env, make_oracle
+
+
+for _task in _BLOCK_PUSHING_TASKS:
+  register(_task, *_block_pushing_factories(_task))

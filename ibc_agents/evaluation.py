@@ -1,6 +1,6 @@
 """Policy evaluation on many environments stepped in lockstep."""
 import dataclasses
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 import numpy as np
 from tf_agents.environments import py_environment
@@ -10,19 +10,30 @@ from tf_agents.utils import nest_utils
 
 @dataclasses.dataclass
 class EvalResult:
+  """Averages over the evaluation episodes.
+
+  The normalized score (e.g. D4RL's, 0 = random, 100 = expert) is None for
+  tasks without reference returns.
+  """
   success_rate: float
   avg_return: float
   avg_episode_length: float
   eval_episodes: int
+  normalized_score_mean: Optional[float] = None
+  normalized_score_std: Optional[float] = None
 
   def as_dict(self) -> Dict[str, float]:
-    return dataclasses.asdict(self)
+    """The fields that have a value."""
+    return {name: value for name, value in dataclasses.asdict(self).items()
+            if value is not None}
 
 
 def evaluate(policy: py_policy.PyPolicy,
              env_factory: Callable[[int], py_environment.PyEnvironment],
              num_episodes: int,
-             seed: int = 0) -> EvalResult:
+             seed: int = 0,
+             normalize_return: Optional[Callable[[float], float]] = None
+             ) -> EvalResult:
   """Runs one episode in each of `num_episodes` seeded environments.
 
   All environments step together so the policy acts on one batch [E, ...]
@@ -35,6 +46,8 @@ def evaluate(policy: py_policy.PyPolicy,
     env_factory: builds the environment for a seed.
     num_episodes: number of episodes (and environments).
     seed: the first environment's seed; the others follow it.
+    normalize_return: maps an episode return to the task's normalized score;
+      when given, the result has its mean and (population) std over episodes.
   """
   if num_episodes < 1:
     raise ValueError(f'num_episodes must be positive, got {num_episodes}.')
@@ -56,7 +69,12 @@ def evaluate(policy: py_policy.PyPolicy,
         success[index] = bool(envs[index].get_info()['success'])
   for env in envs:
     env.close()
-  return EvalResult(success_rate=float(success.mean()),
-                    avg_return=float(returns.mean()),
-                    avg_episode_length=float(lengths.mean()),
-                    eval_episodes=num_episodes)
+  result = EvalResult(success_rate=float(success.mean()),
+                      avg_return=float(returns.mean()),
+                      avg_episode_length=float(lengths.mean()),
+                      eval_episodes=num_episodes)
+  if normalize_return is not None:
+    scores = np.array([normalize_return(float(r)) for r in returns])
+    result.normalized_score_mean = float(scores.mean())
+    result.normalized_score_std = float(scores.std())
+  return result

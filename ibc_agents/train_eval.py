@@ -29,6 +29,7 @@ from ibc_agents.networks import mlp_ebm
 
 POLICY_DIR = 'policy'
 PLOTS_DIR = 'plots'
+VIDEOS_DIR = 'videos'
 RESULTS_FILE = 'results.json'
 OPERATIVE_CONFIG_FILE = 'operative_config.gin'
 
@@ -59,6 +60,7 @@ def train_eval(root_dir: str,
                summary_interval: int = 100,
                log_interval: int = 100,
                eval_plot_fn: Optional[Callable[..., None]] = None,
+               eval_video_fn: Optional[Callable[..., None]] = None,
                seed: int = 0) -> Dict[str, float]:
   """Trains on the demonstrations matching `dataset_pattern`, then evaluates.
 
@@ -84,6 +86,9 @@ def train_eval(root_dir: str,
     eval_plot_fn: after each evaluation, called as fn(path, agent, task,
       history_length, seed) to draw a PNG into `root_dir/plots/` (e.g.
       `energy_plot.plot_oracle_state` for a 2D action).
+    eval_video_fn: after each evaluation, called as fn(path, policy, task,
+      history_length, seed) to write a GIF into `root_dir/videos/` (e.g.
+      `video.write_episode_gif`); `policy` is the batched eager policy.
     seed: TensorFlow's global seed.
 
   Returns:
@@ -123,7 +128,8 @@ def train_eval(root_dir: str,
         use_reverb_v2=True)
     _write_operative_config(root_dir)
     eval_fn = _make_eval_fn(root_dir, agent, task, history_length,
-                            eval_episodes, eval_seed, eval_plot_fn)
+                            eval_episodes, eval_seed, eval_plot_fn,
+                            eval_video_fn)
     results = _train_loop(learner, num_iterations, eval_interval,
                           log_interval, eval_fn)
   # Again: evaluation has now also used the policy's gin parameters.
@@ -141,7 +147,8 @@ def _write_operative_config(root_dir: str) -> None:
 
 def _make_eval_fn(root_dir: str, agent, task: str, history_length: int,
                   eval_episodes: int, eval_seed: int,
-                  eval_plot_fn: Optional[Callable[..., None]]
+                  eval_plot_fn: Optional[Callable[..., None]],
+                  eval_video_fn: Optional[Callable[..., None]]
                   ) -> Callable[[int], evaluation.EvalResult]:
   """Evaluates the greedy policy, logs summaries and exports it as a SavedModel."""
   eager_policy = py_tf_eager_policy.PyTFEagerPolicy(
@@ -152,7 +159,8 @@ def _make_eval_fn(root_dir: str, agent, task: str, history_length: int,
   def eval_fn(step: int) -> evaluation.EvalResult:
     result = evaluation.evaluate(
         eager_policy, lambda s: make_env(task, history_length, seed=s),
-        eval_episodes, seed=eval_seed)
+        eval_episodes, seed=eval_seed,
+        normalize_return=environments.normalized_score_fn(task))
     with writer.as_default():
       for name, value in result.as_dict().items():
         tf.summary.scalar(f'eval/{name}', value, step=step)
@@ -161,6 +169,10 @@ def _make_eval_fn(root_dir: str, agent, task: str, history_length: int,
       tf.io.gfile.makedirs(os.path.join(root_dir, PLOTS_DIR))
       eval_plot_fn(os.path.join(root_dir, PLOTS_DIR, f'step_{step:07d}.png'),
                    agent, task, history_length, eval_seed)
+    if eval_video_fn is not None:
+      tf.io.gfile.makedirs(os.path.join(root_dir, VIDEOS_DIR))
+      eval_video_fn(os.path.join(root_dir, VIDEOS_DIR, f'step_{step:07d}.gif'),
+                    eager_policy, task, history_length, eval_seed)
     return result
 
   return eval_fn

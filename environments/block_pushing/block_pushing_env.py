@@ -1,0 +1,327 @@
+"""Block pushing with an xArm6 in pybullet: the PUSH and REACH tasks.
+
+The robot base stands at the origin, +x points away from it across the
+table and z up. A cylinder held by the arm moves in the plane at a fixed
+height: each action is a bounded displacement (dx, dy) of the effector's
+target, which inverse kinematics and the joint motors track for one control
+period (10 Hz, 24 physics substeps at 240 Hz). These are the block-pushing
+tasks of Implicit Behavioral Cloning (Florence et al., 2021); the scene and
+dynamics here are this project's own.
+
+Observations are dicts of float32 arrays: for each block `<block>_translation`
+[2] and `<block>_orientation` [1] (yaw), the same for each target, and
+`effector_translation` [2] (where the tip is) and
+`effector_target_translation` [2] (where it is commanded). The reward is 1
+on the step that completes the task (the episode then terminates, discount
+0), else 0; an unfinished episode is truncated after `max_steps` steps.
+"""
+import os
+from typing import Dict, Optional, Sequence, Tuple
+
+import gin
+import numpy as np
+import pybullet
+import pybullet_data
+from pybullet_utils import bullet_client
+from tf_agents.environments import py_environment
+from tf_agents.specs import array_spec
+from tf_agents.trajectories import time_step as ts
+
+from environments.block_pushing import rendering
+from environments.block_pushing import robot
+
+BLOCK_URDF = os.path.join(robot.ASSETS_DIR, 'block.urdf')
+TARGET_URDF = os.path.join(robot.ASSETS_DIR, 'target.urdf')
+BLOCK_SIZE = 0.04  # m, side of the cube in assets/block.urdf
+# Per-step bound of each action component: 0.3 m/s at 10 Hz.
+MAX_DISPLACEMENT = 0.03  # m
+# Box the effector target is clipped to, where the IK is accurate to < 1 mm.
+WORKSPACE_LOW = np.array([0.2, -0.3])  # m
+WORKSPACE_HIGH = np.array([0.6, 0.3])  # m
+EFFECTOR_START = np.array([0.23, 0.0])  # m, behind every block start region
+TIP_HEIGHT = 0.01  # m above the table: the pusher meets the block low down
+CONTROL_PERIOD = 0.1  # s
+PHYSICS_SUBSTEPS = 24  # per control period: pybullet's default 240 Hz
+# pybullet's default is 50; 10 holds these few contacts steady for less time.
+SOLVER_ITERATIONS = 10
+# A cube looks the same every quarter turn, so yaws are drawn in one quarter.
+YAW_RANGE = np.pi / 4
+_MAX_LAYOUT_DRAWS = 1000
+_TABLE_COLOR = (0.85, 0.85, 0.8, 1.0)
+_BLOCK_COLORS = ((0.85, 0.2, 0.2, 1.0), (0.2, 0.35, 0.85, 1.0))
+_TARGET_COLORS = ((0.2, 0.7, 0.3, 1.0), (0.9, 0.75, 0.1, 1.0))
+
+
+def sample_separated_points(rng: np.random.Generator,
+                            regions: Sequence[Tuple[Sequence[float],
+                                                    Sequence[float]]],
+                            min_separation: float) -> np.ndarray:
+  """Draws one point uniformly in each (low, high) box, pairwise apart.
+
+  Returns:
+    Points [len(regions), 2], every two at least `min_separation` apart.
+
+  Raises:
+    ValueError: If no such draw was found in `_MAX_LAYOUT_DRAWS` attempts.
+  """
+  lows = np.array([low for low, _ in regions], dtype=np.float64)
+  highs = np.array([high for _, high in regions], dtype=np.float64)
+  for _ in range(_MAX_LAYOUT_DRAWS):
+    points = rng.uniform(lows, highs)
+    gaps = np.linalg.norm(points[:, None] - points[None], axis=-1)
+    if np.all(gaps[np.triu_indices(len(points), k=1)] >= min_separation):
+      return points
+  raise ValueError(f'Could not draw points {min_separation} m apart in '
+                   f'{regions} after {_MAX_LAYOUT_DRAWS} draws.')
+
+
+@gin.configurable
+class BlockPushingEnv(py_environment.PyEnvironment):
+  """Scene, control loop and observations shared by the block-pushing tasks.
+
+  Subclasses name their blocks and targets (`BLOCK_NAMES`, `TARGET_NAMES`),
+  draw their layout (`_sample_layout`) and decide success (`_is_success`).
+  Each environment owns a pybullet server in DIRECT mode (no display);
+  `close` releases it.
+  """
+
+  BLOCK_NAMES: Tuple[str, ...] = ('block',)
+  TARGET_NAMES: Tuple[str, ...] = ('target',)
+
+  def __init__(self,
+               max_steps: int,
+               success_tolerance: float,
+               render_width: int = 320,
+               render_height: int = 240,
+               camera: rendering.Camera = rendering.Camera(),
+               seed: Optional[int] = None):
+    """Creates the scene.
+
+    Args:
+      max_steps: Steps after which an unfinished episode is truncated.
+      success_tolerance: Distance in metres within which the task's success
+        test holds (e.g. block centre to target centre).
+      render_width: Width in pixels of the images `render` returns.
+      render_height: Height in pixels of the images `render` returns.
+      camera: Viewpoint of `render`.
+      seed: Seed of the episode sequence; None draws one from the OS.
+    """
+    super().__init__()
+    if max_steps < 1 or success_tolerance <= 0.0:
+      raise ValueError('max_steps must be >= 1 and success_tolerance > 0, got '
+                       f'{max_steps} and {success_tolerance}.')
+    self._max_steps = max_steps
+    self._success_tolerance = success_tolerance
+    self._render_size = (render_width, render_height)
+    self._camera = camera
+    self._rng = np.random.default_rng(seed)
+
+    self._client = bullet_client.BulletClient(
+        connection_mode=pybullet.DIRECT)
+    self._client.setPhysicsEngineParameter(
+        fixedTimeStep=CONTROL_PERIOD / PHYSICS_SUBSTEPS,
+        numSolverIterations=SOLVER_ITERATIONS)
+    self._client.setGravity(0.0, 0.0, -9.81)
+    table = self._client.loadURDF(
+        os.path.join(pybullet_data.getDataPath(), 'plane.urdf'))
+    # Plain instead of the checkerboard texture, a calmer pixel background.
+    self._client.changeVisualShape(table, -1, textureUniqueId=-1,
+                                   rgbaColor=_TABLE_COLOR)
+    self._robot = robot.XArmPusher(self._client, TIP_HEIGHT)
+    self._block_ids = [self._load(BLOCK_URDF, color)
+                       for color in _BLOCK_COLORS[:len(self.BLOCK_NAMES)]]
+    self._target_ids = [self._load(TARGET_URDF, color, fixed=True)
+                        for color in _TARGET_COLORS[:len(self.TARGET_NAMES)]]
+
+    self._observation_spec = self._make_observation_spec()
+    self._action_spec = array_spec.BoundedArraySpec(
+        (2,), np.float32, -MAX_DISPLACEMENT, MAX_DISPLACEMENT, name='action')
+    self._target_poses = np.zeros((len(self.TARGET_NAMES), 3))
+    self._effector_target = EFFECTOR_START.copy()
+    self._num_steps = 0
+    self._success = False
+    self._episode_ended = True
+
+  def _load(self, urdf: str, color: Sequence[float], fixed: bool = False
+            ) -> int:
+    body = self._client.loadURDF(urdf, useFixedBase=fixed)
+    self._client.changeVisualShape(body, -1, rgbaColor=color)
+    return body
+
+  def _make_observation_spec(self) -> Dict[str, array_spec.ArraySpec]:
+    names = ['effector_translation', 'effector_target_translation']
+    for name in self.BLOCK_NAMES + self.TARGET_NAMES:
+      names.append(f'{name}_translation')
+      names.append(f'{name}_orientation')
+    return {name: array_spec.ArraySpec(
+        (1,) if name.endswith('orientation') else (2,), np.float32, name=name)
+            for name in names}
+
+  @property
+  def max_steps(self) -> int:
+    return self._max_steps
+
+  @property
+  def success_tolerance(self) -> float:
+    return self._success_tolerance
+
+  @property
+  def pybullet_client(self) -> bullet_client.BulletClient:
+    """The simulation, e.g. to place a block by hand in a test."""
+    return self._client
+
+  @property
+  def block_ids(self) -> Tuple[int, ...]:
+    """pybullet body ids of the blocks, in `BLOCK_NAMES` order."""
+    return tuple(self._block_ids)
+
+  def observation_spec(self) -> Dict[str, array_spec.ArraySpec]:
+    return self._observation_spec
+
+  def action_spec(self) -> array_spec.BoundedArraySpec:
+    return self._action_spec
+
+  def seed(self, seed: Optional[int]) -> None:
+    """Restarts the episode sequence from `seed` (takes effect on reset)."""
+    self._rng = np.random.default_rng(seed)
+
+  def get_info(self) -> Dict[str, np.bool_]:
+    """Returns {'success': whether the task is complete after the last step}."""
+    return {'success': np.bool_(self._success)}
+
+  def _sample_layout(self) -> Tuple[np.ndarray, np.ndarray]:
+    """Draws the start poses (x, y, yaw) of blocks [B, 3] and targets [T, 3]."""
+    raise NotImplementedError
+
+  def _is_success(self, observation: Dict[str, np.ndarray]) -> bool:
+    """Whether `observation` shows the task complete."""
+    raise NotImplementedError
+
+  def _reset(self) -> ts.TimeStep:
+    block_poses, self._target_poses = self._sample_layout()
+    for body, pose in zip(self._block_ids, block_poses):
+      self._place(body, pose, BLOCK_SIZE / 2)
+    for body, pose in zip(self._target_ids, self._target_poses):
+      self._place(body, pose, 0.0)
+    self._effector_target = EFFECTOR_START.copy()
+    self._robot.reset(self._effector_target)
+    self._num_steps = 0
+    self._success = False
+    self._episode_ended = False
+    return ts.TimeStep(ts.StepType.FIRST, np.asarray(0.0, np.float32),
+                       np.asarray(1.0, np.float32), self._observation())
+
+  def _place(self, body: int, pose: np.ndarray, height: float) -> None:
+    self._client.resetBasePositionAndOrientation(
+        body, [pose[0], pose[1], height],
+        self._client.getQuaternionFromEuler([0.0, 0.0, pose[2]]))
+    self._client.resetBaseVelocity(body, [0.0] * 3, [0.0] * 3)
+
+  def _step(self, action: np.ndarray) -> ts.TimeStep:
+    if self._episode_ended:
+      return self.reset()
+    displacement = np.asarray(action, dtype=np.float64)
+    if displacement.shape != (2,):
+      raise ValueError(f'Expected an action of shape (2,), got '
+                       f'{displacement.shape}.')
+    displacement = np.clip(displacement, -MAX_DISPLACEMENT, MAX_DISPLACEMENT)
+    self._effector_target = np.clip(self._effector_target + displacement,
+                                    WORKSPACE_LOW, WORKSPACE_HIGH)
+    self._robot.move_to(self._effector_target, PHYSICS_SUBSTEPS)
+    self._num_steps += 1
+    observation = self._observation()
+    self._success = self._is_success(observation)
+    if self._success:
+      self._episode_ended = True
+      return ts.TimeStep(ts.StepType.LAST, np.asarray(1.0, np.float32),
+                         np.asarray(0.0, np.float32), observation)
+    if self._num_steps >= self._max_steps:
+      self._episode_ended = True
+      return ts.TimeStep(ts.StepType.LAST, np.asarray(0.0, np.float32),
+                         np.asarray(1.0, np.float32), observation)
+    return ts.TimeStep(ts.StepType.MID, np.asarray(0.0, np.float32),
+                       np.asarray(1.0, np.float32), observation)
+
+  def _observation(self) -> Dict[str, np.ndarray]:
+    observation = {
+        'effector_translation': self._robot.tip_xy().astype(np.float32),
+        'effector_target_translation': self._effector_target.astype(
+            np.float32),
+    }
+    for name, body in zip(self.BLOCK_NAMES, self._block_ids):
+      position, orientation = self._client.getBasePositionAndOrientation(body)
+      yaw = self._client.getEulerFromQuaternion(orientation)[2]
+      observation[f'{name}_translation'] = np.array(position[:2], np.float32)
+      observation[f'{name}_orientation'] = np.array([yaw], np.float32)
+    for name, pose in zip(self.TARGET_NAMES, self._target_poses):
+      observation[f'{name}_translation'] = pose[:2].astype(np.float32)
+      observation[f'{name}_orientation'] = pose[2:].astype(np.float32)
+    return observation
+
+  def render(self, mode: str = 'rgb_array') -> np.ndarray:
+    """Returns the camera image, uint8 [render_height, render_width, 3]."""
+    if mode != 'rgb_array':
+      raise ValueError(f"Only mode='rgb_array' is supported, got {mode!r}.")
+    return rendering.render_rgb(self._client, self._camera, *self._render_size)
+
+  def close(self) -> None:
+    """Disconnects the pybullet server; the environment is unusable after."""
+    if self._client is not None:
+      self._client.disconnect()
+      self._client = None
+
+
+@gin.configurable
+class PushEnv(BlockPushingEnv):
+  """PUSH: push the block until its centre is within tolerance of the target.
+
+  The block starts near the robot and the target farther away, both with
+  random position and yaw (the target's yaw is for show: success depends on
+  the block's position only).
+  """
+
+  BLOCK_REGION = ((0.3, -0.15), (0.38, 0.15))  # m, (low, high) corners
+  TARGET_REGION = ((0.46, -0.15), (0.54, 0.15))  # m
+
+  def __init__(self, max_steps: int = 100, success_tolerance: float = 0.05,
+               **kwargs):
+    super().__init__(max_steps, success_tolerance, **kwargs)
+
+  def _sample_layout(self) -> Tuple[np.ndarray, np.ndarray]:
+    points = sample_separated_points(
+        self._rng, [self.BLOCK_REGION, self.TARGET_REGION],
+        min_separation=2 * self._success_tolerance)
+    yaws = self._rng.uniform(-YAW_RANGE, YAW_RANGE, size=(2, 1))
+    poses = np.concatenate([points, yaws], axis=1)
+    return poses[:1], poses[1:]
+
+  def _is_success(self, observation: Dict[str, np.ndarray]) -> bool:
+    return bool(np.linalg.norm(observation['block_translation'] -
+                               observation['target_translation'])
+                < self._success_tolerance)
+
+
+@gin.configurable
+class ReachEnv(BlockPushingEnv):
+  """REACH: bring the effector within tolerance of the block's centre.
+
+  With the default tolerance, 5 cm, the 2 cm pusher is done just before it
+  touches the 4 cm block. There is no target.
+  """
+
+  TARGET_NAMES = ()
+  BLOCK_REGION = ((0.3, -0.2), (0.5, 0.2))  # m
+
+  def __init__(self, max_steps: int = 50, success_tolerance: float = 0.05,
+               **kwargs):
+    super().__init__(max_steps, success_tolerance, **kwargs)
+
+  def _sample_layout(self) -> Tuple[np.ndarray, np.ndarray]:
+    position = sample_separated_points(self._rng, [self.BLOCK_REGION], 0.0)
+    yaw = self._rng.uniform(-YAW_RANGE, YAW_RANGE, size=(1, 1))
+    return np.concatenate([position, yaw], axis=1), np.zeros((0, 3))
+
+  def _is_success(self, observation: Dict[str, np.ndarray]) -> bool:
+    return bool(np.linalg.norm(observation['block_translation'] -
+                               observation['effector_translation'])
+                < self._success_tolerance)

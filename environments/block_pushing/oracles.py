@@ -1,0 +1,251 @@
+"""Scripted demonstrators of the block-pushing tasks.
+
+A push goes in two phases. Approach: move the effector to the pre-push
+point, behind the block on the line from the target through the block,
+detouring around every block on the way. Push: move along that line towards
+the target while steering back onto the line, which is recomputed every step
+from the block's current position, so drift and rotation of the block are
+corrected as they happen. If the effector slips off the block, approach
+again. Time steps are unbatched, as `PyDriver` passes them; use one oracle
+per environment (the oracles remember their phase between steps).
+"""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from tf_agents.policies import py_policy
+from tf_agents.trajectories import policy_step
+from tf_agents.trajectories import time_step as ts
+from tf_agents.typing import types
+
+from environments.block_pushing import block_pushing_env
+from environments.block_pushing import multi_target_envs
+from environments.block_pushing import robot
+
+Observation = Dict[str, np.ndarray]
+
+PRE_PUSH_DISTANCE = 0.06  # m from the block centre, back along the push line
+START_PUSH_DISTANCE = 0.01  # m from the pre-push point at which pushing starts
+PUSH_SPEED = 0.015  # m per step along the push line
+LINE_GAIN = 0.5  # fraction of the distance to the push line corrected per step
+MAX_LINE_OFFSET = 0.025  # m off the line before the oracle approaches again
+# Effector paths keep this far from block centres: the block's half diagonal
+# plus the effector's radius (3.8 cm), plus a margin.
+CLEARANCE = (block_pushing_env.BLOCK_SIZE / np.sqrt(2) + robot.EFFECTOR_RADIUS
+             + 0.012)  # m
+DETOUR_FACTOR = 1.25  # detour waypoints lie this many clearances out
+# Blocks pushed one after the other must not sweep through each other.
+PATH_CLEARANCE = 0.12  # m between a push segment and another block
+# PUSH_MULTIMODAL: the oracle turns to the next block once this fraction of
+# the success tolerance from the target, well inside it.
+DELIVERED_FRACTION = 0.5
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+  return vector / max(np.linalg.norm(vector), 1e-9)
+
+
+def _closest_on_segment(start: np.ndarray, end: np.ndarray,
+                        point: np.ndarray) -> np.ndarray:
+  direction = end - start
+  fraction = np.dot(point - start, direction) / max(
+      np.dot(direction, direction), 1e-12)
+  return start + np.clip(fraction, 0.0, 1.0) * direction
+
+
+def next_waypoint(start: np.ndarray, goal: np.ndarray,
+                  obstacles: Sequence[np.ndarray]) -> np.ndarray:
+  """The point to head for on the way from `start` to `goal` around blocks.
+
+  The straight line is taken unless it passes within `CLEARANCE` of an
+  obstacle centre; then the nearest such obstacle (along the way) is passed
+  on the side the line already leans to. Obstacles the goal itself is too
+  close to are ignored: they cannot be avoided.
+  """
+  blocking = []
+  for center in obstacles:
+    if np.linalg.norm(goal - center) < CLEARANCE:
+      continue
+    closest = _closest_on_segment(start, goal, center)
+    if np.linalg.norm(closest - center) < CLEARANCE:
+      blocking.append((np.linalg.norm(closest - start), closest, center))
+  if not blocking:
+    return goal
+  _, closest, center = min(blocking, key=lambda item: item[0])
+  side = closest - center
+  if np.linalg.norm(side) < 1e-6:  # head-on: pass on the left of the path
+    path = goal - start
+    side = np.array([-path[1], path[0]])
+  return center + _unit(side) * CLEARANCE * DETOUR_FACTOR
+
+
+def _toward(position: np.ndarray, waypoint: np.ndarray) -> np.ndarray:
+  """Displacement towards `waypoint`, at most the action bound per axis."""
+  bound = block_pushing_env.MAX_DISPLACEMENT
+  return np.clip(waypoint - position, -bound, bound)
+
+
+class Pusher:
+  """Pushes one block to one point; remembers whether it is pushing."""
+
+  def __init__(self):
+    self._pushing = False
+
+  def reset(self) -> None:
+    self._pushing = False
+
+  def action(self, effector: np.ndarray, block: np.ndarray,
+             goal: np.ndarray, obstacles: Sequence[np.ndarray]) -> np.ndarray:
+    """Effector displacement [2] that brings `block` towards `goal`.
+
+    Args:
+      effector: the effector target position [2] (what actions move).
+      block: the block's centre [2].
+      goal: where the block's centre should go [2].
+      obstacles: centres [2] of every block, including the pushed one.
+    """
+    line = _unit(goal - block)
+    pre_push = block - PRE_PUSH_DISTANCE * line
+    offset = effector - block
+    along = np.dot(offset, line)
+    off_line = offset - along * line
+    if self._pushing:
+      self._pushing = (along < 0.0 and
+                       np.linalg.norm(off_line) < MAX_LINE_OFFSET)
+    else:
+      self._pushing = np.linalg.norm(effector - pre_push) < START_PUSH_DISTANCE
+    if self._pushing:
+      return _toward(effector,
+                     effector + PUSH_SPEED * line - LINE_GAIN * off_line)
+    return _toward(effector, next_waypoint(effector, pre_push, obstacles))
+
+
+def _position(observation: Observation, name: str) -> np.ndarray:
+  return np.asarray(observation[f'{name}_translation'], np.float64)
+
+
+class _Oracle(py_policy.PyPolicy):
+  """Base: clears memory on FIRST steps, returns float32 actions."""
+
+  def __init__(self, env: block_pushing_env.BlockPushingEnv):
+    super().__init__(env.time_step_spec(), env.action_spec())
+    self._block_names = env.BLOCK_NAMES
+    self._tolerance = env.success_tolerance
+
+  def _start_episode(self, observation: Observation) -> None:
+    """Called on every FIRST time step, before `_displacement`."""
+
+  def _displacement(self, observation: Observation) -> np.ndarray:
+    raise NotImplementedError
+
+  def _blocks(self, observation: Observation) -> List[np.ndarray]:
+    return [_position(observation, name) for name in self._block_names]
+
+  def _action(self, time_step: ts.TimeStep, policy_state: types.NestedArray,
+              seed: Optional[types.Seed] = None) -> policy_step.PolicyStep:
+    del seed  # Randomness, where any, comes from the oracle's own generator.
+    if time_step.is_first():
+      self._start_episode(time_step.observation)
+    action = self._displacement(time_step.observation).astype(np.float32)
+    return policy_step.PolicyStep(action, policy_state, ())
+
+
+class ReachOracle(_Oracle):
+  """REACH: heads straight for the block."""
+
+  def _displacement(self, observation: Observation) -> np.ndarray:
+    return _toward(_position(observation, 'effector_target'),
+                   _position(observation, 'block'))
+
+
+class PushOracle(_Oracle):
+  """PUSH: pushes the block to the target."""
+
+  def __init__(self, env: block_pushing_env.BlockPushingEnv):
+    super().__init__(env)
+    self._pusher = Pusher()
+    self._target = 'target'
+
+  def _start_episode(self, observation: Observation) -> None:
+    self._pusher.reset()
+
+  def _displacement(self, observation: Observation) -> np.ndarray:
+    return self._pusher.action(
+        _position(observation, 'effector_target'),
+        _position(observation, 'block'),
+        _position(observation, self._target), self._blocks(observation))
+
+
+class PushDiscontinuousOracle(PushOracle):
+  """PUSH_DISCONTINUOUS: pushes to the target on the block's start side."""
+
+  def _start_episode(self, observation: Observation) -> None:
+    super()._start_episode(observation)
+    self._target = multi_target_envs.PushDiscontinuousEnv.target_for_block(
+        observation['block_translation'])
+
+
+class PushMultimodalOracle(_Oracle):
+  """PUSH_MULTIMODAL: pushes the blocks into the targets one after the other.
+
+  Each episode it draws, among the block-to-target assignments and orders
+  whose pushes do not sweep a block through the other (`PATH_CLEARANCE`),
+  one at random: the demonstrations are multimodal by design.
+  """
+
+  def __init__(self, env: multi_target_envs.PushMultimodalEnv,
+               seed: Optional[int] = 0):
+    super().__init__(env)
+    self._target_names = env.TARGET_NAMES
+    self._rng = np.random.default_rng(seed)
+    self._pusher = Pusher()
+    self._plan: List[Tuple[str, str]] = []
+
+  def _start_episode(self, observation: Observation) -> None:
+    self._pusher.reset()
+    plans = _clear_plans(observation, self._block_names, self._target_names)
+    self._plan = list(plans[self._rng.integers(len(plans))])
+
+  def _displacement(self, observation: Observation) -> np.ndarray:
+    block, target = self._plan[0]
+    if len(self._plan) > 1 and np.linalg.norm(
+        _position(observation, block) - _position(observation, target)
+    ) < DELIVERED_FRACTION * self._tolerance:
+      self._plan.pop(0)
+      self._pusher.reset()
+      block, target = self._plan[0]
+    return self._pusher.action(
+        _position(observation, 'effector_target'),
+        _position(observation, block), _position(observation, target),
+        self._blocks(observation))
+
+
+def _segment_distance(start: np.ndarray, end: np.ndarray,
+                      point: np.ndarray) -> float:
+  return float(np.linalg.norm(_closest_on_segment(start, end, point) - point))
+
+
+def _clear_plans(observation: Observation, blocks: Sequence[str],
+                 targets: Sequence[str]) -> List[Tuple[Tuple[str, str], ...]]:
+  """Two-push plans ((block, target), (block, target)) that stay clear.
+
+  The first push must pass the other block's start, the second the first
+  block's target, by `PATH_CLEARANCE`. Returns the clear plans, or when none
+  is clear the one whose closest pass is the widest.
+  """
+  first_block, second_block = blocks
+  plans = []
+  for first_target, second_target in (tuple(targets), tuple(targets[::-1])):
+    plans.append(((first_block, first_target), (second_block, second_target)))
+    plans.append(((second_block, second_target), (first_block, first_target)))
+
+  def closest_pass(plan):
+    (block_a, target_a), (block_b, target_b) = plan
+    a, b = _position(observation, block_a), _position(observation, block_b)
+    target_a_position = _position(observation, target_a)
+    return min(
+        _segment_distance(a, target_a_position, b),
+        _segment_distance(b, _position(observation, target_b),
+                          target_a_position))
+
+  clear = [plan for plan in plans if closest_pass(plan) >= PATH_CLEARANCE]
+  return clear or [max(plans, key=closest_pass)]

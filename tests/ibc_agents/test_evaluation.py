@@ -1,0 +1,62 @@
+"""Tests for ibc_agents.evaluation: lockstep episodes and normalized scores."""
+import numpy as np
+import pytest
+from tf_agents.environments import py_environment
+from tf_agents.policies import random_py_policy
+from tf_agents.specs import array_spec
+from tf_agents.trajectories import time_step as ts
+
+from ibc_agents import evaluation
+
+
+class _CountingEnv(py_environment.PyEnvironment):
+  """Episodes of `seed % 3 + 1` steps, reward 1 per step; success if long."""
+
+  def __init__(self, seed: int):
+    super().__init__()
+    self._length = seed % 3 + 1
+    self._steps = 0
+
+  def observation_spec(self):
+    return array_spec.ArraySpec((1,), np.float32)
+
+  def action_spec(self):
+    return array_spec.BoundedArraySpec((1,), np.float32, -1.0, 1.0)
+
+  def get_info(self):
+    return {'success': self._length == 3}
+
+  def _reset(self):
+    self._steps = 0
+    return ts.restart(np.zeros(1, np.float32))
+
+  def _step(self, action):
+    self._steps += 1
+    if self._steps == self._length:
+      return ts.termination(np.zeros(1, np.float32), np.float32(1.0))
+    return ts.transition(np.zeros(1, np.float32), np.float32(1.0))
+
+
+def _evaluate(**kwargs) -> evaluation.EvalResult:
+  env = _CountingEnv(0)
+  policy = random_py_policy.RandomPyPolicy(
+      env.time_step_spec(), env.action_spec(), outer_dims=(4,))
+  return evaluation.evaluate(policy, _CountingEnv, num_episodes=4, **kwargs)
+
+
+def test_averages_returns_lengths_and_success():
+  result = _evaluate()  # seeds 0..3: lengths 1, 2, 3, 1
+  assert result.avg_return == pytest.approx(7 / 4)
+  assert result.avg_episode_length == pytest.approx(7 / 4)
+  assert result.success_rate == pytest.approx(1 / 4)
+  assert result.normalized_score_mean is None
+  assert 'normalized_score_mean' not in result.as_dict()
+
+
+def test_normalize_return_gives_mean_and_std_of_scores():
+  result = _evaluate(normalize_return=lambda r: 10.0 * r - 5.0)
+  # Scores 5, 15, 25, 5: mean 12.5, population std sqrt(68.75).
+  assert result.normalized_score_mean == pytest.approx(12.5)
+  assert result.normalized_score_std == pytest.approx(np.sqrt(68.75))
+  assert result.as_dict()['normalized_score_std'] == pytest.approx(
+      np.sqrt(68.75))
