@@ -15,6 +15,7 @@ Observations are dicts of float32 arrays: for each block `<block>_translation`
 on the step that completes the task (the episode then terminates, discount
 0), else 0; an unfinished episode is truncated after `max_steps` steps.
 """
+import abc
 import os
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -189,13 +190,13 @@ class BlockPushingEnv(py_environment.PyEnvironment):
     """Returns {'success': whether the task is complete after the last step}."""
     return {'success': np.bool_(self._success)}
 
+  @abc.abstractmethod
   def _sample_layout(self) -> Tuple[np.ndarray, np.ndarray]:
     """Draws the start poses (x, y, yaw) of blocks [B, 3] and targets [T, 3]."""
-    raise NotImplementedError
 
+  @abc.abstractmethod
   def _is_success(self, observation: Dict[str, np.ndarray]) -> bool:
     """Whether `observation` shows the task complete."""
-    raise NotImplementedError
 
   def _reset(self) -> ts.TimeStep:
     block_poses, self._target_poses = self._sample_layout()

@@ -9,6 +9,7 @@ corrected as they happen. If the effector slips off the block, approach
 again. Time steps are unbatched, as `PyDriver` passes them; use one oracle
 per environment (the oracles remember their phase between steps).
 """
+import abc
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -134,8 +135,9 @@ class _Oracle(py_policy.PyPolicy):
   def _start_episode(self, observation: Observation) -> None:
     """Called on every FIRST time step, before `_displacement`."""
 
+  @abc.abstractmethod
   def _displacement(self, observation: Observation) -> np.ndarray:
-    raise NotImplementedError
+    """The effector displacement (dx, dy) to command for `observation`."""
 
   def _blocks(self, observation: Observation) -> List[np.ndarray]:
     return [_position(observation, name) for name in self._block_names]
