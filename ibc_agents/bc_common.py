@@ -6,8 +6,9 @@ its policies. `ExplicitPolicyBase` acts with a network that outputs the action
 (or its distribution) directly, as the MSE and MDN baselines do.
 """
 import abc
-from typing import NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
+import gin
 import tensorflow as tf
 import tensorflow_probability as tfp
 from tf_agents.agents import tf_agent
@@ -26,6 +27,7 @@ class BCLossInfo(NamedTuple):
   per_example_loss: tf.Tensor  # [B]
 
 
+@gin.configurable
 class BCAgentBase(tf_agent.TFAgent):
   """Clones the last action of demonstration windows [B, T, ...].
 
@@ -35,6 +37,12 @@ class BCAgentBase(tf_agent.TFAgent):
   window's last step is. The target is the last step's action, mapped to
   [-1, 1] by the action normaliser. Subclasses implement `_make_policies` and
   `_per_example_loss`.
+
+  With `jit_compile=True` the loss and its gradients (counter-example
+  sampling included) are compiled by XLA as one function; the optimizer step
+  stays outside. Summaries written inside the loss are then dropped (summary
+  ops do not compile); the loss summaries of `train` remain. The switch is
+  gin-configurable for every agent as `BCAgentBase.jit_compile`.
   """
 
   def __init__(self,
@@ -52,7 +60,8 @@ class BCAgentBase(tf_agent.TFAgent):
                debug_summaries: bool = False,
                summarize_grads_and_vars: bool = False,
                train_step_counter: Optional[tf.Variable] = None,
-               name: Optional[str] = None):
+               name: Optional[str] = None,
+               jit_compile: bool = False):
     tf.Module.__init__(self, name=name)
     flat_action_spec = tf.nest.flatten(action_spec)
     if len(flat_action_spec) != 1 or flat_action_spec[0].shape.rank != 1:
@@ -65,6 +74,10 @@ class BCAgentBase(tf_agent.TFAgent):
         action_normalizer or normalization.ActionNormalizer(action_spec))
     self._observation_normalizer = observation_normalizer
     self._gradient_clipping = gradient_clipping
+    self._loss_and_gradients_fn = (
+        tf.function(self._loss_and_gradients_without_summaries,
+                    jit_compile=True)
+        if jit_compile else self._loss_and_gradients)
     history_length = _history_length(time_step_spec, training_data_spec)
     self._uses_history = training_data_spec is not None
     cloning_network.create_variables(
@@ -110,12 +123,26 @@ class BCAgentBase(tf_agent.TFAgent):
                         training: bool) -> tf.Tensor:
     """Loss [B] of normalised observations and expert actions [B, A]."""
 
+  def _loss_and_gradients(
+      self, experience: trajectory.Trajectory, weights: Optional[tf.Tensor]
+  ) -> Tuple[tf_agent.LossInfo, List[tf.Tensor]]:
+    """The training loss and its gradients for the network's variables."""
+    with tf.GradientTape() as tape:
+      loss_info = self._loss(experience, weights=weights, training=True)
+    return loss_info, tape.gradient(
+        loss_info.loss, self._cloning_network.trainable_weights)
+
+  def _loss_and_gradients_without_summaries(
+      self, experience: trajectory.Trajectory, weights: Optional[tf.Tensor]
+  ) -> Tuple[tf_agent.LossInfo, List[tf.Tensor]]:
+    """`_loss_and_gradients` for XLA, which cannot compile summary ops."""
+    with tf.summary.record_if(False):
+      return self._loss_and_gradients(experience, weights)
+
   def _train(self, experience: trajectory.Trajectory,
              weights: Optional[tf.Tensor] = None) -> tf_agent.LossInfo:
     variables = self._cloning_network.trainable_weights
-    with tf.GradientTape() as tape:
-      loss_info = self._loss(experience, weights=weights, training=True)
-    gradients = tape.gradient(loss_info.loss, variables)
+    loss_info, gradients = self._loss_and_gradients_fn(experience, weights)
     if self._gradient_clipping is not None:
       gradients, _ = tf.clip_by_global_norm(gradients, self._gradient_clipping)
     grads_and_vars = list(zip(gradients, variables))

@@ -1,5 +1,5 @@
 """Layers and helpers shared by the dense networks."""
-from typing import Callable, List
+from typing import Callable, List, Tuple
 
 import tensorflow as tf
 from tf_agents.typing import types
@@ -12,6 +12,22 @@ def flatten_observation(observation: types.NestedTensor) -> tf.Tensor:
   return tf.concat(leaves, axis=-1)
 
 
+COMPUTE_DTYPES: Tuple[str, ...] = ('float32', 'bfloat16')
+
+
+def precision_policy(compute_dtype: str) -> tf.keras.mixed_precision.Policy:
+  """Keras policy: float32 variables, products and activations in `compute_dtype`.
+
+  Raises:
+    ValueError: If `compute_dtype` is none of `COMPUTE_DTYPES`.
+  """
+  if compute_dtype not in COMPUTE_DTYPES:
+    raise ValueError(f'compute_dtype must be one of {COMPUTE_DTYPES}, got '
+                     f'{compute_dtype!r}.')
+  return tf.keras.mixed_precision.Policy(
+      'float32' if compute_dtype == 'float32' else f'mixed_{compute_dtype}')
+
+
 def action_size(action_spec: types.NestedTensorSpec) -> int:
   """A of a single rank-1 action spec [A]; the only actions the heads emit."""
   flat_action_spec = tf.nest.flatten(action_spec)
@@ -22,33 +38,81 @@ def action_size(action_spec: types.NestedTensorSpec) -> int:
   return int(flat_action_spec[0].shape[0])
 
 
+@tf.custom_gradient
+def _affine(inputs: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor):
+  """inputs [R, D] x kernel [D, W] + bias [W] -> [R, W].
+
+  The bias gradient is a product with a row of ones, which oneDNN computes
+  about twice as fast as TensorFlow's BiasAddGrad reduction in float32 and
+  five times as fast in bfloat16 (131584 x 128 rows on a 2-core AMD EPYC).
+  The gradients are made of differentiable ops, so the gradient penalty can
+  differentiate them again.
+  """
+  outputs = tf.nn.bias_add(tf.matmul(inputs, kernel), bias)
+
+  def gradients(upstream: tf.Tensor):  # [R, W]
+    ones = tf.ones([1, tf.shape(upstream)[0]], upstream.dtype)
+    return (tf.matmul(upstream, kernel, transpose_b=True),
+            tf.matmul(inputs, upstream, transpose_a=True),
+            tf.matmul(ones, upstream)[0])
+
+  return outputs, gradients
+
+
+class _Dense(tf.keras.layers.Dense):
+  """Keras `Dense` without activation on rows [R, D], through `_affine`."""
+
+  def call(self, inputs: tf.Tensor) -> tf.Tensor:
+    return _affine(inputs, tf.convert_to_tensor(self.kernel),
+                   tf.convert_to_tensor(self.bias))
+
+
 class ResNetPreActivationDense(tf.keras.layers.Layer):
   """Dense pre-activation residual stack: project to `width`, then `depth` blocks.
 
   Each block computes x + Dense(act(Dense(act(x)))) (He et al. 2016, identity
-  mappings), the network the IBC paper uses for its state-based EBMs.
+  mappings), the network the IBC paper uses for its state-based EBMs. `depth`
+  counts blocks, so the stack holds 2 * depth + 1 dense layers (the reference
+  implementation's "depth" counts dense layers).
+
+  With `compute_dtype='bfloat16'` the products and activations run in
+  bfloat16 on float32 variables (Keras mixed precision: the inputs and the
+  kernels are cast on use); the output is cast back to float32 either way, so
+  heads and losses stay in float32.
   """
 
   def __init__(self, width: int, depth: int, activation: str = 'relu',
-               dropout_rate: float = 0.0, name: str = 'resnet_dense'):
-    super().__init__(name=name)
+               dropout_rate: float = 0.0, compute_dtype: str = 'float32',
+               name: str = 'resnet_dense'):
+    policy = precision_policy(compute_dtype)
+    super().__init__(name=name, dtype=policy)
     if width <= 0 or depth < 0:
       raise ValueError(f'width must be positive and depth non-negative, got '
                        f'width={width}, depth={depth}.')
+    self._width = width
     self._activation: Callable[[tf.Tensor], tf.Tensor] = (
         tf.keras.activations.get(activation))
-    self._projection = tf.keras.layers.Dense(width, name='projection')
+    self._projection = _Dense(width, name='projection', dtype=policy)
     self._blocks: List[List[tf.keras.layers.Layer]] = [
-        [tf.keras.layers.Dense(width, name=f'block{i}_dense0'),
-         tf.keras.layers.Dense(width, name=f'block{i}_dense1')]
+        [_Dense(width, name=f'block{i}_dense0', dtype=policy),
+         _Dense(width, name=f'block{i}_dense1', dtype=policy)]
         for i in range(depth)]
-    self._dropout = tf.keras.layers.Dropout(dropout_rate)
+    self._dropout = tf.keras.layers.Dropout(dropout_rate, dtype=policy)
 
   def call(self, inputs: tf.Tensor, training: bool = False) -> tf.Tensor:
-    """[..., D] -> [..., width]."""
-    x = self._projection(inputs)
+    """[..., D] -> [..., width] float32."""
+    num_features = inputs.shape[-1] or tf.shape(inputs)[-1]  # static if known
+    x = self._projection(tf.reshape(inputs, [-1, num_features]))  # [R, W]
+    activated = self._activation(x)
     for dense0, dense1 in self._blocks:
-      y = dense0(self._dropout(self._activation(x), training=training))
+      y = dense0(self._dropout(activated, training=training))
       y = dense1(self._dropout(self._activation(y), training=training))
+      # The next block's input act(x + y) takes its own sum (AddN) beside the
+      # residual stream's: when one sum feeds both, TensorFlow 2.15's oneDNN
+      # graph rewrite fails on it ("remapper failed") and then fuses no
+      # matmul with its bias and activation anywhere in the graph.
+      activated = self._activation(tf.add_n([x, y]))
       x = x + y
-    return self._activation(x)
+    outputs = tf.cast(activated, tf.float32)  # [R, W]
+    return tf.reshape(outputs, tf.concat(
+        [tf.shape(inputs)[:-1], [self._width]], axis=0))

@@ -17,7 +17,8 @@ class MLPEBM(network.Network):
   [B, ...] tensors (normalised, possibly with a history dimension), actions
   are [B, N, A] candidates, and the output is one score per candidate [B, N]
   (higher is better: the score is the negative energy). Actions [B, A] give
-  scores [B].
+  scores [B]. `compute_dtype='bfloat16'` runs the ResNet body in bfloat16
+  (see `layers.ResNetPreActivationDense`); the score head stays float32.
   """
 
   def __init__(self,
@@ -27,11 +28,12 @@ class MLPEBM(network.Network):
                depth: int = 2,
                activation: str = 'relu',
                dropout_rate: float = 0.0,
+               compute_dtype: str = 'float32',
                name: str = 'MLPEBM'):
     super().__init__(input_tensor_spec=(observation_spec, action_spec),
                      state_spec=(), name=name)
     self._body = layers.ResNetPreActivationDense(
-        width, depth, activation, dropout_rate)
+        width, depth, activation, dropout_rate, compute_dtype)
     self._score = tf.keras.layers.Dense(1, name='score')
 
   def call(self, inputs: Tuple[types.NestedTensor, tf.Tensor],

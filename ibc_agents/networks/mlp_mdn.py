@@ -42,6 +42,8 @@ class MLPMDN(network.Network):
   than a distribution, so policies built on it trace into SavedModels like any
   other. Scales are softplus(x) + `min_scale`: bounded below, so the
   likelihood can neither divide by zero nor grow without bound.
+  `compute_dtype='bfloat16'` runs the ResNet body in bfloat16 (see
+  `layers.ResNetPreActivationDense`); the mixture heads stay float32.
   """
 
   def __init__(self,
@@ -51,6 +53,7 @@ class MLPMDN(network.Network):
                depth: int = 2,
                activation: str = 'relu',
                dropout_rate: float = 0.0,
+               compute_dtype: str = 'float32',
                num_components: int = 8,
                min_scale: float = 1e-3,
                name: str = 'MLPMDN'):
@@ -64,7 +67,7 @@ class MLPMDN(network.Network):
     self._action_size = layers.action_size(action_spec)
     self._min_scale = min_scale
     self._body = layers.ResNetPreActivationDense(
-        width, depth, activation, dropout_rate)
+        width, depth, activation, dropout_rate, compute_dtype)
     self._logits = tf.keras.layers.Dense(num_components, name='logits')
     self._means = tf.keras.layers.Dense(
         num_components * self._action_size, name='means')

@@ -18,6 +18,8 @@ class MLPMSE(network.Network):
   normalised [-1, 1] units. The head is linear, not tanh: demonstrated actions
   lie strictly inside [-1, 1] (the normaliser widens their range), a tanh
   would only slow learning near the edges, and the policy clips to the spec.
+  `compute_dtype='bfloat16'` runs the ResNet body in bfloat16 (see
+  `layers.ResNetPreActivationDense`); the action head stays float32.
   """
 
   def __init__(self,
@@ -27,11 +29,12 @@ class MLPMSE(network.Network):
                depth: int = 2,
                activation: str = 'relu',
                dropout_rate: float = 0.0,
+               compute_dtype: str = 'float32',
                name: str = 'MLPMSE'):
     super().__init__(input_tensor_spec=observation_spec, state_spec=(),
                      name=name)
     self._body = layers.ResNetPreActivationDense(
-        width, depth, activation, dropout_rate)
+        width, depth, activation, dropout_rate, compute_dtype)
     self._action = tf.keras.layers.Dense(layers.action_size(action_spec),
                                          name='action')
 
