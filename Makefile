@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 QUICKSTART_DATA := data/particle
 QUICKSTART_RUN := runs/quickstart
 
-.PHONY: quickstart test clean
+.PHONY: quickstart test bench clean
 
 $(VENV)/.installed: setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ quickstart: $(VENV)/.installed $(QUICKSTART_DATA)/statistics.json
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
+
+# Train-step and action throughput of the named configurations against the
+# machine's matmul roofline; rewrites the Throughput section of
+# docs/benchmarks.md (BENCH_FLAGS=--quick for a smoke run).
+bench: $(VENV)/.installed
+	$(PY) -m bench.throughput $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) data runs *.egg-info
