@@ -41,20 +41,28 @@ _ATTEMPTS_SLACK = 10
 
 
 def run_episodes(
-    env: py_environment.PyEnvironment, policy: py_policy.PyPolicy
+    env: py_environment.PyEnvironment, policy: py_policy.PyPolicy,
+    action_noise: float = 0.0, seed: int = 0
 ) -> Iterator[tuple[list[trajectory.Trajectory], bool]]:
   """Yields (episode, success) endlessly, stepping as `PyDriver` does.
 
   Each episode is a list of unbatched trajectories FIRST, MID..., LAST: the
   LAST one is the driver's boundary step (next_step_type FIRST), as in the
   reference data. `success` is `env.get_info()['success']` at the LAST step.
+
+  With `action_noise` > 0 the environment executes the policy's action plus
+  Gaussian noise of that standard deviation per unit of action range,
+  clipped to the bounds, while the episode records the policy's own action
+  (DART, Laskey et al. 2017): the demonstrations then show how the oracle
+  recovers from states a slightly imperfect clone drifts into.
   """
+  add_noise = _action_noise_fn(env.action_spec(), action_noise, seed)
   time_step = env.reset()
   policy_state = policy.get_initial_state(batch_size=None)
   episode, success = [], False
   while True:
     action_step = policy.action(time_step, policy_state)
-    next_time_step = env.step(action_step.action)
+    next_time_step = env.step(add_noise(action_step.action))
     if next_time_step.is_last():
       success = bool(env.get_info()['success'])
     episode.append(trajectory.from_transition(
@@ -68,6 +76,24 @@ def run_episodes(
     time_step = next_time_step
 
 
+def _action_noise_fn(action_spec: Any, action_noise: float,
+                     seed: int) -> Callable[[np.ndarray], np.ndarray]:
+  """Maps an action [A] to a noisy one in bounds; identity without noise."""
+  if action_noise < 0.0:
+    raise ValueError(f'action_noise must be >= 0, got {action_noise}.')
+  if action_noise == 0.0:
+    return lambda action: action
+  low = np.broadcast_to(action_spec.minimum, action_spec.shape)
+  high = np.broadcast_to(action_spec.maximum, action_spec.shape)
+  rng = np.random.default_rng(seed)
+
+  def add_noise(action: np.ndarray) -> np.ndarray:
+    noisy = action + rng.normal(size=action.shape) * action_noise * (high - low)
+    return np.clip(noisy, low, high).astype(action_spec.dtype)
+
+  return add_noise
+
+
 def worker_seed(seed: int, worker: int) -> int:
   """Returns worker `worker`'s env seed: independent of the number of workers."""
   return int(np.random.SeedSequence(seed, spawn_key=(worker,))
@@ -75,7 +101,7 @@ def worker_seed(seed: int, worker: int) -> int:
 
 
 def _collect_shard(task: str, num_episodes: int, path: str, seed: int,
-                   env_kwargs: Mapping[str, Any],
+                   env_kwargs: Mapping[str, Any], action_noise: float,
                    report_episode: Callable[[], None]) -> int:
   """Writes `num_episodes` successful episodes to `path`; returns the steps.
 
@@ -89,7 +115,7 @@ def _collect_shard(task: str, num_episodes: int, path: str, seed: int,
   partial = path + _PARTIAL_SUFFIX
   with demos.EpisodeWriter(partial,
                            demos.trajectory_spec_from_env(env)) as writer:
-    episodes = run_episodes(env, oracle)
+    episodes = run_episodes(env, oracle, action_noise, seed)
     attempts = 0
     while writer.num_episodes < num_episodes and attempts < max_attempts:
       episode, success = next(episodes)
@@ -107,7 +133,8 @@ def _collect_shard(task: str, num_episodes: int, path: str, seed: int,
 
 
 def _worker(worker: int, task: str, num_episodes: int, path: str, seed: int,
-            env_kwargs: Mapping[str, Any], gin_files: Sequence[str],
+            env_kwargs: Mapping[str, Any], action_noise: float,
+            gin_files: Sequence[str],
             gin_bindings: Sequence[str], queue: Any) -> None:
   """Process entry point; messages are (worker, kind, payload) tuples.
 
@@ -120,7 +147,7 @@ def _worker(worker: int, task: str, num_episodes: int, path: str, seed: int,
       gin.parse_config_files_and_bindings(gin_files, gin_bindings,
                                           finalize_config=False)
     num_steps = _collect_shard(
-        task, num_episodes, path, seed, env_kwargs,
+        task, num_episodes, path, seed, env_kwargs, action_noise,
         lambda: queue.put((worker, 'episode', None)))
   except BaseException:
     queue.put((worker, 'error', traceback.format_exc()))
@@ -204,7 +231,8 @@ def collect(task: str,
             seed: int = 0,
             env_kwargs: Optional[Mapping[str, Any]] = None,
             gin_files: Sequence[str] = (),
-            gin_bindings: Sequence[str] = ()) -> list[str]:
+            gin_bindings: Sequence[str] = (),
+            action_noise: float = 0.0) -> list[str]:
   """Collects successful oracle episodes into one shard per worker.
 
   Args:
@@ -216,18 +244,24 @@ def collect(task: str,
     env_kwargs: keyword arguments of `environments.make`.
     gin_files: gin files each worker parses before building its environment.
     gin_bindings: gin bindings each worker parses after `gin_files`.
+    action_noise: noise executed on top of the oracle's actions, per unit of
+      action range (see `run_episodes`); the recorded actions are the
+      oracle's.
 
   Returns:
     The shard paths, in worker order.
 
   Raises:
-    ValueError: if `num_episodes` or `num_workers` is below 1.
+    ValueError: if `num_episodes` or `num_workers` is below 1, or
+      `action_noise` is negative.
     FileExistsError: if `output_dir` already holds shards.
     RuntimeError: if a worker fails (with its traceback).
   """
   if num_episodes < 1 or num_workers < 1:
     raise ValueError('num_episodes and num_workers must be >= 1, got '
                      f'{num_episodes} and {num_workers}.')
+  if action_noise < 0.0:
+    raise ValueError(f'action_noise must be >= 0, got {action_noise}.')
   tf.io.gfile.makedirs(output_dir)
   existing = tf.io.gfile.glob(os.path.join(output_dir, demos.SHARD_PATTERN))
   if existing:
@@ -243,7 +277,8 @@ def collect(task: str,
           target=_worker,
           args=(w, task, num_episodes // num_workers +
                 int(w < num_episodes % num_workers), paths[w],
-                worker_seed(seed, w), dict(env_kwargs or {}), list(gin_files),
+                worker_seed(seed, w), dict(env_kwargs or {}), action_noise,
+                list(gin_files),
                 list(gin_bindings), queue),
           daemon=True) for w in range(num_workers)
   ]
@@ -274,6 +309,10 @@ def _define_flags() -> None:
                       'Empty directory for shards and statistics.')
   flags.DEFINE_integer('num_workers', 1, 'Worker processes, one shard each.')
   flags.DEFINE_integer('seed', 0, 'Seed the worker seeds derive from.')
+  flags.DEFINE_float(
+      'action_noise', 0.0, 'Standard deviation of the noise added to the '
+      "executed actions, per unit of action range; the oracle's actions are "
+      'recorded (DART).')
   flags.DEFINE_multi_string('gin_file', [], 'Gin files to parse.')
   flags.DEFINE_multi_string(
       'gin_bindings', [], 'Gin bindings, e.g. "import '
@@ -287,7 +326,8 @@ def main(argv: Sequence[str]) -> None:
   args = flags.FLAGS
   collect(args.task, args.num_episodes, args.output_dir,
           num_workers=args.num_workers, seed=args.seed,
-          gin_files=args.gin_file, gin_bindings=args.gin_bindings)
+          gin_files=args.gin_file, gin_bindings=args.gin_bindings,
+          action_noise=args.action_noise)
 
 
 if __name__ == '__main__':

@@ -111,6 +111,30 @@ def test_run_episodes_reports_success_of_each_episode():
     assert episode[-1].step_type == ts.StepType.LAST
 
 
+def test_action_noise_perturbs_the_path_but_records_the_oracle_actions():
+  clean_env = environments.make('PARTICLE', seed=5)
+  clean, _ = next(collect.run_episodes(
+      clean_env, environments.make_oracle('PARTICLE', clean_env)))
+  noisy_env = environments.make('PARTICLE', seed=5)
+  noisy, _ = next(collect.run_episodes(
+      noisy_env, environments.make_oracle('PARTICLE', noisy_env),
+      action_noise=0.05, seed=1))
+
+  assert not np.allclose(clean[5].observation['pos_agent'],
+                         noisy[5].observation['pos_agent'])
+  # The particle oracle's action is always one of the goals, exactly.
+  for step in noisy[:-1]:
+    goals = [step.observation['pos_first_goal'],
+             step.observation['pos_second_goal']]
+    assert any(np.array_equal(step.action, goal) for goal in goals)
+
+
+def test_negative_action_noise_is_refused(tmp_path):
+  with pytest.raises(ValueError, match='action_noise'):
+    collect.collect('PARTICLE', num_episodes=2, output_dir=str(tmp_path),
+                    action_noise=-0.1)
+
+
 def test_worker_seeds_depend_only_on_seed_and_worker():
   seeds = [collect.worker_seed(0, w) for w in range(4)]
   assert len(set(seeds)) == 4
