@@ -5,7 +5,9 @@ and what the reference IBC implementation publishes: one unbatched `Trajectory`
 step per record (`load_tfrecord_dataset` adds the leading dim of 1 when it
 reads them back), with the serialized trajectory spec in `<shard>.spec`. An
 episode is the steps FIRST, MID..., LAST; its LAST step is the driver's
-boundary step (next_step_type FIRST).
+boundary step (next_step_type FIRST). Image observations (uint8) are stored
+as their raw bytes, H x W x 3 bytes a step, and decoded in the tf.data
+pipeline that reads the shard.
 
 Every reading error names the offending file, so a broken demo file fails
 loudly instead of training on nothing.
@@ -241,13 +243,20 @@ def _split_episodes(path: str, steps: trajectory.Trajectory):
   return episodes
 
 
+def is_image(array: Union[np.ndarray, tf.Tensor, tf.TensorSpec]) -> bool:
+  """Whether an observation leaf (array, tensor or spec) is an image: uint8."""
+  return tf.as_dtype(array.dtype) == tf.uint8
+
+
 @dataclasses.dataclass
 class DatasetStatistics:
   """Observation mean/std and action range of a demonstration dataset.
 
   Values are raw (no std floor); normalizers and samplers add their own
-  epsilon and boundary buffer. `shards` names the shards (base names) they
-  were computed from, so stale statistics are noticed.
+  epsilon and boundary buffer. Image leaves (`is_image`) have None for mean
+  and std: images are not standardised, networks scale them to [0, 1].
+  `shards` names the shards (base names) they were computed from, so stale
+  statistics are noticed.
   """
 
   observation_mean: types.NestedArray
@@ -265,14 +274,16 @@ class DatasetStatistics:
     if not episodes:
       raise ValueError('Cannot compute statistics of zero episodes.')
     observation = tf.nest.map_structure(
-        lambda *xs: np.concatenate(xs).astype(np.float64),
-        *[episode.observation for episode in episodes])
+        lambda *xs: None if is_image(xs[0]) else np.concatenate(xs).astype(
+            np.float64), *[episode.observation for episode in episodes])
     action = np.concatenate([episode.action for episode in episodes])
     return cls(
         observation_mean=tf.nest.map_structure(
-            lambda x: x.mean(axis=0).astype(np.float32), observation),
+            lambda x: None if x is None else x.mean(axis=0).astype(np.float32),
+            observation),
         observation_std=tf.nest.map_structure(
-            lambda x: x.std(axis=0).astype(np.float32), observation),
+            lambda x: None if x is None else x.std(axis=0).astype(np.float32),
+            observation),
         action_min=action.min(axis=0).astype(np.float32),
         action_max=action.max(axis=0).astype(np.float32),
         num_episodes=len(episodes),
@@ -284,7 +295,8 @@ class DatasetStatistics:
     path = os.path.join(dataset_dir, STATISTICS_FILENAME)
     content = {
         'observation': tf.nest.map_structure(
-            lambda m, s: {'mean': m.tolist(), 'std': s.tolist()},
+            lambda m, s: None if m is None else {'mean': m.tolist(),
+                                                 'std': s.tolist()},
             self.observation_mean, self.observation_std),
         'action': {'min': self.action_min.tolist(),
                    'max': self.action_max.tolist()},
@@ -314,7 +326,12 @@ class DatasetStatistics:
 
 
 def _leaves_from_json(node: Any, key: str) -> types.NestedArray:
-  """Rebuilds the observation nest from JSON whose leaves are {mean, std}."""
+  """Rebuilds the observation nest from JSON whose leaves are {mean, std}.
+
+  Image leaves are null in the JSON and None in the nest.
+  """
+  if node is None:
+    return None
   if isinstance(node, dict) and set(node) == {'mean', 'std'}:
     return np.asarray(node[key], np.float32)
   if isinstance(node, dict):

@@ -145,3 +145,31 @@ def _block_pushing_factories(task: str) -> tuple[EnvFactory, OracleFactory]:
 
 for _task in _BLOCK_PUSHING_TASKS:
   register(_task, *_block_pushing_factories(_task))
+
+
+# PUSH and PUSH_DISCONTINUOUS observed through a camera. task: (environment
+# class in environments.block_pushing.pixel_envs, state oracle class, which
+# oracles.EnvStateOracle runs on env.state()).
+_BLOCK_PUSHING_PIXEL_TASKS = {
+    'PUSH_PIXELS': ('PushPixelsEnv', 'PushOracle'),
+    'PUSH_DISCONTINUOUS_PIXELS': ('PushDiscontinuousPixelsEnv',
+                                  'PushDiscontinuousOracle'),
+}
+
+
+def _block_pushing_pixel_factories(
+    task: str) -> tuple[EnvFactory, OracleFactory]:
+  env_class, oracle_class = _BLOCK_PUSHING_PIXEL_TASKS[task]
+
+  def make_env(**kwargs: Any) -> py_environment.PyEnvironment:
+    return _block_pushing_class('pixel_envs', env_class)(**kwargs)
+
+  def make_oracle(env: py_environment.PyEnvironment) -> py_policy.PyPolicy:
+    state_oracle = _block_pushing_class('oracles', oracle_class)(env)
+    return _block_pushing_class('oracles', 'EnvStateOracle')(env, state_oracle)
+
+  return make_env, make_oracle
+
+
+for _task in _BLOCK_PUSHING_PIXEL_TASKS:
+  register(_task, *_block_pushing_pixel_factories(_task))

@@ -150,6 +150,10 @@ class BCAgentBase(tf_agent.TFAgent):
       common.add_variables_summaries(grads_and_vars, self.train_step_counter)
       common.add_gradients_summaries(grads_and_vars, self.train_step_counter)
     self._optimizer.apply_gradients(grads_and_vars)
+    if self.summaries_enabled:  # as `TFAgent._apply_loss` writes it
+      common.summarize_scalar_dict({'loss': loss_info.loss},
+                                   step=self.train_step_counter,
+                                   name_scope='Losses/')
     self.train_step_counter.assign_add(1)
     return loss_info
 

@@ -14,6 +14,7 @@ from ibc_agents import ibc_policy
 from ibc_agents import losses
 from ibc_agents import normalization
 from ibc_agents import samplers
+from ibc_agents.networks import late_fusion
 
 
 @gin.configurable
@@ -128,20 +129,24 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
   def _per_example_loss(self, observation: types.NestedTensor,
                         expert_action: tf.Tensor,
                         training: bool) -> tf.Tensor:
-    """InfoNCE [B] of the expert action against the counter-examples."""
-    counter_examples = self._counter_examples(observation, expert_action)
+    """InfoNCE [B] of the expert action against the counter-examples.
+
+    The observations are encoded once (`late_fusion.encode`); the
+    counter-example sampler, the loss and the gradient penalty all score
+    their actions against that embedding.
+    """
+    encoded = late_fusion.encode(self._cloning_network, observation, training)
+    score_fn = late_fusion.score_fn(self._cloning_network, encoded, training)
+    counter_examples = self._counter_examples(encoded, expert_action)
     candidates = tf.concat(
         [counter_examples, expert_action[:, None, :]], axis=1)  # [B, N+1, A]
-    scores, _ = self._cloning_network(
-        (observation, candidates), training=training)  # [B, N+1]
+    scores = score_fn(candidates)  # [B, N+1]
     loss = losses.info_nce(scores)
     if self._gradient_penalty is not None:
       # On the refined counter-examples when there are some (the chains'
       # final samples), else on all of them.
       penalised = counter_examples[:, :self._num_refined or None]
-      _, gradients = samplers.score_gradients(
-          lambda actions: self._cloning_network(
-              (observation, actions), training=training)[0], penalised)
+      _, gradients = samplers.score_gradients(score_fn, penalised)
       penalty = self._gradient_penalty(gradients)
       loss += penalty
       self._scalar_summary('gradient_penalty', tf.reduce_mean(penalty))
@@ -156,9 +161,12 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
                          tf.reduce_mean(scores[:, :-1]))
     return loss
 
-  def _counter_examples(self, observation: types.NestedTensor,
+  def _counter_examples(self, encoded: types.NestedTensor,
                         expert_action: tf.Tensor) -> tf.Tensor:
-    """Counter-examples [B, N, A]: refined by the sampler, uniform, near the expert."""
+    """Counter-examples [B, N, A]: refined by the sampler, uniform, near the expert.
+
+    `encoded` is `late_fusion.encode`'s output for the observations.
+    """
     batch_size = tf.shape(expert_action)[0]
     high = tf.ones_like(self._action_normalizer.high)
     proposals = samplers.uniform_actions(
@@ -173,11 +181,9 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
     if self._num_refined == 0:
       return proposals
 
-    def score_fn(actions: tf.Tensor) -> tf.Tensor:
-      return self._cloning_network((observation, actions), training=False)[0]
-
     _, refined, _ = self._counter_example_sampler(
-        score_fn, proposals[:, :self._num_refined], -high, high)
+        late_fusion.score_fn(self._cloning_network, encoded, training=False),
+        proposals[:, :self._num_refined], -high, high)
     if not self._sampler_under_tape:
       refined = tf.stop_gradient(refined)
     return tf.concat([refined, proposals[:, self._num_refined:]], axis=1)

@@ -10,6 +10,7 @@ from tf_agents.typing import types
 from ibc_agents import bc_common
 from ibc_agents import normalization
 from ibc_agents import samplers
+from ibc_agents.networks import late_fusion
 
 
 @gin.configurable
@@ -19,7 +20,9 @@ class IbcPolicy(bc_common.NormalizedPolicyBase):
   The search starts from `num_action_samples` uniform actions inside the
   normalised sampling bounds and is refined by `sampler` (DFO by default,
   configured in gin). Observations are normalised before scoring and the
-  chosen action is mapped back to the environment's units.
+  chosen action is mapped back to the environment's units. A
+  `late_fusion.LateFusionEBM` encodes the observations once per action
+  choice, however many samples and iterations the sampler scores.
   """
 
   def __init__(self,
@@ -44,11 +47,11 @@ class IbcPolicy(bc_common.NormalizedPolicyBase):
                                 batch_size: tf.Tensor) -> tf.Tensor:
     low = -tf.ones_like(self._action_normalizer.low)
     high = tf.ones_like(self._action_normalizer.high)
-
-    def score_fn(actions: tf.Tensor) -> tf.Tensor:
-      return self._cloning_network((observation, actions), training=False)[0]
-
+    encoded = late_fusion.encode(self._cloning_network, observation,
+                                 training=False)
     initial = samplers.uniform_actions(
         batch_size, self._num_action_samples, low, high)
-    best, _, _ = self._sampler(score_fn, initial, low, high)
+    best, _, _ = self._sampler(
+        late_fusion.score_fn(self._cloning_network, encoded, training=False),
+        initial, low, high)
     return best

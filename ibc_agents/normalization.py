@@ -15,20 +15,23 @@ class ObservationNormalizer(tf.Module):
 
   Works on leaves with any number of outer dimensions ([B, ...] or
   [B, T, ...] with a history), since mean and std broadcast from the right.
+  A leaf whose mean is None (an image, see `demos.DatasetStatistics`) passes
+  through unchanged, in its own dtype.
   """
 
   def __init__(self, mean: types.NestedArray, std: types.NestedArray,
                name: str = 'observation_normalizer'):
     super().__init__(name=name)
     self._mean = tf.nest.map_structure(
-        lambda m: tf.constant(m, tf.float32), mean)
+        lambda m: None if m is None else tf.constant(m, tf.float32), mean)
     self._std = tf.nest.map_structure(
-        lambda s: tf.constant(np.maximum(s, _MIN_STD), tf.float32), std)
+        lambda s: None if s is None else tf.constant(
+            np.maximum(s, _MIN_STD), tf.float32), std)
 
   def __call__(self, observation: types.NestedTensor) -> types.NestedTensor:
     tf.nest.assert_same_structure(observation, self._mean)
     return tf.nest.map_structure(
-        lambda x, m, s: (tf.cast(x, tf.float32) - m) / s,
+        lambda x, m, s: x if m is None else (tf.cast(x, tf.float32) - m) / s,
         observation, self._mean, self._std)
 
 

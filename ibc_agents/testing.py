@@ -47,3 +47,21 @@ def synthetic_experience(batch_size: int = 64, seed: int = 0,
   x = rng.uniform(-1, 1, (batch_size, HISTORY, 3)).astype(np.float32)
   action = np.stack([x[..., 0], -x[..., 1]], axis=-1) * action_scale
   return windows(x * observation_scale, action)
+
+
+def bright_spot_images(batch_size: int, height: int = 12, width: int = 16,
+                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+  """Grey uint8 images with a white 2 x 2 spot, and the spot's position.
+
+  Returns:
+    (images [B, height, width, 3] uint8, position [B, 2] as (x, y) in
+    [-1, 1]), a task only a network that locates things in images solves.
+  """
+  rng = np.random.default_rng(seed)
+  rows = rng.integers(0, height - 1, batch_size)
+  columns = rng.integers(0, width - 1, batch_size)
+  images = np.full((batch_size, height, width, 3), 40, np.uint8)
+  for image, row, column in zip(images, rows, columns):
+    image[row:row + 2, column:column + 2] = 255
+  position = np.stack([columns / (width - 2), rows / (height - 2)], axis=-1)
+  return images, (2.0 * position - 1.0).astype(np.float32)

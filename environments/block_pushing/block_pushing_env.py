@@ -8,12 +8,14 @@ period (10 Hz, 24 physics substeps at 240 Hz). These are the block-pushing
 tasks of Implicit Behavioral Cloning (Florence et al., 2021); the scene and
 dynamics here are this project's own.
 
-Observations are dicts of float32 arrays: for each block `<block>_translation`
-[2] and `<block>_orientation` [1] (yaw), the same for each target, and
-`effector_translation` [2] (where the tip is) and
-`effector_target_translation` [2] (where it is commanded). The reward is 1
-on the step that completes the task (the episode then terminates, discount
-0), else 0; an unfinished episode is truncated after `max_steps` steps.
+The simulator state (`state()`) is a dict of float32 arrays: for each block
+`<block>_translation` [2] and `<block>_orientation` [1] (yaw), the same for
+each target, and `effector_translation` [2] (where the tip is) and
+`effector_target_translation` [2] (where it is commanded). The tasks here
+observe the state; `pixel_envs` has them observed through a camera. Success is
+decided on the state either way. The reward is 1 on the step that completes
+the task (the episode then terminates, discount 0), else 0; an unfinished
+episode is truncated after `max_steps` steps.
 """
 import abc
 import os
@@ -81,7 +83,9 @@ class BlockPushingEnv(py_environment.PyEnvironment):
   """Scene, control loop and observations shared by the block-pushing tasks.
 
   Subclasses name their blocks and targets (`BLOCK_NAMES`, `TARGET_NAMES`),
-  draw their layout (`_sample_layout`) and decide success (`_is_success`).
+  draw their layout (`_sample_layout`) and decide success (`_is_success`);
+  the observation is the state unless `_make_observation_spec` and
+  `_observation` say otherwise (see `pixel_envs.PixelObservations`).
   Each environment owns a pybullet server in DIRECT mode (no display);
   `close` releases it.
   """
@@ -104,7 +108,7 @@ class BlockPushingEnv(py_environment.PyEnvironment):
         test holds (e.g. block centre to target centre).
       render_width: Width in pixels of the images `render` returns.
       render_height: Height in pixels of the images `render` returns.
-      camera: Viewpoint of `render`.
+      camera: Viewpoint of `render` (and of image observations).
       seed: Seed of the episode sequence; None draws one from the OS.
     """
     super().__init__()
@@ -134,6 +138,7 @@ class BlockPushingEnv(py_environment.PyEnvironment):
     self._target_ids = [self._load(TARGET_URDF, color, fixed=True)
                         for color in _TARGET_COLORS[:len(self.TARGET_NAMES)]]
 
+    self._state_spec = self._make_state_spec()
     self._observation_spec = self._make_observation_spec()
     self._action_spec = array_spec.BoundedArraySpec(
         (2,), np.float32, -MAX_DISPLACEMENT, MAX_DISPLACEMENT, name='action')
@@ -149,7 +154,7 @@ class BlockPushingEnv(py_environment.PyEnvironment):
     self._client.changeVisualShape(body, -1, rgbaColor=color)
     return body
 
-  def _make_observation_spec(self) -> Dict[str, array_spec.ArraySpec]:
+  def _make_state_spec(self) -> Dict[str, array_spec.ArraySpec]:
     names = ['effector_translation', 'effector_target_translation']
     for name in self.BLOCK_NAMES + self.TARGET_NAMES:
       names.append(f'{name}_translation')
@@ -157,6 +162,10 @@ class BlockPushingEnv(py_environment.PyEnvironment):
     return {name: array_spec.ArraySpec(
         (1,) if name.endswith('orientation') else (2,), np.float32, name=name)
             for name in names}
+
+  def _make_observation_spec(self) -> Dict[str, array_spec.ArraySpec]:
+    """The observation spec; called once, after `_state_spec` is set."""
+    return self._state_spec
 
   @property
   def max_steps(self) -> int:
@@ -179,6 +188,10 @@ class BlockPushingEnv(py_environment.PyEnvironment):
   def observation_spec(self) -> Dict[str, array_spec.ArraySpec]:
     return self._observation_spec
 
+  def state_spec(self) -> Dict[str, array_spec.ArraySpec]:
+    """Spec of `state()`: what the oracles act on."""
+    return self._state_spec
+
   def action_spec(self) -> array_spec.BoundedArraySpec:
     return self._action_spec
 
@@ -195,8 +208,8 @@ class BlockPushingEnv(py_environment.PyEnvironment):
     """Draws the start poses (x, y, yaw) of blocks [B, 3] and targets [T, 3]."""
 
   @abc.abstractmethod
-  def _is_success(self, observation: Dict[str, np.ndarray]) -> bool:
-    """Whether `observation` shows the task complete."""
+  def _is_success(self, state: Dict[str, np.ndarray]) -> bool:
+    """Whether the simulator `state` (see `state()`) shows the task complete."""
 
   def _reset(self) -> ts.TimeStep:
     block_poses, self._target_poses = self._sample_layout()
@@ -210,7 +223,8 @@ class BlockPushingEnv(py_environment.PyEnvironment):
     self._success = False
     self._episode_ended = False
     return ts.TimeStep(ts.StepType.FIRST, np.asarray(0.0, np.float32),
-                       np.asarray(1.0, np.float32), self._observation())
+                       np.asarray(1.0, np.float32),
+                       self._observation(self.state()))
 
   def _place(self, body: int, pose: np.ndarray, height: float) -> None:
     self._client.resetBasePositionAndOrientation(
@@ -230,8 +244,9 @@ class BlockPushingEnv(py_environment.PyEnvironment):
                                     WORKSPACE_LOW, WORKSPACE_HIGH)
     self._robot.move_to(self._effector_target, PHYSICS_SUBSTEPS)
     self._num_steps += 1
-    observation = self._observation()
-    self._success = self._is_success(observation)
+    state = self.state()
+    self._success = self._is_success(state)
+    observation = self._observation(state)
     if self._success:
       self._episode_ended = True
       return ts.TimeStep(ts.StepType.LAST, np.asarray(1.0, np.float32),
@@ -243,8 +258,9 @@ class BlockPushingEnv(py_environment.PyEnvironment):
     return ts.TimeStep(ts.StepType.MID, np.asarray(0.0, np.float32),
                        np.asarray(1.0, np.float32), observation)
 
-  def _observation(self) -> Dict[str, np.ndarray]:
-    observation = {
+  def state(self) -> Dict[str, np.ndarray]:
+    """The current simulator state, as `state_spec()` describes it."""
+    state = {
         'effector_translation': self._robot.tip_xy().astype(np.float32),
         'effector_target_translation': self._effector_target.astype(
             np.float32),
@@ -252,12 +268,17 @@ class BlockPushingEnv(py_environment.PyEnvironment):
     for name, body in zip(self.BLOCK_NAMES, self._block_ids):
       position, orientation = self._client.getBasePositionAndOrientation(body)
       yaw = self._client.getEulerFromQuaternion(orientation)[2]
-      observation[f'{name}_translation'] = np.array(position[:2], np.float32)
-      observation[f'{name}_orientation'] = np.array([yaw], np.float32)
+      state[f'{name}_translation'] = np.array(position[:2], np.float32)
+      state[f'{name}_orientation'] = np.array([yaw], np.float32)
     for name, pose in zip(self.TARGET_NAMES, self._target_poses):
-      observation[f'{name}_translation'] = pose[:2].astype(np.float32)
-      observation[f'{name}_orientation'] = pose[2:].astype(np.float32)
-    return observation
+      state[f'{name}_translation'] = pose[:2].astype(np.float32)
+      state[f'{name}_orientation'] = pose[2:].astype(np.float32)
+    return state
+
+  def _observation(self, state: Dict[str, np.ndarray]
+                   ) -> Dict[str, np.ndarray]:
+    """The observation of `state`, as `observation_spec()` describes it."""
+    return state
 
   def render(self, mode: str = 'rgb_array') -> np.ndarray:
     """Returns the camera image, uint8 [render_height, render_width, 3]."""
@@ -296,9 +317,9 @@ class PushEnv(BlockPushingEnv):
     poses = np.concatenate([points, yaws], axis=1)
     return poses[:1], poses[1:]
 
-  def _is_success(self, observation: Dict[str, np.ndarray]) -> bool:
-    return bool(np.linalg.norm(observation['block_translation'] -
-                               observation['target_translation'])
+  def _is_success(self, state: Dict[str, np.ndarray]) -> bool:
+    return bool(np.linalg.norm(state['block_translation'] -
+                               state['target_translation'])
                 < self._success_tolerance)
 
 
@@ -322,7 +343,7 @@ class ReachEnv(BlockPushingEnv):
     yaw = self._rng.uniform(-YAW_RANGE, YAW_RANGE, size=(1, 1))
     return np.concatenate([position, yaw], axis=1), np.zeros((0, 3))
 
-  def _is_success(self, observation: Dict[str, np.ndarray]) -> bool:
-    return bool(np.linalg.norm(observation['block_translation'] -
-                               observation['effector_translation'])
+  def _is_success(self, state: Dict[str, np.ndarray]) -> bool:
+    return bool(np.linalg.norm(state['block_translation'] -
+                               state['effector_translation'])
                 < self._success_tolerance)

@@ -12,10 +12,9 @@ import numpy as np
 from environments.block_pushing import block_pushing_env
 
 
-def _within(observation: Dict[str, np.ndarray], block: str, target: str,
+def _within(state: Dict[str, np.ndarray], block: str, target: str,
             tolerance: float) -> bool:
-  gap = (observation[f'{block}_translation'] -
-         observation[f'{target}_translation'])
+  gap = state[f'{block}_translation'] - state[f'{target}_translation']
   return bool(np.linalg.norm(gap) < tolerance)
 
 
@@ -66,8 +65,8 @@ class PushDiscontinuousEnv(block_pushing_env.BlockPushingEnv):
     return (np.concatenate([block[None], yaws[:1]], axis=1),
             np.concatenate([targets, yaws[1:]], axis=1))
 
-  def _is_success(self, observation: Dict[str, np.ndarray]) -> bool:
-    return _within(observation, 'block', self._goal, self._success_tolerance)
+  def _is_success(self, state: Dict[str, np.ndarray]) -> bool:
+    return _within(state, 'block', self._goal, self._success_tolerance)
 
 
 @gin.configurable
@@ -99,9 +98,9 @@ class PushMultimodalEnv(block_pushing_env.BlockPushingEnv):
     return (np.concatenate([blocks, yaws[:2]], axis=1),
             np.concatenate([targets, yaws[2:]], axis=1))
 
-  def _is_success(self, observation: Dict[str, np.ndarray]) -> bool:
+  def _is_success(self, state: Dict[str, np.ndarray]) -> bool:
     tolerance = self._success_tolerance
     return any(
-        _within(observation, 'block1', first, tolerance) and
-        _within(observation, 'block2', second, tolerance)
+        _within(state, 'block1', first, tolerance) and
+        _within(state, 'block2', second, tolerance)
         for first, second in (('target1', 'target2'), ('target2', 'target1')))

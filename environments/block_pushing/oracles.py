@@ -7,7 +7,9 @@ the target while steering back onto the line, which is recomputed every step
 from the block's current position, so drift and rotation of the block are
 corrected as they happen. If the effector slips off the block, approach
 again. Time steps are unbatched, as `PyDriver` passes them; use one oracle
-per environment (the oracles remember their phase between steps).
+per environment (the oracles remember their phase between steps). The
+oracles act on the simulator state; `EnvStateOracle` runs them on the tasks
+that observe images.
 """
 import abc
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -128,7 +130,7 @@ class _Oracle(py_policy.PyPolicy):
   """Base: clears memory on FIRST steps, returns float32 actions."""
 
   def __init__(self, env: block_pushing_env.BlockPushingEnv):
-    super().__init__(env.time_step_spec(), env.action_spec())
+    super().__init__(ts.time_step_spec(env.state_spec()), env.action_spec())
     self._block_names = env.BLOCK_NAMES
     self._tolerance = env.success_tolerance
 
@@ -251,3 +253,25 @@ def _clear_plans(observation: Observation, blocks: Sequence[str],
 
   clear = [plan for plan in plans if closest_pass(plan) >= PATH_CLEARANCE]
   return clear or [max(plans, key=closest_pass)]
+
+
+class EnvStateOracle(py_policy.PyPolicy):
+  """Runs a state oracle on a task that observes images.
+
+  Each time step's observation is replaced by the environment's simulator
+  state (`env.state()`) before `oracle` sees it, so the demonstrations record
+  images while the oracle acts on exact positions. The time steps must be
+  `env`'s current ones, as `PyDriver` and `collect` pass them.
+  """
+
+  def __init__(self, env: block_pushing_env.BlockPushingEnv,
+               oracle: py_policy.PyPolicy):
+    super().__init__(env.time_step_spec(), env.action_spec())
+    self._env = env
+    self._oracle = oracle
+
+  def _action(self, time_step: ts.TimeStep, policy_state: types.NestedArray,
+              seed: Optional[types.Seed] = None) -> policy_step.PolicyStep:
+    del seed  # The wrapped oracle draws from its own generator.
+    return self._oracle.action(
+        time_step._replace(observation=self._env.state()), policy_state)

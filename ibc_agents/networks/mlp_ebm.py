@@ -1,24 +1,25 @@
 """Energy-based model over (observation, action) pairs for state inputs."""
-from typing import Optional, Tuple
-
 import gin
 import tensorflow as tf
-from tf_agents.networks import network
 from tf_agents.typing import types
 
+from ibc_agents.networks import late_fusion
 from ibc_agents.networks import layers
 
 
 @gin.configurable
-class MLPEBM(network.Network):
+class MLPEBM(late_fusion.LateFusionEBM):
   """Scores actions for an observation with a dense pre-activation ResNet.
 
   Called as `network((observations, actions))`: observations are a nest of
   [B, ...] tensors (normalised, possibly with a history dimension), actions
   are [B, N, A] candidates, and the output is one score per candidate [B, N]
   (higher is better: the score is the negative energy). Actions [B, A] give
-  scores [B]. `compute_dtype='bfloat16'` runs the ResNet body in bfloat16
-  (see `layers.ResNetPreActivationDense`); the score head stays float32.
+  scores [B]. The observation embedding is its leaves flattened and
+  concatenated; the ResNet takes it beside each action (see
+  `late_fusion.LateFusionEBM`). `compute_dtype='bfloat16'` runs the ResNet
+  body in bfloat16 (see `layers.ResNetPreActivationDense`); the score head
+  stays float32.
   """
 
   def __init__(self,
@@ -36,21 +37,17 @@ class MLPEBM(network.Network):
         width, depth, activation, dropout_rate, compute_dtype)
     self._score = tf.keras.layers.Dense(1, name='score')
 
-  def call(self, inputs: Tuple[types.NestedTensor, tf.Tensor],
-           step_type: Optional[tf.Tensor] = None,
-           network_state: types.NestedTensor = (),
-           training: bool = False) -> Tuple[tf.Tensor, types.NestedTensor]:
-    del step_type
-    observations, actions = inputs
-    single_action = actions.shape.rank == 2
-    if single_action:
-      actions = actions[:, None, :]
+  def encode(self, observations: types.NestedTensor,
+             training: bool = False) -> tf.Tensor:
+    """Every observation leaf flattened and concatenated: [B, D]."""
+    del training
+    return layers.flatten_observation(observations)
+
+  def score_embedding(self, embedding: tf.Tensor, actions: tf.Tensor,
+                      training: bool = False) -> tf.Tensor:
+    """Scores [B, N] of actions [B, N, A] for embeddings [B, E]."""
     num_actions = tf.shape(actions)[1]
-    embedding = layers.flatten_observation(observations)
     tiled = tf.tile(embedding[:, None, :], tf.stack([1, num_actions, 1]))
     features = tf.concat([tiled, tf.cast(actions, tf.float32)], axis=-1)
-    scores = tf.squeeze(self._score(self._body(features, training=training)),
-                        axis=-1)
-    if single_action:
-      scores = scores[:, 0]
-    return scores, network_state
+    return tf.squeeze(self._score(self._body(features, training=training)),
+                      axis=-1)

@@ -80,7 +80,7 @@ class MLPMDN(network.Network):
            training: bool = False
            ) -> Tuple[MixtureParameters, types.NestedTensor]:
     del step_type
-    features = self._body(layers.flatten_observation(observations),
+    features = self._body(self.encode(observations, training=training),
                           training=training)  # [B, width]
     shape = [-1, self._num_components, self._action_size]
     means = tf.reshape(self._means(features), shape)
@@ -88,3 +88,9 @@ class MLPMDN(network.Network):
         tf.reshape(self._scales(features), shape)) + self._min_scale
     return MixtureParameters(self._logits(features), means,
                              scales), network_state
+
+  def encode(self, observations: types.NestedTensor,
+             training: bool = False) -> tf.Tensor:
+    """Every observation leaf flattened and concatenated: [B, D]."""
+    del training
+    return layers.flatten_observation(observations)

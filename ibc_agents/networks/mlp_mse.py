@@ -43,6 +43,12 @@ class MLPMSE(network.Network):
            network_state: types.NestedTensor = (),
            training: bool = False) -> Tuple[tf.Tensor, types.NestedTensor]:
     del step_type
-    features = self._body(layers.flatten_observation(observations),
+    features = self._body(self.encode(observations, training=training),
                           training=training)
     return self._action(features), network_state
+
+  def encode(self, observations: types.NestedTensor,
+             training: bool = False) -> tf.Tensor:
+    """Every observation leaf flattened and concatenated: [B, D]."""
+    del training
+    return layers.flatten_observation(observations)

@@ -351,3 +351,43 @@ def test_door_data_fails_against_the_particle_environment_spec():
   with pytest.raises(demos.DemoFileError,
                      match=r'door-human-v0_0.tfrecord does not match'):
     demos.load_episodes([DOOR], expected_spec=spec)
+
+
+def _image_spec() -> trajectory.Trajectory:
+  """A data spec with an image [4, 5, 3] uint8 beside a position [2]."""
+  spec = _dict_observation_spec()
+  return spec._replace(observation={
+      'pos': spec.observation['pos'],
+      'rgb': tensor_spec.TensorSpec([4, 5, 3], tf.uint8, 'rgb')})
+
+
+def _image_episode(rng: np.random.Generator,
+                   length: int) -> list[trajectory.Trajectory]:
+  steps = _random_episode(rng, length)
+  return [step._replace(observation={
+      'pos': step.observation['pos'],
+      'rgb': rng.integers(0, 256, (4, 5, 3), dtype=np.uint8)})
+          for step in steps]
+
+
+def test_image_observations_load_back_as_uint8_and_skip_statistics(tmp_path):
+  rng = np.random.default_rng(2)
+  episodes = [_image_episode(rng, 5) for _ in range(3)]
+  path = str(tmp_path / 'pixels_0.tfrecord')
+  demos.write_episodes(path, _image_spec(), episodes)
+  loaded = demos.load_episodes([path], expected_spec=_image_spec())
+  assert loaded[1].observation['rgb'].dtype == np.uint8
+  np.testing.assert_array_equal(
+      loaded[1].observation['rgb'],
+      np.stack([step.observation['rgb'] for step in episodes[1]]))
+
+  stats = demos.DatasetStatistics.compute(loaded, [path])
+  assert stats.observation_mean['rgb'] is None
+  assert stats.observation_std['rgb'] is None
+  stats.save(str(tmp_path))
+  with open(tmp_path / demos.STATISTICS_FILENAME) as f:
+    assert json.load(f)['observation']['rgb'] is None
+  reloaded = demos.DatasetStatistics.load(str(tmp_path))
+  assert reloaded.observation_mean['rgb'] is None
+  np.testing.assert_array_equal(reloaded.observation_mean['pos'],
+                                stats.observation_mean['pos'])

@@ -82,3 +82,26 @@ def test_reverb_server_on_localhost_serves_anchor_demonstrations(anchor_dir):
   assert experience.observation.shape == (8, 2, 39)
   assert experience.action.shape == (8, 2, 28)
   assert experience.step_type.shape == (8, 2)
+
+
+def test_uint8_images_come_out_of_reverb_unchanged():
+  image_spec = SPEC._replace(observation=dict(
+      SPEC.observation, rgb=tensor_spec.TensorSpec((6, 8, 3), tf.uint8)))
+  rng = np.random.default_rng(0)
+  episodes = []
+  for episode_id, length in enumerate([3, 5]):
+    episode = _episode(episode_id, length)
+    episodes.append(episode._replace(observation=dict(
+        episode.observation,
+        rgb=rng.integers(0, 256, (length, 6, 8, 3), dtype=np.uint8))))
+  with replay.DemonstrationReplay(episodes, image_spec, 2) as served:
+    experience = next(iter(served.as_dataset(batch_size=16))).data
+  images = experience.observation['rgb']
+  assert images.dtype == tf.uint8 and images.shape == (16, 2, 6, 8, 3)
+  episode_ids = experience.observation['episode'].numpy().astype(int)
+  steps = experience.observation['step'].numpy().astype(int)
+  for row in range(16):
+    for t in range(2):
+      np.testing.assert_array_equal(
+          images[row, t].numpy(),
+          episodes[episode_ids[row, t]].observation['rgb'][steps[row, t]])

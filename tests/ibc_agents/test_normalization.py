@@ -44,3 +44,13 @@ def test_action_normalizer_keeps_bounds_inside_the_action_spec():
 def test_action_normalizer_rejects_statistics_of_the_wrong_shape():
   with pytest.raises(ValueError, match='expected'):
     normalization.ActionNormalizer(ACTION_SPEC, np.zeros(3), np.ones(3))
+
+
+def test_observation_normalizer_passes_leaves_without_statistics_unchanged():
+  normalizer = normalization.ObservationNormalizer(
+      {'x': np.array([1.0]), 'rgb': None}, {'x': np.array([2.0]), 'rgb': None})
+  image = tf.constant(np.arange(24, dtype=np.uint8).reshape(1, 2, 2, 2, 3))
+  out = normalizer({'x': tf.constant([[[3.0]]]), 'rgb': image})
+  assert out['rgb'].dtype == tf.uint8
+  np.testing.assert_array_equal(out['rgb'].numpy(), image.numpy())
+  np.testing.assert_allclose(out['x'].numpy(), [[[1.0]]])

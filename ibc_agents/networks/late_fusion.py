@@ -1,0 +1,77 @@
+"""Late fusion: encode each observation once, score many actions against it.
+
+IBC scores N candidate actions per observation: the counter-examples in
+training, and the samples of every sampler iteration when acting. An
+energy network that is a `LateFusionEBM` splits into `encode` (the
+observation alone, [B, ...] -> [B, E]) and `score_embedding` (the embedding
+with each of the [B, N, A] actions); the agent and the policy encode a batch
+once and reuse the embedding for all N actions and all sampler iterations.
+For a pixel network that is the difference between running the image encoder
+on B images and on B x N x iterations of them.
+
+`encode` and `score_fn` also accept any other energy network called as
+`network((observations, actions))`; it is then called whole every time.
+"""
+import abc
+from typing import Optional, Tuple
+
+import tensorflow as tf
+from tf_agents.networks import network
+from tf_agents.typing import types
+
+from ibc_agents import samplers
+
+
+class LateFusionEBM(network.Network):
+  """An energy network split into an observation encoder and an action scorer.
+
+  Called as `network((observations, actions))` it encodes the observations
+  [B, ...] and scores actions [B, N, A] into [B, N] (actions [B, A] give
+  [B]); higher scores are better (negative energies).
+  """
+
+  @abc.abstractmethod
+  def encode(self, observations: types.NestedTensor,
+             training: bool = False) -> tf.Tensor:
+    """The embedding [B, E] of (normalised) observations [B, ...]."""
+
+  @abc.abstractmethod
+  def score_embedding(self, embedding: tf.Tensor, actions: tf.Tensor,
+                      training: bool = False) -> tf.Tensor:
+    """Scores [B, N] of actions [B, N, A] for embeddings [B, E]."""
+
+  def call(self, inputs: Tuple[types.NestedTensor, tf.Tensor],
+           step_type: Optional[tf.Tensor] = None,
+           network_state: types.NestedTensor = (),
+           training: bool = False) -> Tuple[tf.Tensor, types.NestedTensor]:
+    del step_type
+    observations, actions = inputs
+    single_action = actions.shape.rank == 2
+    if single_action:
+      actions = actions[:, None, :]
+    scores = self.score_embedding(self.encode(observations, training=training),
+                                  actions, training=training)
+    if single_action:
+      scores = scores[:, 0]
+    return scores, network_state
+
+
+def encode(energy_network: network.Network, observations: types.NestedTensor,
+           training: bool) -> types.NestedTensor:
+  """Encodes observations for `score_fn`: [B, E] for a `LateFusionEBM`.
+
+  Any other energy network gets the observations back unchanged.
+  """
+  if isinstance(energy_network, LateFusionEBM):
+    return energy_network.encode(observations, training=training)
+  return observations
+
+
+def score_fn(energy_network: network.Network, encoded: types.NestedTensor,
+             training: bool) -> samplers.ScoreFn:
+  """Maps actions [B, N, A] to scores [B, N] for `encode`'s output."""
+  if isinstance(energy_network, LateFusionEBM):
+    return lambda actions: energy_network.score_embedding(
+        encoded, actions, training=training)
+  return lambda actions: energy_network((encoded, actions),
+                                        training=training)[0]
