@@ -23,7 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import gin
 import tensorflow as tf
@@ -112,19 +112,25 @@ def prepare_dataset(task: str, num_episodes: int, data_dir: str,
   return data_dir
 
 
-def train_run(gin_file: str, dataset: str, root_dir: str,
-              gin_bindings: Sequence[str]) -> Dict[str, Any]:
-  """Trains in a fresh process and a fresh `root_dir`; returns its results.json.
-
-  The process's output goes to `root_dir/train.log`.
-  """
+def train_command(gin_file: str, dataset: str, root_dir: str,
+                  gin_bindings: Sequence[str]) -> Tuple[List[str], str]:
+  """(`python -m ibc_agents.train` command, its log path) in a fresh `root_dir`."""
   shutil.rmtree(root_dir, ignore_errors=True)
   os.makedirs(root_dir)
   command = [sys.executable, '-m', 'ibc_agents.train',
              f'--gin_file={gin_file}', f'--dataset={dataset}',
              f'--root_dir={root_dir}']
   command += [f'--gin_bindings={binding}' for binding in gin_bindings]
-  log_path = os.path.join(root_dir, 'train.log')
+  return command, os.path.join(root_dir, 'train.log')
+
+
+def train_run(gin_file: str, dataset: str, root_dir: str,
+              gin_bindings: Sequence[str]) -> Dict[str, Any]:
+  """Trains in a fresh process and a fresh `root_dir`; returns its results.json.
+
+  The process's output goes to `root_dir/train.log`.
+  """
+  command, log_path = train_command(gin_file, dataset, root_dir, gin_bindings)
   with open(log_path, 'w') as log:
     completed = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
                                check=False)

@@ -23,7 +23,6 @@ import glob
 import json
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -86,13 +85,8 @@ def timed_run(gin_file: str, dataset: str, root_dir: str,
               gin_bindings: Sequence[str], threshold: float
               ) -> Dict[str, Any]:
   """Trains in a fresh process until success >= threshold or the last step."""
-  shutil.rmtree(root_dir, ignore_errors=True)
-  os.makedirs(root_dir)
-  command = [sys.executable, '-m', 'ibc_agents.train',
-             f'--gin_file={gin_file}', f'--dataset={dataset}',
-             f'--root_dir={root_dir}']
-  command += [f'--gin_bindings={binding}' for binding in gin_bindings]
-  log_path = os.path.join(root_dir, 'train.log')
+  command, log_path = compare.train_command(gin_file, dataset, root_dir,
+                                            gin_bindings)
   eval_dir = os.path.join(root_dir, 'eval')
   start_time = time.time()
   with open(log_path, 'w') as log:
