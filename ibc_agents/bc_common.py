@@ -43,6 +43,11 @@ class BCAgentBase(tf_agent.TFAgent):
   stays outside. Summaries written inside the loss are then dropped (summary
   ops do not compile); the loss summaries of `train` remain. The switch is
   gin-configurable for every agent as `BCAgentBase.jit_compile`.
+
+  With `policy_averaging_decay` the policies act with an exponential moving
+  average of the network's weights (`policy_network`), updated after every
+  train step, rather than with the last weights: the last weights move with
+  every minibatch, and an energy's argmax follows them.
   """
 
   def __init__(self,
@@ -61,8 +66,13 @@ class BCAgentBase(tf_agent.TFAgent):
                summarize_grads_and_vars: bool = False,
                train_step_counter: Optional[tf.Variable] = None,
                name: Optional[str] = None,
-               jit_compile: bool = False):
+               jit_compile: bool = False,
+               policy_averaging_decay: Optional[float] = None):
     tf.Module.__init__(self, name=name)
+    if policy_averaging_decay is not None and not (
+        0.0 < policy_averaging_decay < 1.0):
+      raise ValueError(f'policy_averaging_decay must be in (0, 1), got '
+                       f'{policy_averaging_decay}.')
     flat_action_spec = tf.nest.flatten(action_spec)
     if len(flat_action_spec) != 1 or flat_action_spec[0].shape.rank != 1:
       raise ValueError(
@@ -80,8 +90,17 @@ class BCAgentBase(tf_agent.TFAgent):
         if jit_compile else self._loss_and_gradients)
     history_length = _history_length(time_step_spec, training_data_spec)
     self._uses_history = training_data_spec is not None
-    cloning_network.create_variables(
-        self._network_input_spec(time_step_spec, action_spec))
+    network_input_spec = self._network_input_spec(time_step_spec, action_spec)
+    cloning_network.create_variables(network_input_spec)
+    self._policy_averaging_decay = policy_averaging_decay
+    self._policy_network = cloning_network
+    if policy_averaging_decay is not None:
+      self._policy_network = cloning_network.copy(
+          name=f'{cloning_network.name}_averaged')
+      self._policy_network.create_variables(network_input_spec)
+      for averaged, variable in zip(self._policy_network.variables,
+                                    cloning_network.variables):
+        averaged.assign(variable)
     policy, collect_policy = self._make_policies(time_step_spec, action_spec)
     super().__init__(
         time_step_spec, action_spec, policy, collect_policy,
@@ -94,6 +113,11 @@ class BCAgentBase(tf_agent.TFAgent):
   @property
   def cloning_network(self) -> network.Network:
     return self._cloning_network
+
+  @property
+  def policy_network(self) -> network.Network:
+    """The network the policies act with: the averaged one, if averaging."""
+    return self._policy_network
 
   @property
   def action_normalizer(self) -> normalization.ActionNormalizer:
@@ -115,7 +139,7 @@ class BCAgentBase(tf_agent.TFAgent):
   def _make_policies(self, time_step_spec: ts.TimeStep,
                      action_spec: types.BoundedTensorSpec
                      ) -> Tuple[tf_policy.TFPolicy, tf_policy.TFPolicy]:
-    """The greedy policy and the collect policy on `self._cloning_network`."""
+    """The greedy policy and the collect policy on `self.policy_network`."""
 
   @abc.abstractmethod
   def _per_example_loss(self, observation: types.NestedTensor,
@@ -150,12 +174,26 @@ class BCAgentBase(tf_agent.TFAgent):
       common.add_variables_summaries(grads_and_vars, self.train_step_counter)
       common.add_gradients_summaries(grads_and_vars, self.train_step_counter)
     self._optimizer.apply_gradients(grads_and_vars)
+    if self._policy_averaging_decay is not None:
+      self._update_policy_average()
     if self.summaries_enabled:  # as `TFAgent._apply_loss` writes it
       common.summarize_scalar_dict({'loss': loss_info.loss},
                                    step=self.train_step_counter,
                                    name_scope='Losses/')
     self.train_step_counter.assign_add(1)
     return loss_info
+
+  def _update_policy_average(self) -> None:
+    """Moves the policy's weights towards the trained ones.
+
+    The decay ramps up as (1 + k) / (10 + k) over the first steps k, so the
+    average does not linger on the initial weights.
+    """
+    step = tf.cast(self.train_step_counter, tf.float32)
+    decay = tf.minimum(self._policy_averaging_decay, (1.0 + step) / (10.0 + step))
+    for averaged, variable in zip(self._policy_network.variables,
+                                  self._cloning_network.variables):
+      averaged.assign(decay * averaged + (1.0 - decay) * variable)
 
   def _loss(self, experience: trajectory.Trajectory,
             weights: Optional[tf.Tensor] = None,

@@ -91,7 +91,7 @@ def policy_energy_png(path: str, agent, observation: types.NestedArray,
         normalized_observation)
 
   def score_fn(actions):
-    return agent.cloning_network(
+    return agent.policy_network(
         (normalized_observation, normalizer.normalize(actions)))[0]
 
   low, high = normalizer.low.numpy(), normalizer.high.numpy()

@@ -121,7 +121,7 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
                      action_spec: types.BoundedTensorSpec
                      ) -> Tuple[tf_policy.TFPolicy, tf_policy.TFPolicy]:
     policy = ibc_policy.IbcPolicy(
-        time_step_spec, action_spec, self._cloning_network,
+        time_step_spec, action_spec, self.policy_network,
         action_normalizer=self._action_normalizer,
         observation_normalizer=self._observation_normalizer)
     return policy, policy

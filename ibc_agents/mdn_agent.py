@@ -59,7 +59,7 @@ class MdnBCAgent(bc_common.BCAgentBase):
                      action_spec: types.BoundedTensorSpec
                      ) -> Tuple[tf_policy.TFPolicy, tf_policy.TFPolicy]:
     return tuple(
-        MdnPolicy(time_step_spec, action_spec, self._cloning_network,
+        MdnPolicy(time_step_spec, action_spec, self.policy_network,
                   self._action_normalizer, self._observation_normalizer,
                   sample=sample)
         for sample in (False, True))

@@ -29,7 +29,7 @@ class MseBCAgent(bc_common.BCAgentBase):
   def _make_policies(self, time_step_spec: ts.TimeStep,
                      action_spec: types.BoundedTensorSpec
                      ) -> Tuple[tf_policy.TFPolicy, tf_policy.TFPolicy]:
-    policy = MsePolicy(time_step_spec, action_spec, self._cloning_network,
+    policy = MsePolicy(time_step_spec, action_spec, self.policy_network,
                        self._action_normalizer, self._observation_normalizer)
     return policy, policy
 
