@@ -98,9 +98,8 @@ class BCAgentBase(tf_agent.TFAgent):
       self._policy_network = cloning_network.copy(
           name=f'{cloning_network.name}_averaged')
       self._policy_network.create_variables(network_input_spec)
-      for averaged, variable in zip(self._policy_network.variables,
-                                    cloning_network.variables):
-        averaged.assign(variable)
+      common.soft_variables_update(cloning_network.variables,
+                                   self._policy_network.variables, tau=1.0)
     policy, collect_policy = self._make_policies(time_step_spec, action_spec)
     super().__init__(
         time_step_spec, action_spec, policy, collect_policy,
