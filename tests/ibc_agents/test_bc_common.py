@@ -16,7 +16,7 @@ def _mse_agent(**kwargs):
       mlp_mse.MLPMSE(testing.TIME_STEP_SPEC.observation, testing.ACTION_SPEC,
                      width=16, depth=1),
       tf.keras.optimizers.Adam(1e-2), training_data_spec=testing.DATA_SPEC,
-      **kwargs)
+      train_step_counter=tf.Variable(0, dtype=tf.int64), **kwargs)
 
 
 def test_without_averaging_the_policy_acts_with_the_trained_network():
