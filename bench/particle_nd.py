@@ -12,20 +12,43 @@ should hold their success. For every dimension one oracle dataset is collected
 budget of train steps, in a fresh `python -m ibc_agents.train` process, and is
 evaluated on the same seeded episodes. The `## Particle N-D study` section of
 --output is written (or replaced) with one row per config and one column per
-dimension.
+dimension. A run that finished with the same config, dataset and bindings is
+reused, so an interrupted study picks up where it stopped.
 """
 import argparse
 import datetime
+import json
 import os
 import shlex
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from bench import compare
 from bench import report
+from ibc_agents import train_eval
 
 HEADING = '## Particle N-D study'
+_SETTINGS_FILE = 'study_settings.json'  # beside a finished run's results.json
+
+
+def train_or_reuse(gin_file: str, dataset: str, root_dir: str,
+                   gin_bindings: Sequence[str]) -> Dict[str, Any]:
+  """The results of a finished run with these settings, else a fresh run's."""
+  settings = dict(gin_file=gin_file, dataset=dataset,
+                  gin_bindings=list(gin_bindings))
+  settings_path = os.path.join(root_dir, _SETTINGS_FILE)
+  if os.path.exists(settings_path):
+    with open(settings_path) as f:
+      if json.load(f) == settings:
+        print(f'particle_nd: reusing the finished run in {root_dir}',
+              flush=True)
+        with open(os.path.join(root_dir, train_eval.RESULTS_FILE)) as f:
+          return json.load(f)
+  run = compare.train_run(gin_file, dataset, root_dir, gin_bindings)
+  with open(settings_path, 'w') as f:
+    json.dump(settings, f, indent=1)
+  return run
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -98,7 +121,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     bindings.append(f'train_eval.num_iterations = {args.num_iterations}')
     for gin_file, name in zip(args.configs, args.names):
       start = time.perf_counter()
-      run = compare.train_run(
+      run = train_or_reuse(
           gin_file, dataset, os.path.join(work_dir, 'runs', f'{dim}d', name),
           bindings)
       runs[name][dim] = run

@@ -30,15 +30,20 @@ def study(tmp_path_factory):
              f'--work_dir={tmp_path / "work"}',
              f'--output={tmp_path / "bench.md"}']
   command += [f'--gin_bindings={binding}' for binding in TINY_BUDGET]
+  _run_study(command)
+  return tmp_path, (tmp_path / 'bench.md').read_text(), command
+
+
+def _run_study(command):
   completed = subprocess.run(
       command, cwd=_REPO, capture_output=True, text=True, timeout=600,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
   assert completed.returncode == 0, completed.stderr[-3000:]
-  return tmp_path, (tmp_path / 'bench.md').read_text()
+  return completed.stdout
 
 
 def test_section_has_a_success_rate_per_method_and_dimension(study):
-  _, markdown = study
+  _, markdown, _ = study
   assert markdown.startswith(EXISTING.rstrip('\n'))
   assert markdown.count(particle_nd.HEADING) == 1
   assert '| method | 2D | 3D | train steps/s per dimension |' in markdown
@@ -47,7 +52,7 @@ def test_section_has_a_success_rate_per_method_and_dimension(study):
 
 
 def test_each_dimension_trains_on_its_own_dataset_and_budget(study):
-  tmp_path, _ = study
+  tmp_path, _, _ = study
   for dim in (2, 3):
     spec = (tmp_path / 'work' / 'data' / f'particle_{dim}d' /
             'PARTICLE_0.tfrecord.spec')
@@ -56,6 +61,21 @@ def test_each_dimension_trains_on_its_own_dataset_and_budget(study):
                  'operative_config.gin').read_text()
     assert f'ParticleEnv.n_dim = {dim}' in operative
     assert 'train_eval.num_iterations = 20' in operative
+
+
+def test_rerun_reuses_finished_runs_and_retrains_when_settings_change(study):
+  tmp_path, markdown, command = study
+  logs = {dim: tmp_path / 'work' / 'runs' / f'{dim}d' / 'mse' / 'train.log'
+          for dim in (2, 3)}
+  written = {dim: log.stat().st_mtime_ns for dim, log in logs.items()}
+  output = _run_study(command)
+  assert output.count('reusing the finished run') == 2, output
+  assert {dim: log.stat().st_mtime_ns for dim, log in logs.items()} == written
+  assert (tmp_path / 'bench.md').read_text() == markdown
+  output = _run_study([arg for arg in command if arg != '--dims=2,3']
+                      + ['--dims=2', '--gin_bindings=train_eval.seed = 1'])
+  assert 'reusing the finished run' not in output, output
+  assert logs[2].stat().st_mtime_ns != written[2]
 
 
 def test_rejects_non_integer_dimensions():
