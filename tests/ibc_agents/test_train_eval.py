@@ -21,15 +21,35 @@ FAST_BINDINGS = EASIER_TASK + [
     'train_eval.log_interval = 500',
 ]
 NUM_ITERATIONS = 1500
+LANGEVIN_GIN_FILE = 'gin_configs/particle/ibc_langevin.gin'
+LANGEVIN_EVAL_EPISODES = 20
+# The shipped Langevin configuration at a test's size: smaller batches, a
+# cheaper policy (fewer samples, shorter refinement chains), fewer steps.
+LANGEVIN_BINDINGS = EASIER_TASK + [
+    'train_eval.num_iterations = 600',
+    'train_eval.eval_interval = 600',
+    f'train_eval.eval_episodes = {LANGEVIN_EVAL_EPISODES}',
+    'train_eval.log_interval = 300',
+    'train_eval.batch_size = 128',
+    'IbcPolicy.num_action_samples = 256',
+    'langevin_actions.num_iterations = 20',
+]
 
 
 @pytest.fixture(scope='module')
-def trained_run(tmp_path_factory):
-  """Collects 300 oracle episodes and trains IBC-DFO briefly on them."""
+def easy_demos(tmp_path_factory):
+  """300 oracle episodes of the task with wider goals."""
   data_dir = str(tmp_path_factory.mktemp('data'))
   collect.collect('PARTICLE', num_episodes=300, output_dir=data_dir,
                   num_workers=2, seed=0, gin_bindings=[
                       'import environments.particle.particle_env'] + EASIER_TASK)
+  return data_dir
+
+
+@pytest.fixture(scope='module')
+def trained_run(easy_demos, tmp_path_factory):
+  """Trains IBC-DFO briefly on the easy demonstrations."""
+  data_dir = easy_demos
   root_dir = str(tmp_path_factory.mktemp('run'))
   gin.clear_config()
   gin.parse_config_files_and_bindings(
@@ -39,16 +59,37 @@ def trained_run(tmp_path_factory):
   gin.clear_config()
 
 
-def test_trained_policy_beats_a_random_policy(trained_run):
-  _, root_dir, results = trained_run
+def _random_policy_success_rate(num_episodes):
+  """Success of uniform random actions on the evaluation episodes."""
   env = train_eval.make_env('PARTICLE', history_length=2)
   random_policy = random_py_policy.RandomPyPolicy(
-      env.time_step_spec(), env.action_spec(), outer_dims=(40,))
-  random_result = evaluation.evaluate(
+      env.time_step_spec(), env.action_spec(), outer_dims=(num_episodes,))
+  return evaluation.evaluate(
       random_policy, lambda seed: train_eval.make_env('PARTICLE', 2, seed),
-      num_episodes=40, seed=1_000_000)
-  assert results['success_rate'] >= random_result.success_rate + 0.3, (
-      results, random_result)
+      num_episodes=num_episodes, seed=1_000_000).success_rate
+
+
+def test_trained_policy_beats_a_random_policy(trained_run):
+  _, _, results = trained_run
+  random_rate = _random_policy_success_rate(40)
+  assert results['success_rate'] >= random_rate + 0.3, (results, random_rate)
+
+
+def test_short_langevin_training_beats_a_random_policy(easy_demos, tmp_path):
+  """Counter-examples from Langevin chains; actions by DFO then Langevin."""
+  gin.clear_config()
+  gin.parse_config_files_and_bindings([LANGEVIN_GIN_FILE], LANGEVIN_BINDINGS)
+  try:
+    results = train_eval.train_eval(root_dir=str(tmp_path), dataset=easy_demos)
+  finally:
+    gin.clear_config()
+  with open(os.path.join(tmp_path, 'operative_config.gin')) as f:
+    operative = f.read()
+  # The operative config lists only the parameters that were used.
+  assert 'counter_examples/langevin_actions.num_iterations = 20' in operative
+  assert 'dfo_then_langevin' in operative
+  random_rate = _random_policy_success_rate(LANGEVIN_EVAL_EPISODES)
+  assert results['success_rate'] >= random_rate + 0.3, (results, random_rate)
 
 
 def test_run_directory_holds_results_config_checkpoints_and_summaries(trained_run):
