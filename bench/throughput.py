@@ -24,10 +24,10 @@ Results go to one JSON file per configuration in --json_dir, and the
 `## Throughput` section of --output is regenerated. --quick is a smoke run
 (few steps, batch <= 16, <= 256 action samples) whose figures mean nothing.
 
-Extension point: a configuration is a `Config`; a pixel configuration adds
-its image leaves to `observation_spec`, its network class, and a
-`network_flops` function counting its encoder (per observation) and fused
-head (per action), e.g. for `gin_configs/pushing_pixels`.
+A configuration is a `Config`: its shapes and classes, bound through gin
+(a pixel configuration also parses its gin file for the encoder), and a
+`network_flops` function counting its encoder (per observation) and its
+head (per scored action).
 """
 import argparse
 import concurrent.futures
@@ -56,6 +56,7 @@ from tf_agents.trajectories import trajectory
 from tf_agents.typing import types
 
 from bench import report
+from environments.block_pushing import pixel_envs
 from data_tools import replay
 from ibc_agents import bc_common
 from ibc_agents import ibc_agent
@@ -65,6 +66,7 @@ from ibc_agents import normalization
 from ibc_agents import samplers
 from ibc_agents.networks import mlp_ebm
 from ibc_agents.networks import mlp_mse
+from ibc_agents.networks import pixel_ebm
 
 HEADING = '## Throughput'
 # The issue's dense matmul (131584 x 128 x 128) on the reference's machine.
@@ -103,12 +105,15 @@ class Config:
   dfo_iterations: int = 3
   act_samplers: Tuple[str, ...] = ()  # keys of SAMPLERS; () for explicit
   reference: str = ''  # the original implementation's figures, for the report
+  gin_file: str = ''  # parsed before the bindings, e.g. for an encoder
+  max_episodes: int = 100  # synthetic episodes served (images cost memory)
 
   @property
   def observation_size(self) -> int:
     """Floats the network reads per observation (history included)."""
     return self.history_length * sum(
-        spec.shape.num_elements() for spec in self.observation_spec.values())
+        spec.shape.num_elements() for spec in self.observation_spec.values()
+        if spec.dtype.is_floating)
 
   @property
   def matmul_rows(self) -> int:
@@ -162,6 +167,31 @@ def action_flops(config: Config, sampler: str) -> float:
           config.num_action_samples * evaluations * network.per_action)
 
 
+def pixel_network_flops(config: Config) -> NetworkFlops:
+  """PixelEBM: a ConvMaxPoolTrunk per observation, a dense head per action.
+
+  Reads the trunk's filters and first stride from the bound gin config. The
+  trunk sees the history's frames stacked along the channels; its 3x3
+  'same' convolutions dominate; pooling and the spatial softmax are not
+  counted. The head scores [2 x last filters (keypoints), low-dimensional
+  leaves, action].
+  """
+  filters = gin.query_parameter('ConvMaxPoolTrunk.filters')
+  stride = gin.query_parameter('ConvMaxPoolTrunk.first_stride')
+  image = config.observation_spec[pixel_envs.IMAGE_KEY]
+  height, width, channels = image.shape.as_list()
+  channels *= config.history_length
+  encoder = 0.0
+  for stage, count in enumerate(filters):
+    step = stride if stage == 0 else 1
+    height, width = -(-height // step), -(-width // step)  # 'same' padding
+    encoder += 2.0 * height * width * count * 9 * channels
+    height, width, channels = height // 2, width // 2, count  # 2x2 pooling
+  embedding = 2 * filters[-1] + config.observation_size
+  return NetworkFlops(encoder, dense_resnet_flops(
+      embedding + config.action_size, config.width, config.depth, 1))
+
+
 def _floats(**sizes: int) -> Dict[str, tf.TensorSpec]:
   return {name: tf.TensorSpec((size,), tf.float32)
           for name, size in sizes.items()}
@@ -172,6 +202,9 @@ PARTICLE_2D = _floats(pos_agent=2, vel_agent=2, pos_first_goal=2,
 PUSHING_STATES = _floats(block_translation=2, block_orientation=1,
                          target_translation=2, target_orientation=1,
                          effector_translation=2, effector_target_translation=2)
+PUSHING_PIXELS = {
+    pixel_envs.IMAGE_KEY: tf.TensorSpec((90, 120, 3), tf.uint8),
+    'effector_translation': tf.TensorSpec((2,), tf.float32)}
 CONFIGS = {config.name: config for config in (
     Config('particle_dfo', 'gin_configs/particle/ibc_dfo.gin shapes',
            PARTICLE_2D, 2, 2, batch_size=256, network_class=mlp_ebm.MLPEBM,
@@ -201,6 +234,15 @@ CONFIGS = {config.name: config for config in (
            agent_class=mse_agent.MseBCAgent, width=128, depth=8,
            network_flops=dense_network_flops,
            reference='5.9 steps/s; input pipeline 8.5 batches/s'),
+    Config('pushing_pixels_dfo',
+           'gin_configs/pushing_pixels/ibc_dfo.gin shapes: 120 x 90 RGB, '
+           'conv-maxpool encoder once per observation (late fusion), '
+           '256 x 4 dense head per action',
+           PUSHING_PIXELS, 2, 2, batch_size=64, network_class=pixel_ebm.PixelEBM,
+           agent_class=ibc_agent.ImplicitBCAgent, width=256, depth=2,
+           network_flops=pixel_network_flops, num_counter_examples=64,
+           num_action_samples=1024, act_samplers=('dfo',),
+           gin_file='gin_configs/pushing_pixels/ibc_dfo.gin', max_episodes=20),
 )}
 
 
@@ -290,6 +332,8 @@ def synthetic_episodes(spec: trajectory.Trajectory, num_episodes: int,
 
   def leaf(leaf_spec: tf.TensorSpec) -> np.ndarray:
     shape = (length,) + tuple(leaf_spec.shape)
+    if leaf_spec.dtype == tf.uint8:  # an image
+      return rng.integers(0, 256, shape, np.uint8)
     return rng.uniform(-1.0, 1.0, shape).astype(leaf_spec.dtype.as_numpy_dtype)
 
   return [trajectory.Trajectory(
@@ -305,13 +349,18 @@ def make_agent(config: Config, spec: trajectory.Trajectory
   observation_spec = tensor_spec.add_outer_dims_nest(
       spec.observation, (config.history_length,))
   time_step_spec = ts.time_step_spec(observation_spec)
+
+  def identity(statistic: float) -> Callable[[tf.TensorSpec], Any]:
+    return lambda leaf_spec: (np.full(leaf_spec.shape, statistic)
+                              if leaf_spec.dtype.is_floating else None)
+
   return config.agent_class(
       time_step_spec, spec.action,
       config.network_class(observation_spec, spec.action),
       tf.keras.optimizers.Adam(1e-3),
       observation_normalizer=normalization.ObservationNormalizer(
-          tf.nest.map_structure(lambda s: np.zeros(s.shape), spec.observation),
-          tf.nest.map_structure(lambda s: np.ones(s.shape), spec.observation)),
+          tf.nest.map_structure(identity(0.0), spec.observation),
+          tf.nest.map_structure(identity(1.0), spec.observation)),
       training_data_spec=spec,
       train_step_counter=tf.Variable(0, dtype=tf.int64))
 
@@ -396,7 +445,9 @@ def measure_variant(config: Config, variant: Variant,
   """Train steps/s with real and fixed data, roofline, action latency."""
   print(f'throughput: {config.name} {variant.name}', flush=True)
   gin.clear_config()
-  gin.parse_config(gin_bindings(config, variant))
+  gin.parse_config_files_and_bindings(
+      [config.gin_file] if config.gin_file else [],
+      gin_bindings(config, variant))
   agent = make_agent(config, served.data_spec)
   with tempfile.TemporaryDirectory() as root_dir:
     learner = tf_agents_learner.Learner(
@@ -440,8 +491,9 @@ def measure_config(name: str, variant_names: Sequence[str],
   config = quick_config(CONFIGS[name]) if quick else CONFIGS[name]
   spec = data_spec(config)
   load_start = os.getloadavg()[0]
-  episodes = synthetic_episodes(spec, budget.num_episodes,
-                                budget.episode_length)
+  episodes = synthetic_episodes(
+      spec, min(budget.num_episodes, config.max_episodes),
+      budget.episode_length)
   with replay.DemonstrationReplay(episodes, spec,
                                   config.history_length) as served:
     replay_rate = replay_batches_per_second(
@@ -509,7 +561,8 @@ def format_section(command: str, results: Sequence[Dict[str, Any]]) -> str:
       'Each configuration runs in its own process on synthetic demonstrations '
       'served by an embedded Reverb `DemonstrationReplay`; a step is one '
       '`Learner.run(iterations=1)`. GFLOP/step counts the dense layers\' '
-      'matrix products from the shapes (backward = 2x forward; Langevin: '
+      'matrix products and the pixel encoder\'s convolutions from the shapes '
+      '(backward = 2x forward; Langevin: '
       'forward and action gradient per chain step; gradient penalty: 6x '
       'forward), not elementwise work. The roofline is the best GFLOP/s of a '
       '[rows, width] x [width, width] matmul in the variant\'s dtype, measured '

@@ -5,6 +5,7 @@ import pathlib
 import subprocess
 import sys
 
+import gin
 import pytest
 
 from bench import throughput
@@ -38,6 +39,22 @@ def test_explicit_network_is_counted_once_per_observation():
   per_observation = 2 * (20 * 128 + 16 * 128 * 128 + 128 * 2)
   assert throughput.train_step_flops(config) == 3 * 512 * per_observation
   assert throughput.action_flops(config, 'regression') == per_observation
+
+
+def test_pixel_step_counts_the_encoder_per_observation_and_head_per_action():
+  config = throughput.CONFIGS['pushing_pixels_dfo']
+  gin.clear_config()
+  gin.parse_config_file(config.gin_file)  # filters (16, 32, 64), stride 2
+  try:
+    flops = throughput.pixel_network_flops(config)
+    step = throughput.train_step_flops(config)
+  finally:
+    gin.clear_config()
+  # Two stacked RGB frames, 90 x 120: 45 x 60 after the stride, then pooled.
+  encoder = 2 * 9 * (45 * 60 * 16 * 6 + 22 * 30 * 32 * 16 + 11 * 15 * 64 * 32)
+  head = 2 * ((2 * 64 + 2 * 2 + 2) * 256 + 4 * 256 * 256 + 256)
+  assert flops == throughput.NetworkFlops(encoder, head)
+  assert step == 3 * 64 * encoder + 3 * 64 * 65 * head
 
 
 def test_unknown_configs_are_rejected_with_the_known_ones(capsys):
