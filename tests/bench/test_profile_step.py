@@ -1,0 +1,30 @@
+"""`python -m bench.profile_step` profiles real train steps."""
+import re
+
+import pytest
+
+from bench import profile_step
+
+
+def test_profile_of_particle_steps_is_dominated_by_matrix_products(tmp_path):
+  output = tmp_path / 'bench.md'
+  output.write_text('# Benchmarks\n\n## Other\n\nkeep me\n')
+  profile_step.main(['--config=particle_dfo', '--steps=2', '--top=5',
+                     f'--output={output}'])
+  markdown = output.read_text()
+  assert '## Other\n\nkeep me' in markdown
+  section = markdown[markdown.index(profile_step.HEADING):]
+  rows = re.findall(r'^\| (\S+) \| ([\d.]+) \| ([\d.]+)% \|$', section,
+                    re.MULTILINE)
+  assert len(rows) == 5, section
+  shares = [float(share) for _, _, share in rows]
+  assert shares == sorted(shares, reverse=True)
+  assert 'MatMul' in rows[0][0]  # a 128-wide ResNet on 16640 rows
+  assert re.search(r'other op types \| [\d.]+ \| [\d.]+% \|', section)
+  match = re.search(r'Matrix-product kernels take (\d+)%', section)
+  assert match and int(match.group(1)) > 50, section
+
+
+def test_rejects_a_non_positive_step_count():
+  with pytest.raises(SystemExit):
+    profile_step.parse_args(['--steps=0'])
