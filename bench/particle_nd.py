@@ -34,9 +34,13 @@ _SETTINGS_FILE = 'study_settings.json'  # beside a finished run's results.json
 
 def train_or_reuse(gin_file: str, dataset: str, root_dir: str,
                    gin_bindings: Sequence[str]) -> Dict[str, Any]:
-  """The results of a finished run with these settings, else a fresh run's."""
-  settings = dict(gin_file=gin_file, dataset=dataset,
-                  gin_bindings=list(gin_bindings))
+  """The results of a finished run with these settings, else a fresh run's.
+
+  The settings hold the gin file's text, not that of the files it includes.
+  """
+  with open(gin_file) as f:
+    settings = dict(gin_file=gin_file, gin_text=f.read(), dataset=dataset,
+                    gin_bindings=list(gin_bindings))
   settings_path = os.path.join(root_dir, _SETTINGS_FILE)
   if os.path.exists(settings_path):
     with open(settings_path) as f:

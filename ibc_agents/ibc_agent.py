@@ -181,9 +181,18 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
     if self._num_refined == 0:
       return proposals
 
-    _, refined, _ = self._counter_example_sampler(
-        late_fusion.score_fn(self._cloning_network, encoded, training=False),
-        proposals[:, :self._num_refined], -high, high)
+    score_fn = late_fusion.score_fn(self._cloning_network, encoded,
+                                    training=False)
+    _, refined, refined_scores = self._counter_example_sampler(
+        score_fn, proposals[:, :self._num_refined], -high, high)
+    # Where the sampler's chains end: their energy, and (debug summaries,
+    # one more backward pass) how steep the energy still is there.
+    self._scalar_summary('refined_counter_example_score',
+                         tf.reduce_mean(refined_scores))
+    if self._debug_summaries:
+      _, gradients = samplers.score_gradients(score_fn, refined)
+      self._scalar_summary('refined_counter_example_gradient_norm',
+                           tf.reduce_mean(tf.norm(gradients, axis=-1)))
     if not self._sampler_under_tape:
       refined = tf.stop_gradient(refined)
     return tf.concat([refined, proposals[:, self._num_refined:]], axis=1)

@@ -38,7 +38,7 @@ def _deterministic_langevin(score_fn, actions, low, high):
   chains = samplers.langevin_actions(
       score_fn, actions, low, high, num_iterations=LANGEVIN_ITERATIONS,
       noise_scale=0.0)
-  return None, chains, None
+  return None, chains, score_fn(chains)
 
 
 AGENT_KWARGS = {

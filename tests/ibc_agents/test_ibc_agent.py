@@ -187,8 +187,9 @@ def test_gradient_penalty_adds_the_hinge_on_counter_example_gradients():
 def test_training_with_langevin_counter_examples_lowers_the_loss():
   tf.random.set_seed(10)
   def langevin(score_fn, actions, low, high):
-    return None, samplers.langevin_actions(
-        score_fn, actions, low, high, num_iterations=10), None
+    actions = samplers.langevin_actions(score_fn, actions, low, high,
+                                        num_iterations=10)
+    return None, actions, score_fn(actions)
 
   agent = _agent(num_counter_examples=8, counter_example_sampler=langevin,
                  gradient_penalty=losses.gradient_penalty)
@@ -197,3 +198,27 @@ def test_training_with_langevin_counter_examples_lowers_the_loss():
   for _ in range(60):
     agent.train(experience)
   assert agent.loss(experience).loss.numpy() < initial
+
+
+@pytest.mark.parametrize('debug_summaries', [False, True])
+def test_train_step_summarises_where_the_counter_example_chains_end(
+    tmp_path, debug_summaries):
+  def langevin(score_fn, actions, low, high):
+    actions = samplers.langevin_actions(score_fn, actions, low, high,
+                                        num_iterations=3)
+    return None, actions, score_fn(actions)
+
+  agent = _agent(num_counter_examples=8, counter_example_sampler=langevin,
+                 fraction_refined=0.5, debug_summaries=debug_summaries)
+  with tf.summary.create_file_writer(str(tmp_path)).as_default():
+    agent.train(testing.synthetic_experience())
+  recorded = {}
+  for path in tf.io.gfile.glob(str(tmp_path / 'events.*')):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      for value in event.summary.value:
+        recorded[value.tag] = float(tf.make_ndarray(value.tensor))
+  assert np.isfinite(recorded['refined_counter_example_score'])
+  if debug_summaries:
+    assert recorded['refined_counter_example_gradient_norm'] > 0
+  else:
+    assert 'refined_counter_example_gradient_norm' not in recorded
