@@ -68,7 +68,7 @@ def test_quick_run_measures_every_configuration(tmp_path):
   output.write_text(EXISTING)
   completed = subprocess.run(
       [sys.executable, '-m', 'bench.throughput', '--quick',
-       '--variants=float32,bfloat16+xla', f'--output={output}',
+       '--variants=float32', f'--output={output}',
        f'--json_dir={json_dir}'],
       cwd=_REPO, capture_output=True, text=True, timeout=900,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
@@ -79,7 +79,7 @@ def test_quick_run_measures_every_configuration(tmp_path):
   for name in throughput.CONFIGS:
     result = json.loads((json_dir / f'{name}.json').read_text())
     assert [variant['variant'] for variant in result['variants']] == [
-        'float32', 'bfloat16+xla']
+        'float32']
     assert result['replay_batches_per_sec'] > 0
     assert result['peak_rss_mib'] > 0
     for variant in result['variants']:
@@ -89,4 +89,4 @@ def test_quick_run_measures_every_configuration(tmp_path):
       assert all(action['p99_ms'] >= action['p50_ms'] > 0
                  for action in variant['actions'])
       assert f'| {name} | {variant["variant"]} |' in markdown
-    assert result['variants'][0]['actions']  # XLA variants are not timed
+    assert result['variants'][0]['actions']
