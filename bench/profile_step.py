@@ -20,7 +20,7 @@ import shlex
 import sys
 import tempfile
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import gin
 import tensorflow as tf
