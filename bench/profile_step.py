@@ -61,10 +61,7 @@ def profile_train_steps(config: throughput.Config,
                         warmup_steps: int = 3
                         ) -> Tuple[Dict[str, float], float]:
   """(op seconds by type, wall seconds) of `steps` train steps on a fixed batch."""
-  gin.clear_config()
-  gin.parse_config_files_and_bindings(
-      [config.gin_file] if config.gin_file else [],
-      throughput.gin_bindings(config, variant))
+  throughput.bind(config, variant)
   spec = throughput.data_spec(config)
   episodes = throughput.synthetic_episodes(spec, min(20, config.max_episodes),
                                            100)

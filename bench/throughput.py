@@ -56,8 +56,8 @@ from tf_agents.trajectories import trajectory
 from tf_agents.typing import types
 
 from bench import report
-from environments.block_pushing import pixel_envs
 from data_tools import replay
+from environments.block_pushing import pixel_envs
 from ibc_agents import bc_common
 from ibc_agents import ibc_agent
 from ibc_agents import ibc_policy
@@ -308,6 +308,14 @@ def gin_bindings(config: Config, variant: Variant) -> List[str]:
   return bindings
 
 
+def bind(config: Config, variant: Variant) -> None:
+  """Replaces the gin config with `config`'s gin file and bindings."""
+  gin.clear_config()
+  gin.parse_config_files_and_bindings(
+      [config.gin_file] if config.gin_file else [],
+      gin_bindings(config, variant))
+
+
 def data_spec(config: Config) -> trajectory.Trajectory:
   """The single-step demonstration spec of `config`."""
   return trajectory.Trajectory(
@@ -444,10 +452,7 @@ def measure_variant(config: Config, variant: Variant,
                     budget: Budget) -> Dict[str, Any]:
   """Train steps/s with real and fixed data, roofline, action latency."""
   print(f'throughput: {config.name} {variant.name}', flush=True)
-  gin.clear_config()
-  gin.parse_config_files_and_bindings(
-      [config.gin_file] if config.gin_file else [],
-      gin_bindings(config, variant))
+  bind(config, variant)
   agent = make_agent(config, served.data_spec)
   with tempfile.TemporaryDirectory() as root_dir:
     learner = tf_agents_learner.Learner(
