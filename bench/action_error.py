@@ -1,0 +1,84 @@
+r"""How far a trained policy's actions are from its task's oracle's.
+
+    python -m bench.action_error --run_dir=DIR [--task=PARTICLE]
+        [--num_episodes=5] [--steps_per_episode=20]
+
+Loads the run's operative gin config and exported SavedModel, drives the
+task's environment with the oracle (so every state is one the demonstrations
+cover), and at each step asks both for an action. It prints the median and
+90th percentile of the Euclidean distance between them: a policy can fail
+because it is a little imprecise everywhere (a high median) or because it
+picks the wrong mode now and then (a low median, a high 90th percentile).
+"""
+import argparse
+import sys
+from typing import Dict, Optional, Sequence
+
+import gin
+import numpy as np
+from tf_agents.environments import py_environment
+from tf_agents.policies import py_tf_eager_policy
+
+import environments
+from ibc_agents import train_eval
+
+EVAL_SEED = 2_000_000  # episodes apart from training's evaluation seeds
+
+
+def _unwrapped(env: py_environment.PyEnvironment
+               ) -> py_environment.PyEnvironment:
+  while hasattr(env, 'wrapped_env'):
+    env = env.wrapped_env()
+  return env
+
+
+def action_errors(run_dir: str, task: str, num_episodes: int,
+                  steps_per_episode: int) -> np.ndarray:
+  """Distances [num_episodes * steps] between policy and oracle actions."""
+  gin.clear_config()
+  gin.parse_config_file(f'{run_dir}/{train_eval.OPERATIVE_CONFIG_FILE}')
+  policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
+      f'{run_dir}/{train_eval.POLICY_DIR}', load_specs_from_pbtxt=True)
+  history_length = gin.query_parameter('train_eval.history_length')
+  errors = []
+  for episode in range(num_episodes):
+    env = train_eval.make_env(task, history_length, seed=EVAL_SEED + episode)
+    inner = _unwrapped(env)
+    oracle = environments.make_oracle(task, inner)
+    time_step = env.reset()
+    for _ in range(steps_per_episode):
+      wanted = np.asarray(oracle.action(inner.current_time_step()).action)
+      chosen = np.asarray(policy.action(time_step).action)
+      errors.append(float(np.linalg.norm(chosen - wanted)))
+      time_step = env.step(wanted)
+      if time_step.is_last():
+        break
+  gin.clear_config()
+  return np.array(errors)
+
+
+def summarize(errors: np.ndarray) -> Dict[str, float]:
+  """Median and 90th percentile of the distances, and their count."""
+  return dict(median=float(np.median(errors)),
+              p90=float(np.percentile(errors, 90)), count=len(errors))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+  parser = argparse.ArgumentParser(
+      prog='python -m bench.action_error',
+      description="Distance of a run's policy actions from the oracle's.")
+  parser.add_argument('--run_dir', required=True)
+  parser.add_argument('--task', default='PARTICLE')
+  parser.add_argument('--num_episodes', type=int, default=5)
+  parser.add_argument('--steps_per_episode', type=int, default=20)
+  args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+  if args.num_episodes < 1 or args.steps_per_episode < 1:
+    parser.error('--num_episodes and --steps_per_episode must be positive.')
+  stats = summarize(action_errors(args.run_dir, args.task, args.num_episodes,
+                                  args.steps_per_episode))
+  print(f'action_error: {args.run_dir}: median {stats["median"]:.4f}, '
+        f'p90 {stats["p90"]:.4f} over {stats["count"]} steps', flush=True)
+
+
+if __name__ == '__main__':
+  main()
