@@ -23,7 +23,7 @@ setuptools.setup(
         'pillow==13.0.0',
     ],
     extras_require={
-        'test': ['pytest==9.2.0'],
+        'test': ['pytest==9.2.0', 'pytest-xdist==3.6.1'],
         # D4RL tasks on gymnasium-robotics' Adroit port and D4RL's HDF5 files.
         'd4rl': [
             'gymnasium-robotics==1.4.2',
