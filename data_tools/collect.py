@@ -132,6 +132,13 @@ def _collect_shard(task: str, num_episodes: int, path: str, seed: int,
   return writer.num_steps
 
 
+def _remove_partial_shard(path: str) -> None:
+  """Removes the unfinished shard of `path` and its spec, if any."""
+  for leftover in (path + _PARTIAL_SUFFIX, path + _PARTIAL_SUFFIX + '.spec'):
+    if tf.io.gfile.exists(leftover):
+      tf.io.gfile.remove(leftover)
+
+
 def _worker(worker: int, task: str, num_episodes: int, path: str, seed: int,
             env_kwargs: Mapping[str, Any], action_noise: float,
             gin_files: Sequence[str],
@@ -150,10 +157,8 @@ def _worker(worker: int, task: str, num_episodes: int, path: str, seed: int,
         task, num_episodes, path, seed, env_kwargs, action_noise,
         lambda: queue.put((worker, 'episode', None)))
   except BaseException:
+    _remove_partial_shard(path)
     queue.put((worker, 'error', traceback.format_exc()))
-    for leftover in (path + _PARTIAL_SUFFIX, path + _PARTIAL_SUFFIX + '.spec'):
-      if tf.io.gfile.exists(leftover):
-        tf.io.gfile.remove(leftover)
     raise
   queue.put((worker, 'done', num_steps))
 
@@ -292,6 +297,9 @@ def collect(task: str,
       if process.is_alive():
         process.terminate()
       process.join()
+    # A worker stopped by terminate() could not remove its unfinished shard.
+    for path in paths:
+      _remove_partial_shard(path)
   stats = demos.DatasetStatistics.compute(demos.load_episodes(paths), paths)
   stats_path = stats.save(output_dir)
   print(f'collect: wrote {stats.num_episodes} episodes ({num_steps} steps) in '

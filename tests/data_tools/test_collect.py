@@ -69,13 +69,16 @@ def test_collect_writes_only_successful_episodes_in_reference_format(
   assert 'collect: 10/10 episodes' in capsys.readouterr().err
 
 
-def test_failing_worker_fails_collect_with_its_error(tmp_path):
+def test_failing_worker_fails_collect_with_its_error_and_leaves_no_files(
+    tmp_path):
   output_dir = str(tmp_path / 'never')
-  # One step per episode: the oracle can never succeed, so the worker gives up.
+  # One step per episode: the oracle can never succeed, so the workers give
+  # up; the first error stops collection while the other worker may still be
+  # writing its shard.
   with pytest.raises(RuntimeError,
-                     match=r'worker 0 failed(.|\n)*succeeded in only 0 of'):
-    collect.collect('PARTICLE', num_episodes=1, output_dir=output_dir,
-                    env_kwargs={'max_steps': 1})
+                     match=r'worker [01] failed(.|\n)*succeeded in only 0 of'):
+    collect.collect('PARTICLE', num_episodes=2, num_workers=2,
+                    output_dir=output_dir, env_kwargs={'max_steps': 1})
   assert not os.listdir(output_dir)
 
 
