@@ -294,6 +294,8 @@ def collect(task: str,
     num_steps = _wait_for_workers(processes, queue, progress)
   finally:
     for process in processes:
+      if process.pid is None:  # start() failed before this one
+        continue
       if process.is_alive():
         process.terminate()
       process.join()

@@ -4,9 +4,11 @@ A binding that gin accepts but no call uses (a parameter passed explicitly
 by the caller, a configurable never called, `@gin.configurable` below
 `@tf.function`) is silently ignored. Each config is parsed, shrunk (same
 bindings, tiny values), trained for two steps on two random-policy episodes
-of its task and evaluated on one episode; every (scope, configurable,
-parameter) bound by the file must then be in the operative config.
+of its task and evaluated on one episode (episodes cut to a few steps
+where the task allows); every (scope, configurable, parameter) bound by the
+file must then be in the operative config.
 """
+import inspect
 import pathlib
 
 import gin
@@ -34,6 +36,19 @@ TINY_VALUES = {
     'image_width': 32, 'image_height': 24, 'filters': (8,),
 }
 NUM_EPISODES = 2
+EPISODE_STEPS = 10  # episode length where the task's environment takes one
+
+
+def shorten_episodes(task: str) -> None:
+  """Binds the task environment's `max_steps` to EPISODE_STEPS, if it has one."""
+  env = environments.make(task)
+  env_class = type(env)
+  env.close()
+  takes_max_steps = any(
+      'max_steps' in inspect.signature(cls.__init__).parameters
+      for cls in env_class.__mro__ if '__init__' in vars(cls))
+  if takes_max_steps:
+    gin.bind_parameter(f'{env_class.__name__}.max_steps', EPISODE_STEPS)
 
 
 class _KeepNames(config_parser.ParserDelegate):
@@ -97,6 +112,8 @@ def test_every_binding_takes_effect(config, tmp_path, monkeypatch):
     data_dir = tmp_path / 'data'
     data_dir.mkdir()
     try:
+      with gin.unlock_config():
+        shorten_episodes(task)
       write_random_demos(task, data_dir)
     except ImportError as error:
       pytest.skip(f'{task} needs a simulator that is not installed: {error}')
