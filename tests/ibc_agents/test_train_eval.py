@@ -15,12 +15,13 @@ from ibc_agents import train_eval
 GIN_FILE = 'gin_configs/particle/ibc_dfo.gin'  # read from the installed package
 # The quickstart's configuration, trained briefly on a task with wider goals.
 EASIER_TASK = ['ParticleEnv.goal_tolerance = 0.08']
+NUM_ITERATIONS = 1200
 FAST_BINDINGS = EASIER_TASK + [
-    'train_eval.eval_interval = 1500',
+    f'train_eval.eval_interval = {NUM_ITERATIONS}',
     'train_eval.eval_episodes = 40',
     'train_eval.log_interval = 500',
+    'train_eval.batch_size = 128',
 ]
-NUM_ITERATIONS = 1500
 LANGEVIN_GIN_FILE = 'gin_configs/particle/ibc_langevin.gin'
 LANGEVIN_EVAL_EPISODES = 20
 # The shipped Langevin configuration at a test's size: smaller batches, a
