@@ -24,14 +24,16 @@ FAST_BINDINGS = EASIER_TASK + [
 ]
 LANGEVIN_GIN_FILE = 'gin_configs/particle/ibc_langevin.gin'
 LANGEVIN_EVAL_EPISODES = 20
-# The shipped Langevin configuration at a test's size: smaller batches, a
-# cheaper policy (fewer samples, shorter refinement chains), fewer steps.
+# The shipped Langevin configuration at a test's size: smaller batches,
+# shorter counter-example chains, a cheaper policy (fewer samples, shorter
+# refinement chains), fewer steps.
 LANGEVIN_BINDINGS = EASIER_TASK + [
     'train_eval.num_iterations = 600',
     'train_eval.eval_interval = 600',
     f'train_eval.eval_episodes = {LANGEVIN_EVAL_EPISODES}',
     'train_eval.log_interval = 300',
     'train_eval.batch_size = 128',
+    'counter_examples/langevin_actions.num_iterations = 10',
     'IbcPolicy.num_action_samples = 256',
     'langevin_actions.num_iterations = 20',
 ]
@@ -87,7 +89,7 @@ def test_short_langevin_training_beats_a_random_policy(easy_demos, tmp_path):
   with open(os.path.join(tmp_path, 'operative_config.gin')) as f:
     operative = f.read()
   # The operative config lists only the parameters that were used.
-  assert 'counter_examples/langevin_actions.num_iterations = 20' in operative
+  assert 'counter_examples/langevin_actions.num_iterations = 10' in operative
   assert 'dfo_then_langevin' in operative
   random_rate = _random_policy_success_rate(LANGEVIN_EVAL_EPISODES)
   assert results['success_rate'] >= random_rate + 0.3, (results, random_rate)
