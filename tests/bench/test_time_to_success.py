@@ -31,6 +31,7 @@ def test_evaluations_are_read_from_the_eval_events(tmp_path):
   assert all(e.wall_seconds > 0 for e in evaluations)
 
 
+@pytest.mark.bfloat16
 def test_tiny_run_stops_at_the_first_evaluation_reaching_the_threshold(
     tmp_path):
   command = [sys.executable, '-m', 'bench.time_to_success',

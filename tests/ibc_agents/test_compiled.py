@@ -31,6 +31,21 @@ LANGEVIN_ITERATIONS = 10
 # relative is expected; these bounds leave room for it and nothing more.
 GRAPH_RTOL, GRAPH_ATOL = 1e-4, 1e-5
 XLA_RTOL, XLA_ATOL = 1e-3, 1e-5
+# bfloat16 keeps 8 significant bits (unit roundoff u = 2**-8 ~ 0.004), and
+# each processor family rounds differently: oneDNN's kernels where CPUID
+# reports AVX-512 (with or without BF16 instructions), Eigen's elsewhere. So
+# the whole gradient is compared, not single elements. The InfoNCE gradient is
+# made of the softmax's departures from the one-hot label, and at
+# initialisation the candidates' energies differ by a few percent of their
+# size: rounding each energy by u moves those departures by about 0.1
+# relative (measured: 0.038 on oneDNN, 0.105 on Eigen; MSE, without that
+# amplification, 0.003 and 0.009). The bounds leave at least 2.4x that; an
+# initialisation from another seed, a gradient pointing elsewhere, is at
+# 1.3 to 2.0 with a cosine below 0.1.
+BFLOAT16_LOSS_RTOL = 0.05
+BFLOAT16_GRADIENT_RTOL = {
+    'ibc_uniform': 0.25, 'ibc_langevin_penalty': 0.25, 'mse': 0.025}
+BFLOAT16_GRADIENT_COSINE = 0.97
 
 
 def _deterministic_langevin(score_fn, actions, low, high):
@@ -137,23 +152,32 @@ def test_compiled_train_steps_match_the_eager_one(kind):
       xla_agent, tf.function(xla_agent.train)), XLA_RTOL, XLA_ATOL)
 
 
+def _flat(gradients):
+  return np.concatenate([np.ravel(gradient) for gradient in gradients])
+
+
+@pytest.mark.bfloat16
 @pytest.mark.parametrize('kind', sorted(AGENT_KWARGS))
 @pytest.mark.usefixtures('fixed_counter_examples')
 def test_bfloat16_train_step_is_close_to_the_float32_one(kind):
   float32_agent = _agent(kind)
-  expected = _loss_and_gradients(float32_agent, float32_agent.train)
+  expected_loss, expected = _loss_and_gradients(float32_agent,
+                                                float32_agent.train)
   bfloat16_agent = _agent(kind, compute_dtype='bfloat16')
   loss, gradients = _loss_and_gradients(bfloat16_agent,
                                         tf.function(bfloat16_agent.train))
-  # bfloat16 keeps 8 significant bits: about 1% per product.
-  np.testing.assert_allclose(loss, expected[0], rtol=0.05)
-  for expected_gradient, gradient in zip(expected[1], gradients):
-    assert gradient.dtype == np.float32
-    scale = np.abs(expected_gradient).max() + 1e-6
-    np.testing.assert_allclose(gradient / scale, expected_gradient / scale,
-                               atol=0.1)
+  assert all(gradient.dtype == np.float32 for gradient in gradients)
+  np.testing.assert_allclose(loss, expected_loss, rtol=BFLOAT16_LOSS_RTOL)
+  expected, actual = _flat(expected), _flat(gradients)
+  relative_error = (np.linalg.norm(actual - expected) /
+                    np.linalg.norm(expected))
+  cosine = actual @ expected / (np.linalg.norm(actual) *
+                                np.linalg.norm(expected))
+  assert relative_error < BFLOAT16_GRADIENT_RTOL[kind], relative_error
+  assert cosine > BFLOAT16_GRADIENT_COSINE, cosine
 
 
+@pytest.mark.bfloat16
 def test_bfloat16_network_keeps_float32_variables_and_outputs():
   float32_network = mlp_ebm.MLPEBM(testing.TIME_STEP_SPEC.observation,
                                    testing.ACTION_SPEC, width=32, depth=3)

@@ -109,6 +109,7 @@ def test_trunks_halve_the_resolution_per_stage(trunk_class, kwargs, size):
   assert features.shape == (2,) + size
 
 
+@pytest.mark.bfloat16
 def test_bfloat16_encoder_returns_float32_embeddings():
   encoder = pixel_encoder.PixelEncoder(
       OBSERVATION_SPEC, trunk_class=lambda compute_dtype: (
