@@ -2,9 +2,11 @@
 
 The agent is a point mass in the unit hypercube. Each action is a position
 target that a PD controller tracks for a few physics substeps. The task is the
-particle benchmark of Implicit Behavioral Cloning (Florence et al., 2021): the
-policy has to visit two goals in order, which makes the demonstrations
-multimodal and discontinuous at the moment the first goal is reached.
+particle benchmark of Implicit Behavioral Cloning (Florence et al., 2021),
+defined as the original implementation's `environments/particle/particle.py`
+defines it (cited below as "original"): the policy has to visit two goals in
+order, which makes the demonstrations multimodal and discontinuous at the
+moment the first goal is reached.
 """
 from typing import Dict, Optional, Tuple
 
@@ -19,21 +21,24 @@ _BLUE = np.array([0, 60, 230], dtype=np.uint8)
 _BLACK = np.array([0, 0, 0], dtype=np.uint8)
 _AGENT_RADIUS_PX = 3.0
 _MAX_RESET_ATTEMPTS = 1000
+# Original: `vel_agent` is observed in a Box(-1e2, 1e2).
+_VELOCITY_BOUND = 100.0
 
 
 def _composed_substeps(kp: float, kv: float, dt: float,
                        substeps: int) -> Tuple[np.ndarray, np.ndarray]:
-  """Composes `substeps` semi-implicit Euler PD steps into one affine map.
+  """Composes `substeps` explicit Euler PD steps into one affine map.
 
-  One substep on (position x, velocity v) towards target t is
-  v' = v + dt * (kp * (t - x) - kv * v), x' = x + dt * v', which is linear in
-  (x, v, t); composing it is exact and turns the substep loop into one update.
+  One substep on (position x, velocity v) towards target t is the original's
+  `_internal_step`: u = kp * (t - x) - kv * v, then x' = x + dt * v and
+  v' = v + dt * u, both from the old (x, v). It is linear in (x, v, t), so
+  composing it is exact and turns the substep loop into one update.
 
   Returns:
     (dynamics [2, 2], target_gain [2, 1]) with
     [x', v'] = dynamics @ [x, v] + target_gain * t after all substeps.
   """
-  one = np.array([[1.0 - dt * dt * kp, dt * (1.0 - dt * kv), dt * dt * kp],
+  one = np.array([[1.0, dt, 0.0],
                   [-dt * kp, 1.0 - dt * kv, dt * kp],
                   [0.0, 0.0, 1.0]])
   composed = np.linalg.matrix_power(one, substeps)
@@ -45,41 +50,53 @@ class ParticleEnv(py_environment.PyEnvironment):
   """Point mass that must reach a green goal and then a blue goal.
 
   Observations are a dict of float32 arrays [n_dim]: `pos_agent`, `vel_agent`,
-  `pos_first_goal` and `pos_second_goal`. Actions [n_dim] in [0, 1] are the
-  PD controller's position target; the walls of the cube stop the particle
-  at the end of each environment step. The reward is 1 on the step that completes
-  the task (with `end_on_success` the episode then terminates, discount 0);
-  otherwise 0, and the episode is truncated after `max_steps` steps
-  (discount 1). Success, once reached, holds until the episode ends.
+  `pos_first_goal` and `pos_second_goal` (the original's keys). Actions
+  [n_dim] in [0, 1] are the PD controller's position target (clipped to the
+  cube; the original applies them unclipped, and its policies keep to the
+  action bounds). As in the original, every episode runs `max_steps` steps and ends with discount 0;
+  the task is complete (`get_info()['success']`, the original's `succeeded`)
+  when the particle has come within `goal_tolerance` of the first goal and
+  of the second goal at some control step, and is within it of the second
+  goal now. The reward is the original's: 1 on the last step if both goals
+  were reached, else 0.
+
+  `end_on_success` and `min_separation` make variants that are not the
+  original's: episodes that end on the step that completes the task (reward
+  1, discount 0), and start and goals kept apart.
   """
 
   def __init__(self,
                n_dim: int = 2,
                max_steps: int = 50,
                goal_tolerance: float = 0.05,
-               min_separation: float = 0.2,
+               min_separation: float = 0.0,
                kp: float = 10.0,
-               kv: float = 6.0,
-               dt: float = 0.01,
+               kv: float = 5.0,
+               dt: float = 0.005,
                substeps: int = 10,
                render_size: int = 128,
-               end_on_success: bool = True,
+               end_on_success: bool = False,
                seed: Optional[int] = None):
     """Creates the environment.
 
+    Defaults are the original's (`ParticleEnv.__init__`): `n_steps = 50`,
+    `goal_distance = 0.05`, `k_p = 10`, `k_v = 5`, `dt = 0.005` (200 Hz) and
+    `repeat_actions = 10` (control at 20 Hz); start and goals uniform in the
+    unit cube (`reset`).
+
     Args:
       n_dim: Dimension of the space the particle moves in.
-      max_steps: Steps after which an unfinished episode is truncated.
+      max_steps: Steps in an episode (ended earlier only by `end_on_success`).
       goal_tolerance: Distance within which a goal counts as reached.
-      min_separation: Minimum distance between the start and both goals.
+      min_separation: Minimum distance between the start and both goals
+        (variant; the original draws them independently).
       kp: Proportional gain of the PD controller.
       kv: Derivative (velocity damping) gain of the PD controller.
       dt: Physics time step in seconds.
       substeps: Physics steps per environment step.
       render_size: Side in pixels of the image `render` returns.
-      end_on_success: End the episode on the step that completes the task.
-        Without, the episode runs `max_steps` steps, so demonstrations also
-        show the particle settling and holding on the second goal.
+      end_on_success: End the episode on the step that completes the task
+        (variant).
       seed: Seed of the episode sequence; None draws one from the OS.
 
     Raises:
@@ -89,10 +106,9 @@ class ParticleEnv(py_environment.PyEnvironment):
     if n_dim < 1 or max_steps < 1 or substeps < 1:
       raise ValueError('n_dim, max_steps and substeps must be >= 1, got '
                        f'{n_dim}, {max_steps}, {substeps}.')
-    if goal_tolerance <= 0.0 or goal_tolerance * 2.0 >= min_separation:
-      raise ValueError('Need 0 < 2 * goal_tolerance < min_separation so the '
-                       f'goals cannot overlap, got goal_tolerance='
-                       f'{goal_tolerance}, min_separation={min_separation}.')
+    if goal_tolerance <= 0.0 or min_separation < 0.0:
+      raise ValueError('Need goal_tolerance > 0 and min_separation >= 0, got '
+                       f'{goal_tolerance} and {min_separation}.')
     if kp <= 0.0 or kv <= 0.0 or dt <= 0.0:
       raise ValueError(f'kp, kv and dt must be > 0, got {kp}, {kv}, {dt}.')
     self._n_dim = n_dim
@@ -103,8 +119,6 @@ class ParticleEnv(py_environment.PyEnvironment):
     self._end_on_success = end_on_success
     self._dynamics, self._target_gain = _composed_substeps(
         kp, kv, dt, substeps)
-    # With |target - position| <= 1 per axis, kp / kv bounds the speed.
-    self._max_speed = kp / kv
     self._rng = np.random.default_rng(seed)
 
     shape = (n_dim,)
@@ -112,7 +126,7 @@ class ParticleEnv(py_environment.PyEnvironment):
     self._observation_spec = {
         'pos_agent': position.replace(name='pos_agent'),
         'vel_agent': array_spec.BoundedArraySpec(
-            shape, np.float32, -self._max_speed, self._max_speed,
+            shape, np.float32, -_VELOCITY_BOUND, _VELOCITY_BOUND,
             name='vel_agent'),
         'pos_first_goal': position.replace(name='pos_first_goal'),
         'pos_second_goal': position.replace(name='pos_second_goal'),
@@ -125,7 +139,7 @@ class ParticleEnv(py_environment.PyEnvironment):
     self._second_goal = np.zeros(shape)
     self._goals32 = np.zeros((2, n_dim), np.float32)
     self._num_steps = 0
-    self._reached_first = False
+    self._reached = np.zeros(2, bool)  # first, second goal
     self._success = False
     self._episode_ended = True
     self._pixel_grid = None
@@ -157,7 +171,7 @@ class ParticleEnv(py_environment.PyEnvironment):
     return {'success': np.bool_(self._success)}
 
   def _sample_layout(self) -> np.ndarray:
-    """Draws start, first and second goal [3, n_dim], pairwise kept apart."""
+    """Draws start, first and second goal [3, n_dim] uniformly in the cube."""
     for _ in range(_MAX_RESET_ATTEMPTS):
       points = self._rng.uniform(size=(3, self._n_dim))
       gaps = points[[0, 0, 1]] - points[[1, 2, 2]]
@@ -184,7 +198,7 @@ class ParticleEnv(py_environment.PyEnvironment):
     self._goals32 = np.stack([self._first_goal,
                               self._second_goal]).astype(np.float32)
     self._num_steps = 0
-    self._reached_first = False
+    self._reached[:] = False
     self._success = False
     self._episode_ended = False
     return ts.TimeStep(ts.StepType.FIRST, np.asarray(0.0, np.float32),
@@ -197,36 +211,26 @@ class ParticleEnv(py_environment.PyEnvironment):
     if target.shape != (self._n_dim,):
       raise ValueError(f'Expected an action of shape ({self._n_dim},), got '
                        f'{target.shape}.')
-    target = np.clip(target, 0.0, 1.0)
-    state = self._dynamics @ self._state + self._target_gain * target
-    pos, vel = state
-    if pos.min() < 0.0 or pos.max() > 1.0:
-      # The walls of the unit cube stop the particle.
-      vel[(pos < 0.0) | (pos > 1.0)] = 0.0
-      np.clip(pos, 0.0, 1.0, out=pos)
-    np.clip(vel, -self._max_speed, self._max_speed, out=vel)
-    self._state = state
+    self._state = self._dynamics @ self._state + self._target_gain * np.clip(
+        target, 0.0, 1.0)
     self._num_steps += 1
 
-    tolerance_sq = self._goal_tolerance**2
-    completed = False
-    if not self._reached_first:
-      gap = pos - self._first_goal
-      self._reached_first = gap.dot(gap) < tolerance_sq
-    elif not self._success:
-      gap = pos - self._second_goal
-      completed = self._success = gap.dot(gap) < tolerance_sq
+    # Original `_get_reward` and `succeeded`: the closest approach to each goal
+    # over the control steps, and the distance to the second goal now.
+    gaps = self._state[0] - np.stack([self._first_goal, self._second_goal])
+    within = np.einsum('ij,ij->i', gaps, gaps) < self._goal_tolerance**2
+    self._reached |= within
+    self._success = bool(self._reached.all() and within[1])
 
-    reward = np.asarray(1.0 if completed else 0.0, np.float32)
-    if completed and self._end_on_success:
-      self._episode_ended = True
-      return ts.TimeStep(ts.StepType.LAST, reward, np.asarray(0.0, np.float32),
-                         self._observation())
-    if self._num_steps >= self._max_steps:
-      self._episode_ended = True
-      return ts.TimeStep(ts.StepType.LAST, reward, np.asarray(1.0, np.float32),
-                         self._observation())
-    return ts.TimeStep(ts.StepType.MID, reward, np.asarray(1.0, np.float32),
+    last = self._num_steps >= self._max_steps
+    if self._success and self._end_on_success:
+      reward, last = 1.0, True
+    else:
+      reward = 1.0 if last and self._reached.all() else 0.0
+    step_type = ts.StepType.LAST if last else ts.StepType.MID
+    self._episode_ended = last
+    return ts.TimeStep(step_type, np.asarray(reward, np.float32),
+                       np.asarray(0.0 if last else 1.0, np.float32),
                        self._observation())
 
   def render(self, mode: str = 'rgb_array') -> np.ndarray:

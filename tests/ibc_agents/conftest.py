@@ -12,9 +12,15 @@ from ibc_agents import train_eval
 
 @dataclasses.dataclass(frozen=True)
 class EasyParticle:
-  """Demonstrations of PARTICLE with wider goals, and the binding for it."""
+  """Demonstrations of PARTICLE with wider goals, and the bindings for it.
+
+  The oracle turns to the second goal at half the goal tolerance, so that a
+  clone that aims a little off the first goal still reaches it.
+  """
   directory: str
-  bindings: tuple[str, ...] = ('ParticleEnv.goal_tolerance = 0.08',)
+  bindings: tuple[str, ...] = ('import environments.particle.oracle',
+                               'ParticleEnv.goal_tolerance = 0.08',
+                               'ParticleOracle.goal_threshold = 0.04')
 
   def random_policy_success_rate(self, num_episodes: int) -> float:
     """Success of uniform random actions on the evaluation episodes."""
