@@ -2,24 +2,29 @@
 
 The robot base stands at the origin, +x points away from it across the
 table and z up. A cylinder held by the arm moves in the plane at a fixed
-height: each action is a bounded displacement (dx, dy) of the effector's
+height: each action is a displacement (dx, dy) of the effector's commanded
 target, which inverse kinematics and the joint motors track for one control
 period (10 Hz, 24 physics substeps at 240 Hz). These are the block-pushing
-tasks of Implicit Behavioral Cloning (Florence et al., 2021); the scene and
-dynamics here are this project's own.
+tasks of Implicit Behavioral Cloning (Florence et al., 2021) as the original
+implementation's `environments/block_pushing/block_pushing.py` defines them
+(cited below as "original"): its control rate, action bounds, workspace,
+start poses, layouts, step limits and success tolerance. The robot's tool,
+the block and the target are this project's own assets: the original's are
+not public (see `TIP_HEIGHT`, `BLOCK_SIZE`).
 
-The simulator state (`state()`) is a dict of float32 arrays: for each block
-`<block>_translation` [2] and `<block>_orientation` [1] (yaw), the same for
-each target, and `effector_translation` [2] (where the tip is) and
+The simulator state (`state()`) is a dict of float32 arrays with the
+original's keys: for each block `<block>_translation` [2] and
+`<block>_orientation` [1] (yaw in (-pi, pi]), the same for each target, and
+`effector_translation` [2] (where the tip is) and
 `effector_target_translation` [2] (where it is commanded). The tasks here
 observe the state; `pixel_envs` has them observed through a camera. Success is
-decided on the state either way. The reward is 1 on the step that completes
-the task (the episode then terminates, discount 0), else 0; an unfinished
+decided on the state either way. The reward is 1 on the step that ends the
+task (the episode then terminates, discount 0), else 0; an unfinished
 episode is truncated after `max_steps` steps.
 """
 import abc
 import os
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import gin
 import numpy as np
@@ -35,47 +40,90 @@ from environments.block_pushing import robot
 
 BLOCK_URDF = os.path.join(robot.ASSETS_DIR, 'block.urdf')
 TARGET_URDF = os.path.join(robot.ASSETS_DIR, 'target.urdf')
+# Choice: the original's block.urdf is not public; its oracle treats the block
+# as a square (4-way symmetric) and stops 0.01 m from its centre when
+# touching, which a 4 cm cube fits.
 BLOCK_SIZE = 0.04  # m, side of the cube in assets/block.urdf
-# Per-step bound of each action component: 0.3 m/s at 10 Hz.
-MAX_DISPLACEMENT = 0.03  # m
-# Box the effector target is clipped to, where the IK is accurate to < 1 mm.
-WORKSPACE_LOW = np.array([0.2, -0.3])  # m
-WORKSPACE_HIGH = np.array([0.6, 0.3])  # m
-EFFECTOR_START = np.array([0.23, 0.0])  # m, behind every block start region
-TIP_HEIGHT = 0.01  # m above the table: the pusher meets the block low down
-CONTROL_PERIOD = 0.1  # s
-PHYSICS_SUBSTEPS = 24  # per control period: pybullet's default 240 Hz
+# Original: `action_space = Box(-0.1, 0.1, (2,))`, a displacement of the
+# commanded effector target; only the target is clipped, to the workspace.
+ACTION_BOUND = 0.1  # m per step
+# Original `WORKSPACE_BOUNDS`: the box the commanded target is clipped to.
+WORKSPACE_LOW = np.array([0.15, -0.5])  # m
+WORKSPACE_HIGH = np.array([0.7, 0.5])  # m
+# Original `reset`: the effector target starts at (0.3, -0.4), no noise.
+EFFECTOR_START = np.array([0.3, -0.4])  # m
+# Choice: the original holds its link-6 flange at `EFFECTOR_HEIGHT = 0.06` m
+# with a suction tool whose length is not public; the cylinder tool of its
+# public derivatives reaches about 5 cm below the flange. Here the tool tip
+# itself is placed, 1 cm above the table, low on the 4 cm block.
+TIP_HEIGHT = 0.01  # m
+CONTROL_PERIOD = 0.1  # s: original `control_frequency = 10.0`
+# Original: pybullet's default 1/240 s time step, 24 substeps per control step.
+PHYSICS_SUBSTEPS = 24
+GRAVITY = 9.8  # m/s^2, original `setGravity(0, 0, -9.8)`
 # pybullet's default is 50; 10 holds these few contacts steady for less time.
 SOLVER_ITERATIONS = 10
-# A cube looks the same every quarter turn, so yaws are drawn in one quarter.
-YAW_RANGE = np.pi / 4
-_MAX_LAYOUT_DRAWS = 1000
+# Original `reset`: block and target positions around these centres.
+WORKSPACE_CENTER_X = 0.4  # m
+BLOCK_CENTER_Y = -0.2  # m
+TARGET_CENTER_Y = 0.2  # m
+X_SPREAD = 0.1  # m, half-width of the uniform draws in x
+Y_SPREAD = 0.15  # m, half-width of the uniform draws in y
+_MAX_LAYOUT_DRAWS = 1000  # original `NUM_RESET_ATTEMPTS`
 _TABLE_COLOR = (0.85, 0.85, 0.8, 1.0)
 _BLOCK_COLORS = ((0.85, 0.2, 0.2, 1.0), (0.2, 0.35, 0.85, 1.0))
 _TARGET_COLORS = ((0.2, 0.7, 0.3, 1.0), (0.9, 0.75, 0.1, 1.0))
 
 
-def sample_separated_points(rng: np.random.Generator,
-                            regions: Sequence[Tuple[Sequence[float],
-                                                    Sequence[float]]],
-                            min_separation: float) -> np.ndarray:
-  """Draws one point uniformly in each (low, high) box, pairwise apart.
+def wrap_angle(angle: np.ndarray) -> np.ndarray:
+  """Maps angles to (-pi, pi], as the original's yaw from Euler angles."""
+  return np.pi - np.mod(np.pi - angle, 2.0 * np.pi)
 
-  Returns:
-    Points [len(regions), 2], every two at least `min_separation` apart.
+
+def block_yaw(rng: np.random.Generator) -> float:
+  """A block's start yaw, uniform on [1, pi).
+
+  The original draws `rng.uniform(math.pi)`, which is numpy's
+  `uniform(low=pi, high=1.0)`: uniform between 1 and pi, not 0 and pi.
+  """
+  return float(rng.uniform(1.0, np.pi))
+
+
+def target_yaw(rng: np.random.Generator) -> float:
+  """A target's yaw, pi +- pi/6 (original), wrapped to (-pi, pi]."""
+  return float(wrap_angle(np.pi + rng.uniform(-np.pi / 6, np.pi / 6)))
+
+
+def block_start(rng: np.random.Generator) -> np.ndarray:
+  """A block's start (x, y): original, 0.4 +- 0.1 and -0.2 +- 0.15 m."""
+  return np.array([WORKSPACE_CENTER_X + rng.uniform(-X_SPREAD, X_SPREAD),
+                   BLOCK_CENTER_Y + rng.uniform(-Y_SPREAD, Y_SPREAD)])
+
+
+def target_position(rng: np.random.Generator) -> np.ndarray:
+  """A target's (x, y): original, 0.4 +- 0.1 and 0.2 +- 0.15 m."""
+  return np.array([WORKSPACE_CENTER_X + rng.uniform(-X_SPREAD, X_SPREAD),
+                   TARGET_CENTER_Y + rng.uniform(-Y_SPREAD, Y_SPREAD)])
+
+
+def draw_apart_in_x(draw: Callable[[], np.ndarray],
+                    min_gap: float) -> Tuple[np.ndarray, np.ndarray]:
+  """Two `draw()`s whose points are more than `min_gap` apart in x.
+
+  As the original's two-block and two-target layouts: the second point is
+  redrawn up to `NUM_RESET_ATTEMPTS` times, and when none fits, both are.
 
   Raises:
-    ValueError: If no such draw was found in `_MAX_LAYOUT_DRAWS` attempts.
+    ValueError: If no such pair was found in `_MAX_LAYOUT_DRAWS` attempts.
   """
-  lows = np.array([low for low, _ in regions], dtype=np.float64)
-  highs = np.array([high for _, high in regions], dtype=np.float64)
   for _ in range(_MAX_LAYOUT_DRAWS):
-    points = rng.uniform(lows, highs)
-    gaps = np.linalg.norm(points[:, None] - points[None], axis=-1)
-    if np.all(gaps[np.triu_indices(len(points), k=1)] >= min_separation):
-      return points
-  raise ValueError(f'Could not draw points {min_separation} m apart in '
-                   f'{regions} after {_MAX_LAYOUT_DRAWS} draws.')
+    first = draw()
+    for _ in range(_MAX_LAYOUT_DRAWS):
+      second = draw()
+      if abs(second[0] - first[0]) > min_gap:
+        return first, second
+  raise ValueError(f'Could not draw two points more than {min_gap} m apart '
+                   f'in x after {_MAX_LAYOUT_DRAWS} attempts.')
 
 
 @gin.configurable
@@ -83,7 +131,8 @@ class BlockPushingEnv(py_environment.PyEnvironment):
   """Scene, control loop and observations shared by the block-pushing tasks.
 
   Subclasses name their blocks and targets (`BLOCK_NAMES`, `TARGET_NAMES`),
-  draw their layout (`_sample_layout`) and decide success (`_is_success`);
+  draw their layout (`_sample_layout`), decide success (`_is_success`) and,
+  where it differs from success, when an episode ends (`_ends_episode`);
   the observation is the state unless `_make_observation_spec` and
   `_observation` say otherwise (see `pixel_envs.PixelObservations`).
   Each environment owns a pybullet server in DIRECT mode (no display);
@@ -126,7 +175,7 @@ class BlockPushingEnv(py_environment.PyEnvironment):
     self._client.setPhysicsEngineParameter(
         fixedTimeStep=CONTROL_PERIOD / PHYSICS_SUBSTEPS,
         numSolverIterations=SOLVER_ITERATIONS)
-    self._client.setGravity(0.0, 0.0, -9.81)
+    self._client.setGravity(0.0, 0.0, -GRAVITY)
     table = self._client.loadURDF(
         os.path.join(pybullet_data.getDataPath(), 'plane.urdf'))
     # Plain instead of the checkerboard texture, a calmer pixel background.
@@ -141,7 +190,7 @@ class BlockPushingEnv(py_environment.PyEnvironment):
     self._state_spec = self._make_state_spec()
     self._observation_spec = self._make_observation_spec()
     self._action_spec = array_spec.BoundedArraySpec(
-        (2,), np.float32, -MAX_DISPLACEMENT, MAX_DISPLACEMENT, name='action')
+        (2,), np.float32, -ACTION_BOUND, ACTION_BOUND, name='action')
     self._target_poses = np.zeros((len(self.TARGET_NAMES), 3))
     self._effector_target = EFFECTOR_START.copy()
     self._num_steps = 0
@@ -209,7 +258,14 @@ class BlockPushingEnv(py_environment.PyEnvironment):
 
   @abc.abstractmethod
   def _is_success(self, state: Dict[str, np.ndarray]) -> bool:
-    """Whether the simulator `state` (see `state()`) shows the task complete."""
+    """Whether the simulator `state` (see `state()`) shows the task complete.
+
+    Called once after every step, so a task may keep memory of the episode.
+    """
+
+  def _ends_episode(self, success: bool) -> bool:
+    """Whether the episode ends after a step; `_is_success` ran just before."""
+    return success
 
   def _reset(self) -> ts.TimeStep:
     block_poses, self._target_poses = self._sample_layout()
@@ -239,7 +295,7 @@ class BlockPushingEnv(py_environment.PyEnvironment):
     if displacement.shape != (2,):
       raise ValueError(f'Expected an action of shape (2,), got '
                        f'{displacement.shape}.')
-    displacement = np.clip(displacement, -MAX_DISPLACEMENT, MAX_DISPLACEMENT)
+    displacement = np.clip(displacement, -ACTION_BOUND, ACTION_BOUND)
     self._effector_target = np.clip(self._effector_target + displacement,
                                     WORKSPACE_LOW, WORKSPACE_HIGH)
     self._robot.move_to(self._effector_target, PHYSICS_SUBSTEPS)
@@ -247,7 +303,7 @@ class BlockPushingEnv(py_environment.PyEnvironment):
     state = self.state()
     self._success = self._is_success(state)
     observation = self._observation(state)
-    if self._success:
+    if self._ends_episode(self._success):
       self._episode_ended = True
       return ts.TimeStep(ts.StepType.LAST, np.asarray(1.0, np.float32),
                          np.asarray(0.0, np.float32), observation)
@@ -297,25 +353,21 @@ class BlockPushingEnv(py_environment.PyEnvironment):
 class PushEnv(BlockPushingEnv):
   """PUSH: push the block until its centre is within tolerance of the target.
 
-  The block starts near the robot and the target farther away, both with
-  random position and yaw (the target's yaw is for show: success depends on
-  the block's position only).
+  Original `BlockPush`: the block starts in front of the robot's right
+  (y around -0.2 m) and the target lies on its left (y around +0.2 m), both
+  with random yaw (the target's is for show: success depends on the block's
+  position only). Tolerance 0.01 m (`goal_dist_tolerance`), episodes of at
+  most 100 steps (`max_episode_steps` of `BlockPush-v0`), ended on success.
   """
 
-  BLOCK_REGION = ((0.3, -0.15), (0.38, 0.15))  # m, (low, high) corners
-  TARGET_REGION = ((0.46, -0.15), (0.54, 0.15))  # m
-
-  def __init__(self, max_steps: int = 100, success_tolerance: float = 0.05,
+  def __init__(self, max_steps: int = 100, success_tolerance: float = 0.01,
                **kwargs):
     super().__init__(max_steps, success_tolerance, **kwargs)
 
   def _sample_layout(self) -> Tuple[np.ndarray, np.ndarray]:
-    points = sample_separated_points(
-        self._rng, [self.BLOCK_REGION, self.TARGET_REGION],
-        min_separation=2 * self._success_tolerance)
-    yaws = self._rng.uniform(-YAW_RANGE, YAW_RANGE, size=(2, 1))
-    poses = np.concatenate([points, yaws], axis=1)
-    return poses[:1], poses[1:]
+    block = np.append(block_start(self._rng), block_yaw(self._rng))
+    target = np.append(target_position(self._rng), target_yaw(self._rng))
+    return block[None], target[None]
 
   def _is_success(self, state: Dict[str, np.ndarray]) -> bool:
     return bool(np.linalg.norm(state['block_translation'] -
@@ -323,27 +375,34 @@ class PushEnv(BlockPushingEnv):
                 < self._success_tolerance)
 
 
-@gin.configurable
-class ReachEnv(BlockPushingEnv):
-  """REACH: bring the effector within tolerance of the block's centre.
+def reach_point(block: np.ndarray, target: np.ndarray) -> np.ndarray:
+  """REACH's goal [2]: 0.05 m behind the block on the line from the target.
 
-  With the default tolerance, 5 cm, the 2 cm pusher is done just before it
-  touches the 4 cm block. There is no target.
+  Original `_compute_reach_target`, computed once from the reset's state.
+  """
+  direction = (target - block) / np.linalg.norm(target - block)
+  return block - 0.05 * direction
+
+
+@gin.configurable
+class ReachEnv(PushEnv):
+  """REACH: bring the effector to the pre-push point behind the block.
+
+  Original `BlockPush` with `task=REACH`: the layout of PUSH, and the goal
+  `reach_point` of the start layout. Tolerance 0.01 m, at most 50 steps
+  (`BlockReach-v0`).
   """
 
-  TARGET_NAMES = ()
-  BLOCK_REGION = ((0.3, -0.2), (0.5, 0.2))  # m
-
-  def __init__(self, max_steps: int = 50, success_tolerance: float = 0.05,
+  def __init__(self, max_steps: int = 50, success_tolerance: float = 0.01,
                **kwargs):
     super().__init__(max_steps, success_tolerance, **kwargs)
+    self._goal = np.zeros(2)
 
   def _sample_layout(self) -> Tuple[np.ndarray, np.ndarray]:
-    position = sample_separated_points(self._rng, [self.BLOCK_REGION], 0.0)
-    yaw = self._rng.uniform(-YAW_RANGE, YAW_RANGE, size=(1, 1))
-    return np.concatenate([position, yaw], axis=1), np.zeros((0, 3))
+    block, target = super()._sample_layout()
+    self._goal = reach_point(block[0, :2], target[0, :2])
+    return block, target
 
   def _is_success(self, state: Dict[str, np.ndarray]) -> bool:
-    return bool(np.linalg.norm(state['block_translation'] -
-                               state['effector_translation'])
+    return bool(np.linalg.norm(state['effector_translation'] - self._goal)
                 < self._success_tolerance)

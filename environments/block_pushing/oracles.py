@@ -26,9 +26,12 @@ from environments.block_pushing import robot
 
 Observation = Dict[str, np.ndarray]
 
+# Fastest effector move per step: 0.3 m/s at 10 Hz, the original oracle's
+# approach speed (`oriented_push_oracle.py`), well inside the action bound.
+MAX_STEP = 0.03  # m
 PRE_PUSH_DISTANCE = 0.06  # m from the block centre, back along the push line
 START_PUSH_DISTANCE = 0.01  # m from the pre-push point at which pushing starts
-PUSH_SPEED = 0.015  # m per step along the push line
+PUSH_SPEED = 0.02  # m per step along the push line (0.2 m/s)
 LINE_GAIN = 0.5  # fraction of the distance to the push line corrected per step
 MAX_LINE_OFFSET = 0.025  # m off the line before the oracle approaches again
 # Effector paths keep this far from block centres: the block's half diagonal
@@ -82,9 +85,8 @@ def next_waypoint(start: np.ndarray, goal: np.ndarray,
 
 
 def _toward(position: np.ndarray, waypoint: np.ndarray) -> np.ndarray:
-  """Displacement towards `waypoint`, at most the action bound per axis."""
-  bound = block_pushing_env.MAX_DISPLACEMENT
-  return np.clip(waypoint - position, -bound, bound)
+  """Displacement towards `waypoint`, at most `MAX_STEP` per axis."""
+  return np.clip(waypoint - position, -MAX_STEP, MAX_STEP)
 
 
 class Pusher:
@@ -154,11 +156,18 @@ class _Oracle(py_policy.PyPolicy):
 
 
 class ReachOracle(_Oracle):
-  """REACH: heads straight for the block."""
+  """REACH: heads straight for the reach point of the episode's start."""
+
+  def __init__(self, env: block_pushing_env.BlockPushingEnv):
+    super().__init__(env)
+    self._goal = np.zeros(2)
+
+  def _start_episode(self, observation: Observation) -> None:
+    self._goal = block_pushing_env.reach_point(
+        _position(observation, 'block'), _position(observation, 'target'))
 
   def _displacement(self, observation: Observation) -> np.ndarray:
-    return _toward(_position(observation, 'effector_target'),
-                   _position(observation, 'block'))
+    return _toward(_position(observation, 'effector_target'), self._goal)
 
 
 class PushOracle(_Oracle):
@@ -180,12 +189,23 @@ class PushOracle(_Oracle):
 
 
 class PushDiscontinuousOracle(PushOracle):
-  """PUSH_DISCONTINUOUS: pushes to the target on the block's start side."""
+  """PUSH_DISCONTINUOUS: pushes to `target`, then on to `target2`.
+
+  It turns to `target2` on the first step the block is within the success
+  tolerance of `target`, as the original's `DiscontinuousOrientedPushOracle`.
+  """
 
   def _start_episode(self, observation: Observation) -> None:
     super()._start_episode(observation)
-    self._target = multi_target_envs.PushDiscontinuousEnv.target_for_block(
-        observation['block_translation'])
+    self._target = 'target'
+
+  def _displacement(self, observation: Observation) -> np.ndarray:
+    if self._target == 'target' and np.linalg.norm(
+        _position(observation, 'block') - _position(observation, 'target')
+    ) < self._tolerance:
+      self._target = 'target2'
+      self._pusher.reset()
+    return super()._displacement(observation)
 
 
 class PushMultimodalOracle(_Oracle):

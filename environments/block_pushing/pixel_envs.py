@@ -33,13 +33,15 @@ class PixelObservations:
   PushEnv)`); everything but the observation stays the task's own.
   """
 
-  def __init__(self, *args: Any, image_width: int = 120,
-               image_height: int = 90, **kwargs: Any):
+  def __init__(self, *args: Any, image_width: int = 320,
+               image_height: int = 240, **kwargs: Any):
     """Args of the task class, plus:
 
     Args:
-      image_width: Width in pixels of the observed image.
-      image_height: Height in pixels of the observed image.
+      image_width: Width in pixels of the observed image (the original's
+        `IMAGE_WIDTH`; the CPU configurations bind 120).
+      image_height: Height in pixels of the observed image (the original's
+        `IMAGE_HEIGHT`; the CPU configurations bind 90).
     """
     if image_width < 1 or image_height < 1:
       raise ValueError('image_width and image_height must be >= 1, got '

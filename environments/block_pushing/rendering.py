@@ -11,14 +11,16 @@ from pybullet_utils import bullet_client
 class Camera:
   """A pinhole camera at `eye` looking at `target`; metres and degrees.
 
-  The default looks from beyond the far edge of the workspace back at the
-  robot, from above: the arm reaches in from behind the effector, so it hides
-  little of the blocks and targets, and the workspace fills the width.
+  The default is the original implementation's (`block_pushing.py`,
+  `DEFAULT_CAMERA_POSE = (1, 0, 0.75)`, `DEFAULT_CAMERA_ORIENTATION =
+  (pi/4, pi, -pi/2)`, focal length 0.803 x the image width at 320 x 240):
+  from beyond the far edge of the workspace, 45 degrees down towards the
+  robot, with a 50.07 degree vertical field of view.
   """
-  eye: Tuple[float, float, float] = (0.9, 0.0, 0.7)
-  target: Tuple[float, float, float] = (0.38, 0.0, 0.05)
+  eye: Tuple[float, float, float] = (1.0, 0.0, 0.75)
+  target: Tuple[float, float, float] = (1.0 - 0.5**0.5, 0.0, 0.75 - 0.5**0.5)
   up: Tuple[float, float, float] = (0.0, 0.0, 1.0)
-  fov: float = 35.0  # vertical field of view
+  fov: float = 50.07  # vertical field of view
   near: float = 0.01
   far: float = 5.0
 

@@ -10,7 +10,7 @@ from environments.block_pushing import block_pushing_env
 from environments.block_pushing import rendering
 
 TASKS = ['PUSH', 'REACH', 'PUSH_DISCONTINUOUS', 'PUSH_MULTIMODAL']
-BOUND = block_pushing_env.MAX_DISPLACEMENT
+BOUND = block_pushing_env.ACTION_BOUND
 
 
 @pytest.fixture(scope='module')
@@ -58,8 +58,7 @@ def test_same_seed_gives_same_start_and_other_seeds_differ(task, envs):
   for a, b in zip(first, again):
     _assert_same(a, b)
   _assert_same(first[0], fresh_first)
-  block = 'block1_translation' if task == 'PUSH_MULTIMODAL' else (
-      'block_translation')
+  block = 'block_translation'
   assert not np.allclose(first[0][block], other[block])
   assert not np.allclose(first[0][block], first[1][block])
 
@@ -85,16 +84,15 @@ def test_observation_names_each_block_and_target(envs):
   def names(task):
     return set(envs[task].observation_spec())
 
-  common = {'effector_translation', 'effector_target_translation'}
-  assert names('REACH') == common | {'block_translation', 'block_orientation'}
-  assert names('PUSH') == names('REACH') | {'target_translation',
-                                            'target_orientation'}
-  assert names('PUSH_DISCONTINUOUS') == names('REACH') | {
-      'target1_translation', 'target1_orientation', 'target2_translation',
-      'target2_orientation'}
-  assert names('PUSH_MULTIMODAL') == common | {
-      f'{body}{i}_{part}' for body in ('block', 'target') for i in (1, 2)
-      for part in ('translation', 'orientation')}
+  # The original's keys (`_compute_state` of each task).
+  push = {'block_translation', 'block_orientation', 'effector_translation',
+          'effector_target_translation', 'target_translation',
+          'target_orientation'}
+  second_target = {'target2_translation', 'target2_orientation'}
+  assert names('PUSH') == names('REACH') == push
+  assert names('PUSH_DISCONTINUOUS') == push | second_target
+  assert names('PUSH_MULTIMODAL') == push | second_target | {
+      'block2_translation', 'block2_orientation'}
 
 
 @pytest.mark.parametrize('task', TASKS)
@@ -107,21 +105,27 @@ def test_huge_action_moves_effector_target_by_at_most_the_bound(task, envs):
       atol=1e-6)
 
 
-def test_effector_target_stays_in_workspace_and_effector_follows(envs):
+def test_effector_starts_at_the_original_pose_and_target_stays_in_workspace(
+    envs):
   env = envs['PUSH']
-  env.reset()
-  for action in ([-BOUND, BOUND], [BOUND, BOUND]):
-    for _ in range(25):
-      observation = env.step(np.array(action, np.float32)).observation
-    target = observation['effector_target_translation']
-    assert np.all(target >= block_pushing_env.WORKSPACE_LOW - 1e-6)
-    assert np.all(target <= block_pushing_env.WORKSPACE_HIGH + 1e-6)
+  observation = env.reset().observation
+  for key in ('effector_translation', 'effector_target_translation'):
+    np.testing.assert_allclose(observation[key], [0.3, -0.4], atol=1e-3)
+  for _ in range(12):
+    observation = env.step(np.array([-BOUND, BOUND], np.float32)).observation
+  target = observation['effector_target_translation']
+  np.testing.assert_allclose(target, [0.15, 0.5], atol=1e-6)
+  np.testing.assert_array_equal(block_pushing_env.WORKSPACE_LOW, [0.15, -0.5])
+  np.testing.assert_array_equal(block_pushing_env.WORKSPACE_HIGH, [0.7, 0.5])
+  # Where the blocks and targets lie, the effector follows to a millimetre.
+  for goal in ([0.3, 0.4], [0.5, -0.35]):
+    for _ in range(30):
+      gap = np.asarray(goal) - observation['effector_target_translation']
+      observation = env.step(np.clip(gap, -0.03, 0.03).astype(
+          np.float32)).observation
     observation = _hold_still(env).observation
-    np.testing.assert_allclose(observation['effector_translation'], target,
-                               atol=0.003)
-  np.testing.assert_allclose(
-      target, [block_pushing_env.WORKSPACE_HIGH[0],
-               block_pushing_env.WORKSPACE_HIGH[1]], atol=1e-6)
+    np.testing.assert_allclose(observation['effector_translation'], goal,
+                               atol=2e-3)
 
 
 def test_push_succeeds_when_block_is_placed_on_target(envs):
@@ -129,13 +133,14 @@ def test_push_succeeds_when_block_is_placed_on_target(envs):
   observation = env.reset().observation
   assert not env.get_info()['success']
   target = observation['target_translation']
-  _place(env, 0, target + [0.02, 0.0])
+  assert env.success_tolerance == 0.01  # the original's goal_dist_tolerance
+  _place(env, 0, target + [0.007, 0.0])
   time_step = _hold_still(env)
   assert time_step.is_last()
   assert time_step.reward == 1.0 and time_step.discount == 0.0
   assert env.get_info()['success']
   np.testing.assert_allclose(time_step.observation['block_translation'],
-                             target + [0.02, 0.0], atol=1e-3)
+                             target + [0.007, 0.0], atol=1e-3)
   assert env.step(np.zeros(2, np.float32)).is_first()
   assert not env.get_info()['success']
 
@@ -143,46 +148,95 @@ def test_push_succeeds_when_block_is_placed_on_target(envs):
 def test_push_fails_when_block_is_just_outside_tolerance(envs):
   env = envs['PUSH']
   target = env.reset().observation['target_translation']
-  _place(env, 0, target + [0.0, env.success_tolerance + 0.005])
+  _place(env, 0, target + [0.0, env.success_tolerance + 0.003])
   time_step = _hold_still(env)
   assert time_step.step_type == ts.StepType.MID and time_step.reward == 0.0
   assert not env.get_info()['success']
 
 
-def test_reach_succeeds_when_block_is_placed_beside_effector(envs):
+def test_reach_succeeds_at_the_point_behind_the_block(envs):
   env = envs['REACH']
-  effector = env.reset().observation['effector_translation']
-  _place(env, 0, effector + [0.04, 0.0])
-  time_step = _hold_still(env)
+  observation = env.reset().observation
+  block = observation['block_translation']
+  line = observation['target_translation'] - block
+  goal = block - 0.05 * line / np.linalg.norm(line)
+  for _ in range(20):
+    gap = goal - observation['effector_target_translation']
+    time_step = env.step(np.clip(gap, -0.03, 0.03).astype(np.float32))
+    observation = time_step.observation
+    if time_step.is_last():
+      break
   assert time_step.is_last() and time_step.reward == 1.0
+  assert np.linalg.norm(observation['effector_translation'] - goal) < 0.01
   assert env.get_info()['success']
 
 
-def test_discontinuous_success_needs_the_target_on_the_block_start_side(envs):
-  env = envs['PUSH_DISCONTINUOUS']
-  for _ in range(6):
+def _layout_statistics(env, names, episodes=150):
+  values = {name: [] for name in names}
+  for _ in range(episodes):
     observation = env.reset().observation
-    right = 'target1' if observation['block_translation'][1] > 0 else 'target2'
-    wrong = {'target1': 'target2', 'target2': 'target1'}[right]
-    _place(env, 0, observation[f'{wrong}_translation'])
-    assert not _hold_still(env).is_last()
-    assert not env.get_info()['success']
-    _place(env, 0, observation[f'{right}_translation'])
-    assert _hold_still(env).reward == 1.0
-    assert env.get_info()['success']
+    for name in names:
+      values[name].append(observation[name])
+  return {name: np.asarray(value) for name, value in values.items()}
 
 
-def test_discontinuous_blocks_start_off_the_centre_line_targets_on_sides(envs):
+def test_push_layout_follows_the_original(envs):
+  layout = _layout_statistics(envs['PUSH'], (
+      'block_translation', 'block_orientation', 'target_translation',
+      'target_orientation'))
+  block, target = layout['block_translation'], layout['target_translation']
+  # Original `reset`: x 0.4 +- 0.1; block y -0.2 +- 0.15, target y 0.2 +- 0.15.
+  for points, center_y in ((block, -0.2), (target, 0.2)):
+    assert np.all(np.abs(points[:, 0] - 0.4) <= 0.1 + 2e-3)
+    assert np.all(np.abs(points[:, 1] - center_y) <= 0.15 + 2e-3)
+    assert np.ptp(points[:, 0]) > 0.15 and np.ptp(points[:, 1]) > 0.24
+  # Block yaw uniform on [1, pi) (the original's `uniform(math.pi)`), target
+  # yaw pi +- pi/6, both reported in (-pi, pi].
+  block_yaw = layout['block_orientation'][:, 0]
+  assert np.all((block_yaw > 1.0 - 0.02) & (block_yaw <= np.pi))
+  target_yaw = np.abs(layout['target_orientation'][:, 0])
+  assert np.all(target_yaw >= np.pi - np.pi / 6 - 1e-6)
+
+
+def test_discontinuous_layout_and_success_follow_the_original(envs):
   env = envs['PUSH_DISCONTINUOUS']
-  sides = []
-  for _ in range(30):
-    observation = env.reset().observation
-    block_y = observation['block_translation'][1]
-    assert abs(block_y) >= env.SIDE_MARGIN - 1e-6
-    assert observation['target1_translation'][1] > 0.0
-    assert observation['target2_translation'][1] < 0.0
-    sides.append(block_y > 0)
-  assert 0 < sum(sides) < len(sides)
+  assert env.success_tolerance == 0.04 and env.max_steps == 200
+  layout = _layout_statistics(env, ('target_translation',
+                                    'target2_translation'), episodes=60)
+  first, second = layout['target_translation'], layout['target2_translation']
+  np.testing.assert_allclose(first[:, 1], 0.0, atol=1e-6)
+  np.testing.assert_allclose(second[:, 1], 0.4, atol=1e-6)
+  assert np.all(np.abs(first[:, 0] - second[:, 0]) > 0.15)
+  # Target, then target2: the episode ends with success.
+  observation = env.reset().observation
+  _place(env, 0, observation['target_translation'] + [0.02, 0.0])
+  assert not _hold_still(env).is_last()
+  _place(env, 0, observation['target2_translation'])
+  time_step = _hold_still(env)
+  assert time_step.is_last() and time_step.reward == 1.0
+  assert env.get_info()['success']
+  # Target2, then target: both reached, so it ends, but not in success.
+  observation = env.reset().observation
+  _place(env, 0, observation['target2_translation'])
+  assert not _hold_still(env).is_last()
+  assert not env.get_info()['success']
+  _place(env, 0, observation['target_translation'])
+  assert _hold_still(env).is_last()
+  assert not env.get_info()['success']
+
+
+def test_multimodal_layout_follows_the_original(envs):
+  env = envs['PUSH_MULTIMODAL']
+  assert env.success_tolerance == 0.04 and env.max_steps == 200
+  layout = _layout_statistics(env, (
+      'block_translation', 'block2_translation', 'target_translation',
+      'target2_translation'), episodes=60)
+  for first, second, gap, center_y in (
+      ('block_translation', 'block2_translation', 0.1, -0.2),
+      ('target_translation', 'target2_translation', 0.12, 0.2)):
+    assert np.all(np.abs(layout[first][:, 0] - layout[second][:, 0]) > gap)
+    for name in (first, second):
+      assert np.all(np.abs(layout[name][:, 1] - center_y) <= 0.15 + 2e-3)
 
 
 @pytest.mark.parametrize('assignment', [(0, 1), (1, 0)])
@@ -190,11 +244,10 @@ def test_multimodal_succeeds_with_either_assignment_only_when_both_placed(
     assignment, envs):
   env = envs['PUSH_MULTIMODAL']
   observation = env.reset().observation
-  first_target = observation[f'target{assignment[0] + 1}_translation']
-  second_target = observation[f'target{assignment[1] + 1}_translation']
-  _place(env, 0, first_target)
+  names = ('target_translation', 'target2_translation')
+  _place(env, 0, observation[names[assignment[0]]])
   assert not _hold_still(env).is_last()
-  _place(env, 1, second_target)
+  _place(env, 1, observation[names[assignment[1]]])
   time_step = _hold_still(env)
   assert time_step.is_last() and time_step.reward == 1.0
   assert env.get_info()['success']
@@ -202,7 +255,7 @@ def test_multimodal_succeeds_with_either_assignment_only_when_both_placed(
 
 def test_multimodal_fails_with_both_blocks_on_one_target(envs):
   env = envs['PUSH_MULTIMODAL']
-  target = env.reset().observation['target1_translation']
+  target = env.reset().observation['target_translation']
   _place(env, 0, target + [0.0, 0.022])
   _place(env, 1, target - [0.0, 0.022])
   assert not _hold_still(env).is_last()

@@ -30,21 +30,31 @@ def test_oracle_solves_seeded_episodes_well_within_the_step_limit(
   finally:
     env.close()
   assert all(success for success, _, _ in results)
-  assert max(len(actions) for _, _, actions in results) < env.max_steps / 2
+  # Room left for imitators that are slower than the oracle.
+  assert max(len(actions) for _, _, actions in results) < 0.6 * env.max_steps
   for _, _, actions in results:
     assert actions.dtype == np.float32
     assert np.all(np.abs(actions) <= env.action_spec().maximum + 1e-7)
 
 
-def test_discontinuous_oracle_pushes_towards_the_target_on_the_block_side():
+def test_discontinuous_oracle_turns_to_target2_once_the_block_reaches_target():
   env = environments.make('PUSH_DISCONTINUOUS', seed=7)
   try:
     oracle = environments.make_oracle('PUSH_DISCONTINUOUS', env)
-    for _ in range(4):
-      success, first, actions = _run_episode(env, oracle)
-      assert success
-      lateral = np.sum(actions[:, 1])
-      assert np.sign(lateral) == np.sign(first['block_translation'][1])
+    for _ in range(3):
+      time_step = env.reset()
+      reached_target_at = None
+      steps = 0
+      while not time_step.is_last():
+        observation = time_step.observation
+        if reached_target_at is None and np.linalg.norm(
+            observation['block_translation'] -
+            observation['target_translation']) < env.success_tolerance:
+          reached_target_at = steps
+        time_step = env.step(oracle.action(time_step).action)
+        steps += 1
+      assert env.get_info()['success']
+      assert reached_target_at is not None and reached_target_at < steps
   finally:
     env.close()
 
@@ -118,11 +128,12 @@ def test_multimodal_oracle_varies_which_block_it_pushes_first():
     first_moved = []
     for _ in range(10):
       time_step = env.reset()
-      start = [time_step.observation[f'block{i}_translation'] for i in (1, 2)]
+      names = ('block_translation', 'block2_translation')
+      start = [time_step.observation[name] for name in names]
       moved = [False, False]
       while not any(moved):
         time_step = env.step(oracle.action(time_step).action)
-        now = [time_step.observation[f'block{i}_translation'] for i in (1, 2)]
+        now = [time_step.observation[name] for name in names]
         moved = [np.linalg.norm(now[i] - start[i]) > 0.01 for i in (0, 1)]
       first_moved.append(moved.index(True))
   finally:
