@@ -103,12 +103,12 @@ def policy_energy_png(path: str, agent, observation: types.NestedArray,
 
 @gin.configurable
 def plot_oracle_state(path: str, agent, task: str, history_length: int,
-                      seed: int, num_oracle_steps: int = 12) -> None:
+                      seed: int, num_oracle_steps: int = 20) -> None:
   """Draws the energy where the task's oracle is after `num_oracle_steps`.
 
   The demonstrated action there is marked white and the policy's choice red;
   the default step count lands near the particle's first goal, where the
-  oracle switches targets. Tasks whose action is not 2D are skipped with a
+  oracle switches targets (after about 23 steps at 20 Hz). Tasks whose action is not 2D are skipped with a
   log line, so one config serves the N-D particle study.
   """
   raw_env = environments.make(task, seed=seed)

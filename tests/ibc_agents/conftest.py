@@ -12,14 +12,17 @@ from ibc_agents import train_eval
 
 @dataclasses.dataclass(frozen=True)
 class EasyParticle:
-  """Demonstrations of PARTICLE with wider goals, and the bindings for it.
+  """Demonstrations of an easier PARTICLE variant, and the bindings for it.
 
-  The oracle turns to the second goal at half the goal tolerance, so that a
-  clone that aims a little off the first goal still reaches it.
+  Wider goals; the oracle turns to the second goal at half the goal
+  tolerance, so that a clone that aims a little off the first goal still
+  reaches it; and episodes end once the task is complete, so a clone need not
+  hold still at the second goal for the rest of the 50 steps.
   """
   directory: str
   bindings: tuple[str, ...] = ('import environments.particle.oracle',
                                'ParticleEnv.goal_tolerance = 0.08',
+                               'ParticleEnv.end_on_success = True',
                                'ParticleOracle.goal_threshold = 0.04')
 
   def random_policy_success_rate(self, num_episodes: int) -> float:

@@ -26,14 +26,14 @@ def test_observation_is_a_uint8_image_of_the_default_size_and_the_effector(
     push_pixels):
   observation = push_pixels.reset().observation
   assert set(observation) == {'rgb', 'effector_translation'}
-  assert observation['rgb'].shape == (90, 120, 3)
+  assert observation['rgb'].shape == (240, 320, 3)  # the original's size
   assert observation['rgb'].dtype == np.uint8
   assert observation['rgb'].std() > 0  # not a blank frame
   assert observation['effector_translation'].dtype == np.float32
   np.testing.assert_array_equal(observation['effector_translation'],
                                 push_pixels.state()['effector_translation'])
   spec = push_pixels.observation_spec()
-  assert spec['rgb'].shape == (90, 120, 3) and spec['rgb'].dtype == np.uint8
+  assert spec['rgb'].shape == (240, 320, 3) and spec['rgb'].dtype == np.uint8
 
 
 def test_image_changes_where_the_block_moves_and_only_there(push_pixels):
