@@ -200,3 +200,44 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
   def _scalar_summary(self, name: str, value: tf.Tensor) -> None:
     if self.summaries_enabled:
       tf.compat.v2.summary.scalar(name, value, step=self.train_step_counter)
+
+
+@gin.configurable
+class AutoregressiveImplicitBCAgent(ImplicitBCAgent):
+  """IBC with one InfoNCE per action dimension, for autoregressive energies.
+
+  The network scores dimension j given the observation and the action's
+  dimensions up to j (`ar_mlp_ebm.ARMLPEBM`). For each j the demonstrated
+  value of dimension j competes with the counter-examples' values of it,
+  the dimensions before j held at the demonstrated ones, as the
+  autoregressive search (`samplers.autoregressive_dfo`) will hold them at
+  the chosen ones. The loss is the mean over dimensions. Counter-examples
+  are uniform (`counter_example_sampler` and `gradient_penalty` are not
+  used); the policy acts with the configured `IbcPolicy.sampler`, which
+  should be `autoregressive_dfo`.
+  """
+
+  def _per_example_loss(self, observation: types.NestedTensor,
+                        expert_action: tf.Tensor,
+                        training: bool) -> tf.Tensor:
+    """Mean over dimensions of InfoNCE [B] of each demonstrated value."""
+    encoded = late_fusion.encode(self._cloning_network, observation, training)
+    score_fn = late_fusion.score_fn(self._cloning_network, encoded, training)
+    batch_size = tf.shape(expert_action)[0]
+    high = tf.ones_like(self._action_normalizer.high)
+    counter_examples = samplers.uniform_actions(
+        batch_size, self._num_counter_examples, -high, high)  # [B, N, A]
+    candidates = tf.concat(
+        [counter_examples, expert_action[:, None, :]], axis=1)  # [B, N+1, A]
+    expert = tf.tile(expert_action[:, None, :],
+                     [1, self._num_counter_examples + 1, 1])  # [B, N+1, A]
+    action_size = expert_action.shape[-1]
+    per_dimension = []
+    for dimension in range(action_size):
+      is_dimension = tf.one_hot(dimension, action_size)
+      mixed = expert * (1.0 - is_dimension) + candidates * is_dimension
+      per_dimension.append(
+          losses.info_nce(score_fn(mixed, dimension=dimension)))
+    loss = tf.reduce_mean(tf.stack(per_dimension, axis=-1), axis=-1)
+    self._scalar_summary('info_nce_per_dimension', tf.reduce_mean(loss))
+    return loss

@@ -61,6 +61,64 @@ def dfo_maximize(score_fn: ScoreFn,
 
 
 @gin.configurable
+def autoregressive_dfo(score_fn: Callable[..., tf.Tensor],
+                       actions: tf.Tensor,
+                       low: tf.Tensor,
+                       high: tf.Tensor,
+                       num_iterations: int = 3,
+                       noise_scale: float = 0.33,
+                       noise_shrink: float = 0.5,
+                       temperature: float = 1.0,
+                       ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+  """Chooses the action one dimension at a time (IBC paper, Section 3).
+
+  For dimension j = 0, 1, ..., the N values of the population's column j are
+  searched by 1-D DFO on `score_fn(actions, dimension=j)`, with the
+  dimensions before j fixed at the values chosen for them; the best value is
+  kept. `score_fn` must accept `dimension` (an autoregressive network such
+  as `ar_mlp_ebm.ARMLPEBM`, through `late_fusion.score_fn`).
+
+  Args:
+    score_fn: maps actions [B, N, A] and `dimension=j` to scores [B, N] that
+      depend on the actions' dimensions 0..j only.
+    actions: initial population [B, N, A]; column j seeds dimension j.
+    low, high: action bounds [A].
+    num_iterations, noise_scale, noise_shrink, temperature: as
+      `dfo_maximize`, for every dimension's search.
+
+  Returns:
+    (best actions [B, A], final population [B, N, A] with the chosen prefix
+    and each column's last candidates, the last dimension's scores [B, N]).
+  """
+  action_size = actions.shape[-1]
+  num_samples = tf.shape(actions)[1]
+  chosen = tf.zeros_like(actions[:, 0, :])  # [B, A]
+  for dimension in range(action_size):
+    is_dimension = tf.one_hot(dimension, action_size)  # [A]
+    values = actions[:, :, dimension]  # [B, N]
+    noise_std = noise_scale
+
+    def with_values(values, chosen=chosen, is_dimension=is_dimension):
+      return (chosen[:, None, :] * (1.0 - is_dimension) +
+              values[:, :, None] * is_dimension)  # [B, N, A]
+
+    for _ in range(num_iterations):
+      scores = score_fn(with_values(values), dimension=dimension)
+      indices = tf.random.categorical(scores / temperature, num_samples)
+      values = tf.gather(values, indices, batch_dims=1)
+      values += tf.random.normal(tf.shape(values)) * noise_std
+      values = tf.clip_by_value(values, low[dimension], high[dimension])
+      noise_std *= noise_shrink
+    scores = score_fn(with_values(values), dimension=dimension)
+    best = tf.gather(values, tf.argmax(scores, axis=1, output_type=tf.int32),
+                     batch_dims=1)  # [B]
+    chosen += best[:, None] * is_dimension
+  population = (chosen[:, None, :] * (1.0 - is_dimension) +
+                values[:, :, None] * is_dimension)
+  return chosen, population, scores
+
+
+@gin.configurable
 class PolynomialSchedule:
   """Step size decaying from `initial` to `final` as (1 - k / (K - 1))^power."""
 

@@ -69,9 +69,13 @@ def encode(energy_network: network.Network, observations: types.NestedTensor,
 
 def score_fn(energy_network: network.Network, encoded: types.NestedTensor,
              training: bool) -> samplers.ScoreFn:
-  """Maps actions [B, N, A] to scores [B, N] for `encode`'s output."""
+  """Maps actions [B, N, A] to scores [B, N] for `encode`'s output.
+
+  Keyword arguments of the returned function go to `score_embedding` (e.g.
+  the `dimension` of an autoregressive network).
+  """
   if isinstance(energy_network, LateFusionEBM):
-    return lambda actions: energy_network.score_embedding(
-        encoded, actions, training=training)
+    return lambda actions, **kwargs: energy_network.score_embedding(
+        encoded, actions, training=training, **kwargs)
   return lambda actions: energy_network((encoded, actions),
                                         training=training)[0]

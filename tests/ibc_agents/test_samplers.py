@@ -106,3 +106,47 @@ def test_langevin_runs_inside_a_tf_function():
       score_fn, a, low, high))
   best, _, _ = maximize(samplers.uniform_actions(1, 16, low, high))
   np.testing.assert_allclose(best.numpy(), [[0.25]], atol=0.05)
+
+
+def _autoregressive_score(optimum):
+  """Per-dimension scores: dimension j peaks at optimum[j] + (chosen j-1)."""
+  optimum = tf.constant(optimum, tf.float32)
+
+  def score_fn(actions, dimension):
+    target = optimum[:, None, dimension]
+    if dimension > 0:  # depends on the previous dimension's value
+      target += 0.5 * actions[:, :, dimension - 1]
+    return -tf.square(actions[:, :, dimension] - target) * 50.0
+
+  return score_fn
+
+
+def test_autoregressive_dfo_finds_a_conditional_optimum_dimension_by_dimension():
+  tf.random.set_seed(4)
+  optimum = np.array([[0.4, -0.2, 0.1, 0.3], [-0.6, 0.1, -0.3, 0.0]],
+                     np.float32)
+  low, high = -tf.ones(4), tf.ones(4)
+  initial = samplers.uniform_actions(2, 256, low, high)
+  best, population, scores = samplers.autoregressive_dfo(
+      _autoregressive_score(optimum), initial, low, high, num_iterations=4)
+  assert best.shape == (2, 4)
+  assert population.shape == (2, 256, 4) and scores.shape == (2, 256)
+  expected = optimum.copy()
+  for dimension in range(1, 4):
+    expected[:, dimension] += 0.5 * expected[:, dimension - 1]
+  np.testing.assert_allclose(best.numpy(), expected, atol=0.03)
+  # The population keeps the chosen prefix.
+  np.testing.assert_allclose(population.numpy()[:, :, :3],
+                             np.repeat(best.numpy()[:, None, :3], 256, 1))
+
+
+def test_autoregressive_dfo_stays_inside_bounds_when_optima_are_outside():
+  tf.random.set_seed(5)
+  optimum = np.array([[2.0, -3.0, 0.9]], np.float32)
+  low, high = tf.constant([-0.5, -0.5, 0.0]), tf.constant([0.5, 0.5, 0.2])
+  initial = samplers.uniform_actions(1, 128, low, high)
+  best, population, _ = samplers.autoregressive_dfo(
+      _autoregressive_score(optimum), initial, low, high)
+  assert np.all(population.numpy() >= low.numpy() - 1e-6)
+  assert np.all(population.numpy() <= high.numpy() + 1e-6)
+  np.testing.assert_allclose(best.numpy(), [[0.5, -0.5, 0.2]], atol=0.01)
