@@ -91,31 +91,25 @@ def autoregressive_dfo(score_fn: Callable[..., tf.Tensor],
     and each column's last candidates, the last dimension's scores [B, N]).
   """
   action_size = actions.shape[-1]
-  num_samples = tf.shape(actions)[1]
   chosen = tf.zeros_like(actions[:, 0, :])  # [B, A]
   for dimension in range(action_size):
     is_dimension = tf.one_hot(dimension, action_size)  # [A]
-    values = actions[:, :, dimension]  # [B, N]
-    noise_std = noise_scale
 
     def with_values(values, chosen=chosen, is_dimension=is_dimension):
-      return (chosen[:, None, :] * (1.0 - is_dimension) +
-              values[:, :, None] * is_dimension)  # [B, N, A]
+      """Values [B, N, 1] of this dimension after the chosen prefix: [B, N, A]."""
+      return chosen[:, None, :] * (1.0 - is_dimension) + values * is_dimension
 
-    for _ in range(num_iterations):
-      scores = score_fn(with_values(values), dimension=dimension)
-      indices = tf.random.categorical(scores / temperature, num_samples)
-      values = tf.gather(values, indices, batch_dims=1)
-      values += tf.random.normal(tf.shape(values)) * noise_std
-      values = tf.clip_by_value(values, low[dimension], high[dimension])
-      noise_std *= noise_shrink
-    scores = score_fn(with_values(values), dimension=dimension)
-    best = tf.gather(values, tf.argmax(scores, axis=1, output_type=tf.int32),
-                     batch_dims=1)  # [B]
-    chosen += best[:, None] * is_dimension
-  population = (chosen[:, None, :] * (1.0 - is_dimension) +
-                values[:, :, None] * is_dimension)
-  return chosen, population, scores
+    def dimension_score_fn(values, dimension=dimension,
+                           with_values=with_values):
+      return score_fn(with_values(values), dimension=dimension)
+
+    best, values, scores = dfo_maximize(
+        dimension_score_fn, actions[:, :, dimension:dimension + 1],
+        low[dimension:dimension + 1], high[dimension:dimension + 1],
+        num_iterations=num_iterations, noise_scale=noise_scale,
+        noise_shrink=noise_shrink, temperature=temperature)
+    chosen += best * is_dimension
+  return chosen, with_values(values), scores
 
 
 @gin.configurable

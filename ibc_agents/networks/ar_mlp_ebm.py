@@ -12,19 +12,19 @@ import gin
 import tensorflow as tf
 from tf_agents.typing import types
 
-from ibc_agents.networks import late_fusion
 from ibc_agents.networks import layers
+from ibc_agents.networks import mlp_ebm
 
 
 @gin.configurable
-class ARMLPEBM(late_fusion.LateFusionEBM):
+class ARMLPEBM(mlp_ebm.MLPEBM):
   """Per-dimension scores from one dense ResNet shared by the dimensions.
 
   The score of dimension j sees the observation embedding, the action with
   the dimensions after j zeroed, and a one-hot code of j. `score_embedding`
   with `dimension=j` returns that score [B, N]; without, the sum over the
   dimensions, a joint score for code that needs one (energy plots). Higher
-  is better (negative energies).
+  is better (negative energies). Arguments as `MLPEBM`.
   """
 
   def __init__(self,
@@ -36,22 +36,9 @@ class ARMLPEBM(late_fusion.LateFusionEBM):
                dropout_rate: float = 0.0,
                compute_dtype: str = 'float32',
                name: str = 'ARMLPEBM'):
-    super().__init__(input_tensor_spec=(observation_spec, action_spec),
-                     state_spec=(), name=name)
+    super().__init__(observation_spec, action_spec, width, depth, activation,
+                     dropout_rate, compute_dtype, name)
     self._action_size = layers.action_size(action_spec)
-    self._body = layers.ResNetPreActivationDense(
-        width, depth, activation, dropout_rate, compute_dtype)
-    self._score = tf.keras.layers.Dense(1, name='score')
-
-  @property
-  def action_size(self) -> int:
-    return self._action_size
-
-  def encode(self, observations: types.NestedTensor,
-             training: bool = False) -> tf.Tensor:
-    """Every observation leaf flattened and concatenated: [B, D]."""
-    del training
-    return layers.flatten_observation(observations)
 
   def score_embedding(self, embedding: tf.Tensor, actions: tf.Tensor,
                       training: bool = False,
