@@ -21,6 +21,7 @@ setuptools.setup(
         'numpy==1.26.4',
         'gym==0.23.0',
         'pillow==13.0.0',
+        'dm-tree==0.1.10',
     ],
     extras_require={
         'test': ['pytest==9.2.0', 'pytest-xdist==3.6.1'],

@@ -23,6 +23,7 @@ from absl import logging
 from google.protobuf import message
 import numpy as np
 import tensorflow as tf
+import tree
 from tf_agents.environments import py_environment
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
@@ -160,7 +161,28 @@ def _load_shard(path: str, expected_spec: trajectory.Trajectory | None):
     _check_spec(path, spec, expected_spec)
   _check_record_framing(path)
   steps = _read_steps(path, spec)
+  _check_finite(path, steps)
   return _split_episodes(path, steps)
+
+
+def _check_finite(path: str, steps: trajectory.Trajectory) -> None:
+  """Raises at the first NaN or infinite observation or action value.
+
+  One such value would otherwise train the network on NaN, or stretch the
+  action bounds, without a word.
+  """
+  leaves = tree.flatten_with_path(
+      {'observation': steps.observation, 'action': steps.action})
+  for path_keys, values in leaves:
+    name = '/'.join(map(str, path_keys))
+    if not np.issubdtype(values.dtype, np.floating):
+      continue
+    bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+    if bad.any():
+      step = int(np.argmax(bad))
+      raise DemoFileError(
+          f'Demonstration file {path} has a non-finite value in {name} at '
+          f'step {step}: {values[step].tolist()}.')
 
 
 def _check_spec(path: str, spec: trajectory.Trajectory,

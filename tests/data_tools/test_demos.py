@@ -141,6 +141,26 @@ def test_written_dict_observation_episodes_load_back_batched_and_split(
       loaded[1].action, np.stack([step.action for step in episodes[1]]))
 
 
+@pytest.mark.parametrize('field, key, value', [
+    ('action', None, np.nan), ('action', None, -np.inf),
+    ('observation', 'vel', np.nan)])
+def test_non_finite_value_fails_naming_file_field_and_step(tmp_path, field,
+                                                           key, value):
+  rng = np.random.default_rng(0)
+  episodes = [_random_episode(rng, length) for length in (5, 4)]
+  bad_step = episodes[1][2]
+  if key is None:
+    bad_step.action[1] = value
+  else:
+    bad_step.observation[key][0] = value
+  out = str(tmp_path / 'bad_0.tfrecord')
+  demos.write_episodes(out, _dict_observation_spec(), episodes)
+  name = field if key is None else f'{field}/{key}'
+  with pytest.raises(demos.DemoFileError,
+                     match=rf'{out}.*non-finite.*{name} at step 7'):
+    demos.load_episodes([out])
+
+
 def test_writer_rejects_an_episode_that_does_not_end_in_last(tmp_path):
   episode = _random_episode(np.random.default_rng(0), 4)[:-1]
   with demos.EpisodeWriter(str(tmp_path / 'x.tfrecord'),
