@@ -14,6 +14,7 @@ modules need an `import` line (e.g. `import environments.particle.particle_env`
 in a gin file or binding).
 """
 
+import math
 import multiprocessing
 import os
 import queue as queue_lib
@@ -76,11 +77,16 @@ def run_episodes(
     time_step = next_time_step
 
 
+def _check_action_noise(action_noise: float) -> None:
+  if not (math.isfinite(action_noise) and action_noise >= 0.0):
+    raise ValueError(
+        f'action_noise must be finite and >= 0, got {action_noise}.')
+
+
 def _action_noise_fn(action_spec: Any, action_noise: float,
                      seed: int) -> Callable[[np.ndarray], np.ndarray]:
   """Maps an action [A] to a noisy one in bounds; identity without noise."""
-  if action_noise < 0.0:
-    raise ValueError(f'action_noise must be >= 0, got {action_noise}.')
+  _check_action_noise(action_noise)
   if action_noise == 0.0:
     return lambda action: action
   low = np.broadcast_to(action_spec.minimum, action_spec.shape)
@@ -257,16 +263,19 @@ def collect(task: str,
     The shard paths, in worker order.
 
   Raises:
-    ValueError: if `num_episodes` or `num_workers` is below 1, or
-      `action_noise` is negative.
+    ValueError: if `task` has no oracle, `num_episodes` or `num_workers` is
+      below 1, or `action_noise` is negative or not finite; before any
+      worker starts.
     FileExistsError: if `output_dir` already holds shards.
     RuntimeError: if a worker fails (with its traceback).
   """
   if num_episodes < 1 or num_workers < 1:
     raise ValueError('num_episodes and num_workers must be >= 1, got '
                      f'{num_episodes} and {num_workers}.')
-  if action_noise < 0.0:
-    raise ValueError(f'action_noise must be >= 0, got {action_noise}.')
+  _check_action_noise(action_noise)
+  if task not in environments.tasks_with_oracle():
+    raise ValueError(f'No oracle for task {task!r}; tasks with an oracle: '
+                     f'{", ".join(environments.tasks_with_oracle())}.')
   tf.io.gfile.makedirs(output_dir)
   existing = tf.io.gfile.glob(os.path.join(output_dir, demos.SHARD_PATTERN))
   if existing:

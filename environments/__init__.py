@@ -41,6 +41,11 @@ def known_tasks() -> list[str]:
   return sorted(_ENV_FACTORIES)
 
 
+def tasks_with_oracle() -> list[str]:
+  """Returns the registered tasks that have a scripted oracle, sorted."""
+  return sorted(_ORACLE_FACTORIES)
+
+
 def make(task: str, **kwargs: Any) -> py_environment.PyEnvironment:
   """Builds the environment of `task`; `kwargs` go to its factory.
 
@@ -63,7 +68,7 @@ def make_oracle(task: str,
   """
   if task not in _ORACLE_FACTORIES:
     raise ValueError(f'No oracle for task {task!r}; tasks with an oracle: '
-                     f'{", ".join(sorted(_ORACLE_FACTORIES))}.')
+                     f'{", ".join(tasks_with_oracle())}.')
   return _ORACLE_FACTORIES[task](env)
 
 

@@ -132,10 +132,24 @@ def test_action_noise_perturbs_the_path_but_records_the_oracle_actions():
     assert any(np.array_equal(step.action, goal) for goal in goals)
 
 
-def test_negative_action_noise_is_refused(tmp_path):
+@pytest.mark.parametrize('action_noise', [-0.1, float('nan'), float('inf')])
+def test_negative_or_non_finite_action_noise_is_refused(tmp_path,
+                                                        action_noise):
   with pytest.raises(ValueError, match='action_noise'):
     collect.collect('PARTICLE', num_episodes=2, output_dir=str(tmp_path),
-                    action_noise=-0.1)
+                    action_noise=action_noise)
+
+
+@pytest.mark.parametrize('task', ['NOPE', 'door-human-v0'])
+def test_task_without_an_oracle_is_refused_before_any_worker_starts(
+    tmp_path, monkeypatch, task):
+  def no_process(*args, **kwargs):
+    raise AssertionError('a worker was created')
+
+  monkeypatch.setattr(collect.multiprocessing, 'get_context', no_process)
+  with pytest.raises(ValueError, match=rf'No oracle for task {task!r}.*PUSH'):
+    collect.collect(task, num_episodes=2, output_dir=str(tmp_path))
+  assert not list(tmp_path.iterdir())
 
 
 def test_worker_seeds_depend_only_on_seed_and_worker():
