@@ -249,13 +249,24 @@ class NormalizedPolicyBase(tf_policy.TFPolicy):
 
   def _distribution(self, time_step: ts.TimeStep,
                     policy_state: types.NestedTensor) -> policy_step.PolicyStep:
-    observation = time_step.observation
+    # A NaN or infinite value would otherwise surface as an unrelated error
+    # deep in the search, or as a NaN action.
+    observation = tf.nest.map_structure(_checked_finite,
+                                        time_step.observation)
     if self._observation_normalizer is not None:
       observation = self._observation_normalizer(observation)
     action = self._action_normalizer.denormalize(self._choose_normalized_action(
         observation, tf.shape(time_step.step_type)[0]))
     return policy_step.PolicyStep(
         tfp.distributions.Deterministic(loc=action), policy_state, ())
+
+
+def _checked_finite(leaf: tf.Tensor) -> tf.Tensor:
+  """`leaf`, after checking that a floating-point leaf is finite."""
+  if not leaf.dtype.is_floating:
+    return leaf
+  return tf.debugging.assert_all_finite(
+      leaf, 'The policy got a non-finite (NaN or infinite) observation value.')
 
 
 class ExplicitPolicyBase(NormalizedPolicyBase):

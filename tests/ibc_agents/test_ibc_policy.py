@@ -82,3 +82,16 @@ def test_saved_model_round_trip_acts_in_the_environment(tmp_path):
     np.testing.assert_allclose(
         action, time_step.observation['pos_first_goal'][-1], atol=0.02)
     time_step = env.step(action)
+
+
+@pytest.mark.parametrize('value', [np.nan, np.inf])
+def test_saved_model_rejects_a_non_finite_observation_saying_so(tmp_path,
+                                                                value):
+  policy_saver.PolicySaver(_policy(), batch_size=None).save(str(tmp_path))
+  loaded = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
+      str(tmp_path), load_specs_from_pbtxt=True, batch_time_steps=False)
+  time_steps = _batch([1, 2])
+  time_steps.observation['vel_agent'][1, -1, 0] = value
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match='non-finite .* observation'):
+    loaded.action(time_steps)
