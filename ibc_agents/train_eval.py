@@ -7,7 +7,7 @@ results.json. Running the same command again resumes from the last checkpoint.
 import json
 import os
 import time
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from absl import logging
 import gin
@@ -61,7 +61,7 @@ def train_eval(root_dir: str,
                log_interval: int = 100,
                eval_plot_fn: Optional[Callable[..., None]] = None,
                eval_video_fn: Optional[Callable[..., None]] = None,
-               seed: int = 0) -> Dict[str, float]:
+               seed: int = 0) -> Dict[str, Any]:
   """Trains on the demonstrations matching `dataset_pattern`, then evaluates.
 
   Args:
@@ -130,14 +130,36 @@ def train_eval(root_dir: str,
     eval_fn = _make_eval_fn(root_dir, agent, task, history_length,
                             eval_episodes, eval_seed, eval_plot_fn,
                             eval_video_fn)
+    previous = _read_results(root_dir)
+    # Evaluations after the restored checkpoint are made again.
+    history = [entry for entry in previous.get('eval_history', [])
+               if entry['step'] <= int(learner.train_step_numpy)]
+
+    def save_results(results: Dict[str, Any]) -> None:
+      results['dataset_episodes'] = statistics.num_episodes
+      if results['steps_per_sec'] is None:  # nothing trained in this run
+        results['steps_per_sec'] = previous.get('steps_per_sec')
+      with tf.io.gfile.GFile(os.path.join(root_dir, RESULTS_FILE), 'w') as f:
+        json.dump(results, f, indent=2)
+
     results = _train_loop(learner, num_iterations, eval_interval,
-                          log_interval, eval_fn)
+                          log_interval, eval_fn, history, save_results)
   # Again: evaluation has now also used the policy's gin parameters.
   _write_operative_config(root_dir)
-  results['dataset_episodes'] = statistics.num_episodes
-  with tf.io.gfile.GFile(os.path.join(root_dir, RESULTS_FILE), 'w') as f:
-    json.dump(results, f, indent=2)
   return results
+
+
+def _read_results(root_dir: str) -> Dict[str, Any]:
+  """The results an earlier run in `root_dir` saved; {} if there are none."""
+  path = os.path.join(root_dir, RESULTS_FILE)
+  if not tf.io.gfile.exists(path):
+    return {}
+  with tf.io.gfile.GFile(path) as f:
+    try:
+      return json.load(f)
+    except json.JSONDecodeError as e:
+      raise ValueError(f'Cannot read the results of an earlier run, {path}: '
+                       f'{e}. Move it away to start the history afresh.') from e
 
 
 def _write_operative_config(root_dir: str) -> None:
@@ -180,13 +202,33 @@ def _make_eval_fn(root_dir: str, agent, task: str, history_length: int,
 
 def _train_loop(learner: tf_agents_learner.Learner, num_iterations: int,
                 eval_interval: int, log_interval: int,
-                eval_fn: Callable[[int], evaluation.EvalResult]
-                ) -> Dict[str, float]:
-  """Runs the learner to `num_iterations`, printing progress and evaluating."""
+                eval_fn: Callable[[int], evaluation.EvalResult],
+                history: List[Dict[str, Any]],
+                save_fn: Callable[[Dict[str, Any]], None]) -> Dict[str, Any]:
+  """Runs the learner to `num_iterations`, printing progress and evaluating.
+
+  `history` holds the evaluations of earlier runs in the same directory; each
+  evaluation is added to it (replacing one at the same step), and `save_fn`
+  gets the results so far after each (and may add to them). Returns the
+  results of the last evaluation.
+  """
   step = int(learner.train_step_numpy)
   train_seconds, trained_steps = 0.0, 0
   last_eval: Optional[evaluation.EvalResult] = None
-  history = []
+  results: Dict[str, Any] = {}
+
+  def evaluate(step: int) -> evaluation.EvalResult:
+    result = eval_fn(step)
+    history[:] = [entry for entry in history if entry['step'] != step]
+    history.append(dict(step=step, **result.as_dict()))
+    results.clear()
+    results.update(
+        result.as_dict(), train_steps=step,
+        steps_per_sec=trained_steps / train_seconds if train_seconds else None,
+        eval_history=history)
+    save_fn(results)
+    return result
+
   while step < num_iterations:
     iterations = min(log_interval, num_iterations - step,
                      eval_interval - step % eval_interval)
@@ -196,8 +238,7 @@ def _train_loop(learner: tf_agents_learner.Learner, num_iterations: int,
     trained_steps += iterations
     step = int(learner.train_step_numpy)
     if step % eval_interval == 0 or step >= num_iterations:
-      last_eval = eval_fn(step)
-      history.append(dict(step=step, **last_eval.as_dict()))
+      last_eval = evaluate(step)
     eval_text = ('-' if last_eval is None
                  else f'{last_eval.success_rate:.2f}')
     print(f'step {step}/{num_iterations} | '
@@ -207,9 +248,5 @@ def _train_loop(learner: tf_agents_learner.Learner, num_iterations: int,
   for trigger in learner.triggers:  # checkpoint the final step
     trigger(step, force_trigger=True)
   if last_eval is None:
-    last_eval = eval_fn(step)
-    history.append(dict(step=step, **last_eval.as_dict()))
-  return dict(
-      last_eval.as_dict(), train_steps=step,
-      steps_per_sec=trained_steps / train_seconds if train_seconds else None,
-      eval_history=history)
+    evaluate(step)
+  return results

@@ -103,3 +103,26 @@ def test_rerun_resumes_from_the_last_checkpoint(trained_run, capsys):
                   for line in capsys.readouterr().out.splitlines()
                   if line.startswith('step ')]
   assert logged_steps == [NUM_ITERATIONS + 100]
+  # The evaluation of the first run is kept beside the new one.
+  assert [entry['step'] for entry in results['eval_history']] == [
+      NUM_ITERATIONS, NUM_ITERATIONS + 100]
+  with open(os.path.join(root_dir, 'results.json')) as f:
+    assert json.load(f) == results
+
+
+def test_rerun_of_a_finished_run_evaluates_again_and_keeps_its_results(
+    trained_run):
+  easy_particle, root_dir, _ = trained_run
+  with open(os.path.join(root_dir, 'results.json')) as f:
+    before = json.load(f)
+  gin.clear_config()
+  gin.parse_config_files_and_bindings(
+      [GIN_FILE], [*easy_particle.bindings, *FAST_BINDINGS,
+                   f'train_eval.num_iterations = {before["train_steps"]}',
+                   'train_eval.eval_episodes = 5'])
+  results = train_eval.train_eval(root_dir=root_dir,
+                                  dataset=easy_particle.directory)
+  assert results['train_steps'] == before['train_steps']
+  assert results['steps_per_sec'] == before['steps_per_sec'] is not None
+  steps = [entry['step'] for entry in results['eval_history']]
+  assert steps == [entry['step'] for entry in before['eval_history']]
