@@ -4,10 +4,12 @@ The run directory holds checkpoints and TensorBoard summaries (train/, eval/),
 the greedy policy as a SavedModel (policy/), the operative gin config and
 results.json. Running the same command again resumes from the last checkpoint.
 """
+import contextlib
+import fcntl
 import json
 import os
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from absl import logging
 import gin
@@ -32,6 +34,7 @@ PLOTS_DIR = 'plots'
 VIDEOS_DIR = 'videos'
 RESULTS_FILE = 'results.json'
 OPERATIVE_CONFIG_FILE = 'operative_config.gin'
+LOCK_FILE = 'run.lock'  # held by the run using the directory
 
 
 def make_env(task: str, history_length: int,
@@ -94,59 +97,92 @@ def train_eval(root_dir: str,
   Returns:
     The final results, also written to `root_dir/results.json`.
   """
-  tf.random.set_seed(seed)
-  env = make_env(task, history_length)
-  data_spec = demos.trajectory_spec_from_env(environments.make(task))
-  episodes = demos.load_episodes(demos.find_shards(dataset), data_spec)
-  statistics = demos.load_or_compute_statistics(dataset, data_spec)
-  logging.info('Loaded %d episodes (%d steps).', statistics.num_episodes,
-               statistics.num_steps)
+  with _exclusive_run_dir(root_dir):
+    tf.random.set_seed(seed)
+    env = make_env(task, history_length)
+    data_spec = demos.trajectory_spec_from_env(environments.make(task))
+    episodes = demos.load_episodes(demos.find_shards(dataset), data_spec)
+    statistics = demos.load_or_compute_statistics(dataset, data_spec)
+    logging.info('Loaded %d episodes (%d steps).', statistics.num_episodes,
+                 statistics.num_steps)
 
-  time_step_spec = tensor_spec.from_spec(env.time_step_spec())
-  action_spec = tensor_spec.from_spec(env.action_spec())
-  train_step = tf.Variable(0, dtype=tf.int64, trainable=False,
-                           name='train_step')
-  agent = agent_class(
-      time_step_spec, action_spec,
-      network_class(time_step_spec.observation, action_spec),
-      tf.keras.optimizers.Adam(
-          tf.keras.optimizers.schedules.ExponentialDecay(
-              learning_rate, num_iterations, learning_rate_decay)),
-      observation_normalizer=normalization.ObservationNormalizer(
-          statistics.observation_mean, statistics.observation_std),
-      action_normalizer=normalization.ActionNormalizer(
-          action_spec, statistics.action_min, statistics.action_max),
-      training_data_spec=data_spec,
-      train_step_counter=train_step)
+    time_step_spec = tensor_spec.from_spec(env.time_step_spec())
+    action_spec = tensor_spec.from_spec(env.action_spec())
+    train_step = tf.Variable(0, dtype=tf.int64, trainable=False,
+                             name='train_step')
+    agent = agent_class(
+        time_step_spec, action_spec,
+        network_class(time_step_spec.observation, action_spec),
+        tf.keras.optimizers.Adam(
+            tf.keras.optimizers.schedules.ExponentialDecay(
+                learning_rate, num_iterations, learning_rate_decay)),
+        observation_normalizer=normalization.ObservationNormalizer(
+            statistics.observation_mean, statistics.observation_std),
+        action_normalizer=normalization.ActionNormalizer(
+            action_spec, statistics.action_min, statistics.action_max),
+        training_data_spec=data_spec,
+        train_step_counter=train_step)
 
-  with replay.DemonstrationReplay(episodes, data_spec, history_length) as demo_replay:
-    learner = tf_agents_learner.Learner(
-        root_dir, train_step, agent,
-        experience_dataset_fn=lambda: demo_replay.as_dataset(batch_size),
-        checkpoint_interval=checkpoint_interval,
-        summary_interval=summary_interval,
-        use_reverb_v2=True)
+    with replay.DemonstrationReplay(episodes, data_spec, history_length) as demo_replay:
+      learner = tf_agents_learner.Learner(
+          root_dir, train_step, agent,
+          experience_dataset_fn=lambda: demo_replay.as_dataset(batch_size),
+          checkpoint_interval=checkpoint_interval,
+          summary_interval=summary_interval,
+          use_reverb_v2=True)
+      _write_operative_config(root_dir)
+      eval_fn = _make_eval_fn(root_dir, agent, task, history_length,
+                              eval_episodes, eval_seed, eval_plot_fn,
+                              eval_video_fn)
+      previous = _read_results(root_dir)
+      # Evaluations after the restored checkpoint are made again.
+      history = [entry for entry in previous.get('eval_history', [])
+                 if entry['step'] <= int(learner.train_step_numpy)]
+
+      def save_results(results: Dict[str, Any]) -> None:
+        results['dataset_episodes'] = statistics.num_episodes
+        if results['steps_per_sec'] is None:  # nothing trained in this run
+          results['steps_per_sec'] = previous.get('steps_per_sec')
+        with tf.io.gfile.GFile(os.path.join(root_dir, RESULTS_FILE), 'w') as f:
+          json.dump(results, f, indent=2)
+
+      results = _train_loop(learner, num_iterations, eval_interval,
+                            log_interval, eval_fn, history, save_results)
+    # Again: evaluation has now also used the policy's gin parameters.
     _write_operative_config(root_dir)
-    eval_fn = _make_eval_fn(root_dir, agent, task, history_length,
-                            eval_episodes, eval_seed, eval_plot_fn,
-                            eval_video_fn)
-    previous = _read_results(root_dir)
-    # Evaluations after the restored checkpoint are made again.
-    history = [entry for entry in previous.get('eval_history', [])
-               if entry['step'] <= int(learner.train_step_numpy)]
+    return results
 
-    def save_results(results: Dict[str, Any]) -> None:
-      results['dataset_episodes'] = statistics.num_episodes
-      if results['steps_per_sec'] is None:  # nothing trained in this run
-        results['steps_per_sec'] = previous.get('steps_per_sec')
-      with tf.io.gfile.GFile(os.path.join(root_dir, RESULTS_FILE), 'w') as f:
-        json.dump(results, f, indent=2)
 
-    results = _train_loop(learner, num_iterations, eval_interval,
-                          log_interval, eval_fn, history, save_results)
-  # Again: evaluation has now also used the policy's gin parameters.
-  _write_operative_config(root_dir)
-  return results
+@contextlib.contextmanager
+def _exclusive_run_dir(root_dir: str) -> Iterator[None]:
+  """Holds `root_dir/run.lock` for the run, so that no second run mixes in.
+
+  The lock is the operating system's (`flock`), so the lock of a killed run
+  goes with its process and does not block the next run.
+
+  Raises:
+    RuntimeError: naming the directory and the holder's process id, if
+      another run holds the lock.
+  """
+  tf.io.gfile.makedirs(root_dir)
+  path = os.path.join(root_dir, LOCK_FILE)
+  with open(path, 'a+') as lock:
+    try:
+      fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      lock.seek(0)
+      holder = lock.read().strip() or 'unknown'
+      raise RuntimeError(
+          f'{root_dir} is in use by another training run (process {holder}); '
+          'wait for it to end or choose another --root_dir.') from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(str(os.getpid()))
+    lock.flush()
+    try:
+      yield
+    finally:
+      fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _read_results(root_dir: str) -> Dict[str, Any]:

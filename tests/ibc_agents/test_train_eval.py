@@ -126,3 +126,28 @@ def test_rerun_of_a_finished_run_evaluates_again_and_keeps_its_results(
   assert results['steps_per_sec'] == before['steps_per_sec'] is not None
   steps = [entry['step'] for entry in results['eval_history']]
   assert steps == [entry['step'] for entry in before['eval_history']]
+
+
+def test_second_run_in_a_directory_in_use_is_refused(tmp_path):
+  with train_eval._exclusive_run_dir(str(tmp_path)):
+    with pytest.raises(RuntimeError,
+                       match=rf'{tmp_path} is in use .* \(process {os.getpid()}\)'):
+      train_eval.train_eval(root_dir=str(tmp_path), dataset=str(tmp_path))
+  assert not (tmp_path / 'results.json').exists()
+
+
+def test_lock_of_a_killed_run_does_not_block_the_next(tmp_path):
+  holder = subprocess.Popen(
+      [sys.executable, '-c',
+       'import sys, time; from ibc_agents import train_eval\n'
+       f'with train_eval._exclusive_run_dir({str(tmp_path)!r}):\n'
+       '  print("held", flush=True); time.sleep(60)'],
+      stdout=subprocess.PIPE, text=True)
+  assert holder.stdout.readline().strip() == 'held'
+  with pytest.raises(RuntimeError, match=f'process {holder.pid}'):
+    with train_eval._exclusive_run_dir(str(tmp_path)):
+      pass
+  holder.kill()
+  holder.wait()
+  with train_eval._exclusive_run_dir(str(tmp_path)):
+    assert (tmp_path / 'run.lock').read_text() == str(os.getpid())
