@@ -10,6 +10,7 @@ from tf_agents.trajectories import trajectory
 from tf_agents.typing import types
 
 from ibc_agents import bc_common
+from ibc_agents import checks
 from ibc_agents import ibc_policy
 from ibc_agents import losses
 from ibc_agents import normalization
@@ -76,9 +77,8 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
       near_expert_std: that noise's standard deviation, in normalised action
         units ([-1, 1]).
     """
-    if num_counter_examples < 1:
-      raise ValueError(
-          f'num_counter_examples must be positive, got {num_counter_examples}.')
+    num_counter_examples = checks.integer(
+        f'{type(self).__name__}.num_counter_examples', num_counter_examples)
     if not 0.0 <= fraction_refined <= 1.0:
       raise ValueError(
           f'fraction_refined must be in [0, 1], got {fraction_refined}.')

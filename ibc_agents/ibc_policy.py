@@ -8,6 +8,7 @@ from tf_agents.trajectories import time_step as ts
 from tf_agents.typing import types
 
 from ibc_agents import bc_common
+from ibc_agents import checks
 from ibc_agents import normalization
 from ibc_agents import samplers
 from ibc_agents.networks import late_fusion
@@ -35,9 +36,8 @@ class IbcPolicy(bc_common.NormalizedPolicyBase):
                num_action_samples: int = 1024,
                sampler: Callable[..., tuple] = samplers.dfo_maximize,
                name: Optional[str] = None):
-    if num_action_samples < 1:
-      raise ValueError(
-          f'num_action_samples must be positive, got {num_action_samples}.')
+    num_action_samples = checks.integer('IbcPolicy.num_action_samples',
+                                        num_action_samples)
     super().__init__(time_step_spec, action_spec, cloning_network,
                      action_normalizer, observation_normalizer, name=name)
     self._num_action_samples = num_action_samples

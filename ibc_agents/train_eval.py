@@ -24,6 +24,7 @@ from tf_agents.train import learner as tf_agents_learner
 import environments
 from data_tools import demos
 from data_tools import replay
+from ibc_agents import checks
 from ibc_agents import evaluation
 from ibc_agents import ibc_agent
 from ibc_agents import normalization
@@ -97,6 +98,15 @@ def train_eval(root_dir: str,
   Returns:
     The final results, also written to `root_dir/results.json`.
   """
+  for name in ('history_length', 'batch_size', 'num_iterations',
+               'eval_interval', 'eval_episodes', 'checkpoint_interval',
+               'summary_interval', 'log_interval'):
+    checks.integer(f'train_eval.{name}', locals()[name])
+  for name in ('eval_seed', 'seed'):
+    checks.integer(f'train_eval.{name}', locals()[name], minimum=0)
+  checks.real('train_eval.learning_rate', learning_rate, low=1e-12)
+  checks.real('train_eval.learning_rate_decay', learning_rate_decay,
+              low=1e-12, high=1.0)
   with _exclusive_run_dir(root_dir):
     tf.random.set_seed(seed)
     env = make_env(task, history_length)

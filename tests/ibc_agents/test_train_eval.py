@@ -151,3 +151,22 @@ def test_lock_of_a_killed_run_does_not_block_the_next(tmp_path):
   holder.wait()
   with train_eval._exclusive_run_dir(str(tmp_path)):
     assert (tmp_path / 'run.lock').read_text() == str(os.getpid())
+
+
+@pytest.mark.parametrize('binding, message', [
+    ("train_eval.num_iterations = '20'",
+     r"train_eval.num_iterations must be an integer >= 1, got '20' \(str\)"),
+    ('ImplicitBCAgent.num_counter_examples = 8.5',
+     r'ImplicitBCAgent.num_counter_examples must be an integer >= 1, got 8.5'),
+])
+def test_gin_value_of_the_wrong_type_is_refused_naming_it(
+    easy_particle, tmp_path, binding, message):
+  gin.clear_config()
+  gin.parse_config_files_and_bindings(
+      [GIN_FILE], [*easy_particle.bindings, *FAST_BINDINGS, binding])
+  try:
+    with pytest.raises(ValueError, match=message):
+      train_eval.train_eval(root_dir=str(tmp_path / 'run'),
+                            dataset=easy_particle.directory)
+  finally:
+    gin.clear_config()
