@@ -162,7 +162,32 @@ def _load_shard(path: str, expected_spec: trajectory.Trajectory | None):
   _check_record_framing(path)
   steps = _read_steps(path, spec)
   _check_finite(path, steps)
+  if expected_spec is not None:
+    _check_action_bounds(path, steps.action, expected_spec.action)
   return _split_episodes(path, steps)
+
+
+# Actions may exceed the action spec by this fraction of its range (rounding).
+ACTION_BOUNDS_TOLERANCE = 0.01
+
+
+def _check_action_bounds(path: str, actions: np.ndarray,
+                         action_spec: types.NestedTensorSpec) -> None:
+  """Raises at the first action outside a bounded spec, beyond the tolerance."""
+  if not isinstance(action_spec, tensor_spec.BoundedTensorSpec):
+    return
+  low = np.broadcast_to(action_spec.minimum, action_spec.shape)
+  high = np.broadcast_to(action_spec.maximum, action_spec.shape)
+  slack = ACTION_BOUNDS_TOLERANCE * (high - low)
+  outside = np.any((actions < low - slack) | (actions > high + slack),
+                   axis=tuple(range(1, actions.ndim)))
+  if outside.any():
+    step = int(np.argmax(outside))
+    raise DemoFileError(
+        f'Demonstration file {path} has an action outside the task\'s bounds '
+        f'[{low.min()}, {high.max()}] (by more than '
+        f'{ACTION_BOUNDS_TOLERANCE:.0%} of the range) at step {step}: '
+        f'{actions[step].tolist()}.')
 
 
 def _check_finite(path: str, steps: trajectory.Trajectory) -> None:

@@ -411,3 +411,25 @@ def test_image_observations_load_back_as_uint8_and_skip_statistics(tmp_path):
   assert reloaded.observation_mean['rgb'] is None
   np.testing.assert_array_equal(reloaded.observation_mean['pos'],
                                 stats.observation_mean['pos'])
+
+
+def test_action_far_outside_the_spec_fails_naming_file_and_step(tmp_path):
+  rng = np.random.default_rng(0)
+  episodes = [_random_episode(rng, length) for length in (5, 4)]
+  episodes[0][3].action[0] = 1e30
+  out = str(tmp_path / 'far_0.tfrecord')
+  spec = _dict_observation_spec()
+  demos.write_episodes(out, spec, episodes)
+  demos.load_episodes([out])  # without a task's spec: no bounds to check
+  with pytest.raises(demos.DemoFileError,
+                     match=rf'{out}.*outside the task.s bounds.*at step 3'):
+    demos.load_episodes([out], expected_spec=spec)
+
+
+def test_action_just_past_the_bound_by_rounding_is_accepted(tmp_path):
+  episodes = [_random_episode(np.random.default_rng(0), 5)]
+  episodes[0][1].action[1] = 1.0 + 0.5 * demos.ACTION_BOUNDS_TOLERANCE
+  out = str(tmp_path / 'edge_0.tfrecord')
+  demos.write_episodes(out, _dict_observation_spec(), episodes)
+  assert len(demos.load_episodes([out],
+                                 expected_spec=_dict_observation_spec())) == 1
