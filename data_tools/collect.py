@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import queue as queue_lib
 import sys
+import threading
 import time
 import traceback
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
@@ -152,8 +153,10 @@ def _worker(worker: int, task: str, num_episodes: int, path: str, seed: int,
   """Process entry point; messages are (worker, kind, payload) tuples.
 
   Reports ('episode', None) per written episode, then ('done', steps), or
-  ('error', traceback) before exiting with the error.
+  ('error', traceback) before exiting with the error. Exits, removing its
+  unfinished shard, if the collecting process dies.
   """
+  _exit_with_parent(path)
   try:
     if gin_files or gin_bindings:
       # Not finalized: task modules register their configurables lazily.
@@ -167,6 +170,30 @@ def _worker(worker: int, task: str, num_episodes: int, path: str, seed: int,
     queue.put((worker, 'error', traceback.format_exc()))
     raise
   queue.put((worker, 'done', num_steps))
+
+
+def _exit_with_parent(path: str) -> None:
+  """Starts a thread that ends this worker once its parent process is gone.
+
+  A killed parent cannot terminate its workers; orphaned, they would finish
+  their shards for nobody and then block on the queue forever.
+  """
+  # The pid the parent recorded when it started this process: the parent may
+  # already be gone by the time the worker has imported its modules.
+  parent = multiprocessing.parent_process().pid
+
+  def watch() -> None:
+    while os.getppid() == parent:
+      time.sleep(_POLL_SECONDS)
+    try:  # plain file calls: the main thread may hold TensorFlow's locks
+      for leftover in (path + _PARTIAL_SUFFIX,
+                       path + _PARTIAL_SUFFIX + '.spec'):
+        if os.path.exists(leftover):
+          os.remove(leftover)
+    finally:
+      os._exit(1)  # pylint: disable=protected-access
+
+  threading.Thread(target=watch, daemon=True).start()
 
 
 class _Progress:

@@ -2,7 +2,11 @@
 
 import json
 import os
+import pathlib
 import queue
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -167,3 +171,50 @@ def test_worker_that_dies_silently_fails_collect_instead_of_hanging():
   with pytest.raises(RuntimeError, match='worker 0 died with exit code -9'):
     collect._wait_for_workers([_DeadProcess()], queue.Queue(),
                               collect._Progress(total=1))
+
+
+def _children(pid: int) -> list[int]:
+  children = []
+  for stat in pathlib.Path('/proc').glob('[0-9]*/stat'):
+    try:
+      fields = stat.read_text().rsplit(')', 1)[1].split()
+    except OSError:
+      continue
+    if int(fields[1]) == pid:
+      children.append(int(stat.parent.name))
+  return children
+
+
+def _running(pid: int) -> bool:
+  try:
+    state = pathlib.Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1]
+  except OSError:
+    return False
+  return state.split()[0] != 'Z'
+
+
+@pytest.mark.skipif(not pathlib.Path('/proc/self/stat').exists(),
+                    reason='reads processes from /proc')
+def test_workers_exit_and_clean_up_when_the_collecting_process_is_killed(
+    tmp_path):
+  output_dir = tmp_path / 'data'
+  parent = subprocess.Popen(
+      [sys.executable, '-m', 'data_tools.collect', '--task=PARTICLE',
+       '--num_episodes=100000', '--num_workers=2',
+       f'--output_dir={output_dir}'],
+      stderr=subprocess.PIPE, text=True,
+      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+  try:
+    for line in parent.stderr:  # the first progress line: workers are running
+      if line.startswith('collect:'):
+        break
+    workers = [pid for pid in _children(parent.pid) if _running(pid)]
+    assert workers
+  finally:
+    parent.kill()
+    parent.wait()
+  deadline = time.monotonic() + 30
+  while any(map(_running, workers)) and time.monotonic() < deadline:
+    time.sleep(0.2)
+  assert not any(map(_running, workers))
+  assert not list(output_dir.glob('*.partial*'))
