@@ -168,13 +168,19 @@ def _exclusive_run_dir(root_dir: str) -> Iterator[None]:
   """Holds `root_dir/run.lock` for the run, so that no second run mixes in.
 
   The lock is the operating system's (`flock`), so the lock of a killed run
-  goes with its process and does not block the next run.
+  goes with its process and does not block the next run. Directories that
+  are not local (`gs://...`) are not locked.
 
   Raises:
     RuntimeError: naming the directory and the holder's process id, if
       another run holds the lock.
   """
   tf.io.gfile.makedirs(root_dir)
+  if '://' in root_dir:  # e.g. gs://: no operating-system lock there
+    logging.warning('%s is not local: it is not locked against a second '
+                    'run.', root_dir)
+    yield
+    return
   path = os.path.join(root_dir, LOCK_FILE)
   with open(path, 'a+') as lock:
     try:
