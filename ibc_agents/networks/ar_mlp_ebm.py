@@ -10,9 +10,7 @@ from typing import Optional
 
 import gin
 import tensorflow as tf
-from tf_agents.typing import types
 
-from ibc_agents.networks import layers
 from ibc_agents.networks import mlp_ebm
 
 
@@ -24,21 +22,9 @@ class ARMLPEBM(mlp_ebm.MLPEBM):
   the dimensions after j zeroed, and a one-hot code of j. `score_embedding`
   with `dimension=j` returns that score [B, N]; without, the sum over the
   dimensions, a joint score for code that needs one (energy plots). Higher
-  is better (negative energies). Arguments as `MLPEBM`.
+  is better (negative energies). Arguments as `MLPEBM`; the dimensions are
+  the actions' last axis, known when traced.
   """
-
-  def __init__(self,
-               observation_spec: types.NestedTensorSpec,
-               action_spec: types.TensorSpec,
-               width: int = 256,
-               depth: int = 2,
-               activation: str = 'relu',
-               dropout_rate: float = 0.0,
-               compute_dtype: str = 'float32',
-               name: str = 'ARMLPEBM'):
-    super().__init__(observation_spec, action_spec, width, depth, activation,
-                     dropout_rate, compute_dtype, name)
-    self._action_size = layers.action_size(action_spec)
 
   def score_embedding(self, embedding: tf.Tensor, actions: tf.Tensor,
                       training: bool = False,
@@ -52,13 +38,14 @@ class ARMLPEBM(mlp_ebm.MLPEBM):
       dimension: j, a Python int: the score of dimension j, which depends on
         the action's dimensions 0..j only. None: the sum over dimensions.
     """
+    action_size = actions.shape[-1]
     if dimension is None:
       return tf.add_n([self.score_embedding(embedding, actions, training, j)
-                       for j in range(self._action_size)])
+                       for j in range(action_size)])
     num_actions = tf.shape(actions)[1]
     tiled = tf.tile(embedding[:, None, :], tf.stack([1, num_actions, 1]))
-    visible = tf.cast(tf.range(self._action_size) <= dimension, tf.float32)
-    code = tf.one_hot(dimension, self._action_size) * tf.ones_like(
+    visible = tf.cast(tf.range(action_size) <= dimension, tf.float32)
+    code = tf.one_hot(dimension, action_size) * tf.ones_like(
         actions[..., :1])
     features = tf.concat([tiled, tf.cast(actions, tf.float32) * visible,
                           code], axis=-1)
