@@ -5,8 +5,14 @@ r"""Collects oracle demonstrations in parallel worker processes.
 
 Each worker runs the task's oracle in its own environment and writes one shard
 `<output_dir>/<task>_<worker>.tfrecord` (+ `.spec`) holding only successful,
-complete episodes. The parent shows progress, then computes the dataset
-statistics from the written shards and saves `<output_dir>/statistics.json`.
+complete episodes. The parent shows progress, then writes the dataset's
+`manifest.json` and `statistics.json` (see `demos.finish_dataset`).
+
+The settings are saved first, in `collection.json`. A collection that was
+killed resumes when run again with the same settings: each shard is renamed
+into place only when complete and depends only on its worker's seed, so the
+finished shards are kept, the others are collected again, and the dataset is
+the one an uninterrupted run writes.
 
 Workers are started with 'spawn' (TensorFlow is not fork-safe) and parse the
 gin files and bindings themselves; gin configurables of lazily imported task
@@ -14,6 +20,7 @@ modules need an `import` line (e.g. `import environments.particle.particle_env`
 in a gin file or binding).
 """
 
+import json
 import math
 import multiprocessing
 import os
@@ -36,6 +43,7 @@ from tf_agents.trajectories import trajectory
 import environments
 from data_tools import demos
 
+COLLECTION_FILENAME = 'collection.json'  # the settings, to resume with
 _PARTIAL_SUFFIX = '.partial'  # shard name while its worker is writing it
 _POLL_SECONDS = 0.5  # also the minimum interval between progress lines
 _MAX_ATTEMPTS_FACTOR = 2  # attempts allowed per requested episode (+ slack)
@@ -276,7 +284,8 @@ def collect(task: str,
   Args:
     task: a task registered in `environments`, e.g. 'PARTICLE'.
     num_episodes: successful episodes to write, over all shards.
-    output_dir: a directory holding no shards yet.
+    output_dir: a directory holding no shards yet, or the unfinished
+      collection with these settings, which is resumed.
     num_workers: worker processes (at most `num_episodes` are started).
     seed: worker w seeds its environment with `worker_seed(seed, w)`.
     env_kwargs: keyword arguments of `environments.make`.
@@ -293,7 +302,10 @@ def collect(task: str,
     ValueError: if `task` has no oracle, `num_episodes` or `num_workers` is
       below 1, or `action_noise` is negative or not finite; before any
       worker starts.
-    FileExistsError: if `output_dir` already holds shards.
+    FileExistsError: if `output_dir` holds a finished dataset or foreign
+      shards.
+    ValueError: if `output_dir` holds an unfinished collection with other
+      settings.
     RuntimeError: if a worker fails (with its traceback).
   """
   if num_episodes < 1 or num_workers < 1:
@@ -303,31 +315,38 @@ def collect(task: str,
   if task not in environments.tasks_with_oracle():
     raise ValueError(f'No oracle for task {task!r}; tasks with an oracle: '
                      f'{", ".join(environments.tasks_with_oracle())}.')
-  tf.io.gfile.makedirs(output_dir)
-  existing = tf.io.gfile.glob(os.path.join(output_dir, demos.SHARD_PATTERN))
-  if existing:
-    raise FileExistsError(f'{output_dir} already holds shards ({existing[0]}); '
-                          'collect into an empty directory.')
   num_workers = min(num_workers, num_episodes)
+  settings = dict(task=task, num_episodes=num_episodes,
+                  num_workers=num_workers, seed=seed,
+                  env_kwargs=dict(env_kwargs or {}), gin_files=list(gin_files),
+                  gin_bindings=list(gin_bindings), action_noise=action_noise)
+  _start_or_resume(output_dir, settings)
   paths = [os.path.join(output_dir, f'{task}_{w}.tfrecord')
            for w in range(num_workers)]
+  episodes_per_worker = [num_episodes // num_workers +
+                         int(w < num_episodes % num_workers)
+                         for w in range(num_workers)]
+  todo = [w for w in range(num_workers) if not tf.io.gfile.exists(paths[w])]
+  if len(todo) < num_workers:
+    print(f'collect: resuming in {output_dir}: {num_workers - len(todo)} of '
+          f'{num_workers} shards were complete.', file=sys.stderr, flush=True)
   context = multiprocessing.get_context('spawn')
   queue = context.Queue()
   processes = [
       context.Process(
           target=_worker,
-          args=(w, task, num_episodes // num_workers +
-                int(w < num_episodes % num_workers), paths[w],
+          args=(i, task, episodes_per_worker[w], paths[w],
                 worker_seed(seed, w), dict(env_kwargs or {}), action_noise,
-                list(gin_files),
-                list(gin_bindings), queue),
-          daemon=True) for w in range(num_workers)
+                list(gin_files), list(gin_bindings), queue),
+          daemon=True) for i, w in enumerate(todo)
   ]
-  progress = _Progress(num_episodes)
+  progress = _Progress(sum(episodes_per_worker[w] for w in todo))
   try:
+    for path in paths:  # left by a killed run
+      _remove_partial_shard(path)
     for process in processes:
       process.start()
-    num_steps = _wait_for_workers(processes, queue, progress)
+    _wait_for_workers(processes, queue, progress)
   finally:
     for process in processes:
       if process.pid is None:  # start() failed before this one
@@ -338,12 +357,50 @@ def collect(task: str,
     # A worker stopped by terminate() could not remove its unfinished shard.
     for path in paths:
       _remove_partial_shard(path)
-  stats = demos.DatasetStatistics.compute(demos.load_episodes(paths), paths)
-  stats_path = stats.save(output_dir)
-  print(f'collect: wrote {stats.num_episodes} episodes ({num_steps} steps) in '
-        f'{num_workers} shards to {output_dir} in {progress.elapsed:.1f} s; '
-        f'statistics in {stats_path}.', file=sys.stderr, flush=True)
+  stats = demos.finish_dataset(output_dir, paths)
+  print(f'collect: wrote {stats.num_episodes} episodes ({stats.num_steps} '
+        f'steps) in {num_workers} shards to {output_dir} in '
+        f'{progress.elapsed:.1f} s; statistics and manifest beside them.',
+        file=sys.stderr, flush=True)
   return paths
+
+
+def _start_or_resume(output_dir: str, settings: Mapping[str, Any]) -> None:
+  """Saves the settings of a new collection, or checks those of a resumed one.
+
+  Raises:
+    FileExistsError: if `output_dir` holds a finished dataset, or shards
+      that no collection with saved settings wrote.
+    ValueError: if an unfinished collection there has other settings.
+  """
+  tf.io.gfile.makedirs(output_dir)
+  manifest = os.path.join(output_dir, demos.MANIFEST_FILENAME)
+  if tf.io.gfile.exists(manifest):
+    raise FileExistsError(f'{output_dir} already holds a finished dataset '
+                          f'({manifest}); collect into an empty directory.')
+  settings_path = os.path.join(output_dir, COLLECTION_FILENAME)
+  existing = tf.io.gfile.glob(os.path.join(output_dir, demos.SHARD_PATTERN))
+  if not tf.io.gfile.exists(settings_path):
+    if existing:
+      raise FileExistsError(
+          f'{output_dir} already holds shards ({existing[0]}); collect into '
+          'an empty directory.')
+    demos.write_json(settings_path, settings)
+    return
+  try:
+    with tf.io.gfile.GFile(settings_path) as f:
+      saved = json.load(f)
+  except ValueError as e:
+    raise ValueError(f'Cannot read {settings_path} ({e}); delete the '
+                     'directory to collect afresh.') from e
+  if saved != settings:
+    changed = ', '.join(f'{key}: {saved.get(key)!r} then, {value!r} now'
+                        for key, value in settings.items()
+                        if saved.get(key) != value)
+    raise ValueError(
+        f'{output_dir} holds an unfinished collection with other settings '
+        f'({changed}). Run it again with its settings to resume, or collect '
+        'into an empty directory.')
 
 
 def _define_flags() -> None:

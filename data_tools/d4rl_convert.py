@@ -13,8 +13,8 @@ Each row becomes one `Trajectory` step, as in the reference data (which
 TF-Agents' D4RL converter wrote): FIRST, MID..., LAST by position in the
 episode, discount 0 on a terminal row and 1 otherwise, observations and
 actions as float32. Rows after the last terminal or timeout form a final
-episode, as there. The shard `<task>_0.tfrecord` (+ `.spec`) and
-`statistics.json` are written to the output directory.
+episode, as there. The shard `<task>_0.tfrecord` (+ `.spec`),
+`manifest.json` and `statistics.json` are written to the output directory.
 """
 import os
 from typing import Iterator, Mapping, Optional, Sequence
@@ -145,7 +145,7 @@ def convert(dataset: Mapping[str, np.ndarray],
             output_dir: str,
             name: str,
             source: str = 'The D4RL dataset') -> list[str]:
-  """Writes a D4RL dataset dict as a shard plus statistics.
+  """Writes a D4RL dataset dict as a shard plus manifest and statistics.
 
   Args:
     dataset: arrays keyed as D4RL's `get_dataset()` returns them.
@@ -170,10 +170,9 @@ def convert(dataset: Mapping[str, np.ndarray],
   spec = trajectory_spec(arrays['observations'].shape[1:],
                          arrays['actions'].shape[1:])
   demos.write_episodes(path, spec, _episodes(arrays, source))
-  stats = demos.DatasetStatistics.compute(demos.load_episodes([path]), [path])
-  stats_path = stats.save(output_dir)
-  logging.info('Wrote %d episodes (%d steps) to %s; statistics in %s.',
-               stats.num_episodes, stats.num_steps, path, stats_path)
+  stats = demos.finish_dataset(output_dir, [path])
+  logging.info('Wrote %d episodes (%d steps) to %s, with its manifest and '
+               'statistics.', stats.num_episodes, stats.num_steps, path)
   return [path]
 
 

@@ -10,10 +10,15 @@ as their raw bytes, H x W x 3 bytes a step, and decoded in the tf.data
 pipeline that reads the shard.
 
 Every reading error names the offending file, so a broken demo file fails
-loudly instead of training on nothing.
+loudly instead of training on nothing. Collection and conversion also write
+`manifest.json` (per shard: episodes, steps, bytes and SHA-256); loading checks
+the shards against it, so a shard cut on a record or episode boundary, or
+lost, is an error rather than a smaller dataset. Data without a manifest (a
+user's own, the reference's) loads as it is.
 """
 
 import dataclasses
+import hashlib
 import json
 import os
 import struct
@@ -32,11 +37,14 @@ from tf_agents.typing import types
 from tf_agents.utils import example_encoding_dataset
 
 STATISTICS_FILENAME = 'statistics.json'
+MANIFEST_FILENAME = 'manifest.json'
 SHARD_PATTERN = '*.tfrecord'
 _SPEC_SUFFIX = '.spec'
 _READ_BATCH_SIZE = 4096  # steps decoded per tf.data batch
 _RECORD_HEADER_BYTES = 12  # uint64 length + uint32 masked crc of the length
 _RECORD_FOOTER_BYTES = 4  # uint32 masked crc of the data
+_HASH_CHUNK_BYTES = 1 << 22
+_MANIFEST_FORMAT = 1
 
 
 class DemoFileError(ValueError):
@@ -104,13 +112,30 @@ def write_episodes(path: str, trajectory_spec: trajectory.Trajectory,
 def find_shards(dataset: Union[str, Sequence[str]]) -> list[str]:
   """Returns the shard paths of a dataset dir, a glob pattern or a path list."""
   if isinstance(dataset, str):
-    if tf.io.gfile.isdir(dataset):
+    dataset_dir = dataset if tf.io.gfile.isdir(dataset) else None
+    if dataset_dir is not None:
       dataset = os.path.join(dataset, SHARD_PATTERN)
     paths = sorted(tf.io.gfile.glob(dataset))
+    if dataset_dir is not None:
+      _check_shards_listed(dataset_dir, paths)
     if not paths:
       raise DemoFileError(f'No demonstration shards found at {dataset}.')
     return paths
   return list(dataset)
+
+
+def _check_shards_listed(dataset_dir: str, paths: Sequence[str]) -> None:
+  """Raises if the dir's manifest lists other shards than the dir holds."""
+  manifest = read_manifest(dataset_dir)
+  if manifest is None:
+    return
+  manifest_path = os.path.join(dataset_dir, MANIFEST_FILENAME)
+  present = {os.path.basename(path) for path in paths}
+  for name in sorted(manifest):
+    if name not in present:
+      raise DemoFileError(
+          f'Demonstration file {os.path.join(dataset_dir, name)} is missing: '
+          f'{manifest_path} lists it.')
 
 
 def load_episodes(
@@ -152,30 +177,137 @@ def _load_shard(path: str, expected_spec: trajectory.Trajectory | None):
     spec = example_encoding_dataset.parse_encoded_spec_from_file(spec_path)
   except (StopIteration, tf.errors.OpError, message.DecodeError,
           ValueError) as e:
-    raise DemoFileError(f'Cannot parse the spec file {spec_path}: {e}') from e
+    reason = f'{type(e).__name__}: {e}' if str(e) else type(e).__name__
+    raise DemoFileError(
+        f'Cannot parse the spec file {spec_path} ({reason}): expected a '
+        'serialized TF-Agents trajectory spec, as TFRecordObserver writes '
+        'beside its shard.') from e
   if getattr(spec, '_fields', None) != trajectory.Trajectory._fields:
     raise DemoFileError(f'Spec file {spec_path} does not hold a Trajectory '
                         f'spec: {spec}.')
   spec = trajectory.Trajectory(*spec)  # The proto round trip loses the type.
   if expected_spec is not None:
     _check_spec(path, spec, expected_spec)
+  _check_against_manifest(path)
   _check_record_framing(path)
   steps = _read_steps(path, spec)
   _check_finite(path, steps)
   if expected_spec is not None:
-    _check_action_bounds(path, steps.action, expected_spec.action)
+    _check_action_bounds(path, steps, expected_spec.action)
   return _split_episodes(path, steps)
+
+
+def read_manifest(dataset_dir: str) -> dict[str, dict[str, Any]] | None:
+  """The shards `manifest.json` records, by base name; None without one.
+
+  Raises:
+    DemoFileError: naming the file, if it exists but cannot be read.
+  """
+  path = os.path.join(dataset_dir, MANIFEST_FILENAME)
+  if not tf.io.gfile.exists(path):
+    return None
+  try:
+    with tf.io.gfile.GFile(path, 'r') as f:
+      shards = json.load(f)['shards']
+    for entry in shards.values():
+      for key in ('episodes', 'steps', 'bytes'):
+        int(entry[key])
+      str(entry['sha256'])
+  except (ValueError, KeyError, TypeError, AttributeError) as e:
+    raise DemoFileError(
+        f'Cannot read the manifest {path} ({type(e).__name__}: {e}): expected '
+        'the JSON that data_tools writes, {"shards": {name: {episodes, steps, '
+        'bytes, sha256}}}. Restore it, or delete it to load the shards '
+        'unchecked.') from e
+  return shards
+
+
+def _check_against_manifest(path: str) -> None:
+  """Raises if the shard's size or checksum differs from its manifest's."""
+  dataset_dir = os.path.dirname(path) or os.curdir
+  manifest = read_manifest(dataset_dir)
+  if manifest is None:
+    return
+  manifest_path = os.path.join(dataset_dir, MANIFEST_FILENAME)
+  entry = manifest.get(os.path.basename(path))
+  if entry is None:
+    raise DemoFileError(
+        f'Demonstration file {path} is not listed in {manifest_path}: it was '
+        'added after the dataset was written. Move it elsewhere, or delete '
+        'the manifest to load the shards unchecked.')
+  size = tf.io.gfile.stat(path).length
+  if size != entry['bytes']:
+    kind = 'truncated' if size < entry['bytes'] else 'longer than written'
+    raise DemoFileError(
+        f'Demonstration file {path} is {kind}: it has {size} bytes, '
+        f'{manifest_path} records {entry["bytes"]} ({entry["episodes"]} '
+        f'episodes, {entry["steps"]} steps).')
+  if shard_checksum(path) != entry['sha256']:
+    raise DemoFileError(
+        f'Demonstration file {path} was changed after it was written: its '
+        f'SHA-256 differs from the one {manifest_path} records.')
+
+
+_checksums: dict[tuple[Any, ...], str] = {}
+
+
+def shard_checksum(path: str) -> str:
+  """The SHA-256 of a file's bytes (cached while the file is unchanged)."""
+  if '://' in path:
+    stat = tf.io.gfile.stat(path)
+    key = (path, stat.length, stat.mtime_nsec)
+  else:
+    stat = os.stat(path)
+    key = (path, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+  if key not in _checksums:
+    digest = hashlib.sha256()
+    with tf.io.gfile.GFile(path, 'rb') as f:
+      while chunk := f.read(_HASH_CHUNK_BYTES):
+        digest.update(chunk)
+    _checksums[key] = digest.hexdigest()
+  return _checksums[key]
+
+
+def write_json(path: str, content: Any) -> None:
+  """Writes JSON through a temporary file, so a kill never leaves half."""
+  temp_path = path + '.partial'
+  with tf.io.gfile.GFile(temp_path, 'w') as f:
+    json.dump(content, f, indent=1, sort_keys=True)
+  tf.io.gfile.rename(temp_path, path, overwrite=True)
+
+
+def finish_dataset(dataset_dir: str,
+                   paths: Sequence[str]) -> 'DatasetStatistics':
+  """Writes `manifest.json` and `statistics.json` for freshly written shards.
+
+  Returns the statistics.
+  """
+  shards, episodes = {}, []
+  for path in paths:
+    shard_episodes = _load_shard(path, None)
+    episodes.extend(shard_episodes)
+    shards[os.path.basename(path)] = dict(
+        episodes=len(shard_episodes),
+        steps=int(sum(len(e.step_type) for e in shard_episodes)),
+        bytes=tf.io.gfile.stat(path).length,
+        sha256=shard_checksum(path))
+  write_json(os.path.join(dataset_dir, MANIFEST_FILENAME),
+              dict(format=_MANIFEST_FORMAT, shards=shards))
+  statistics = DatasetStatistics.compute(episodes, paths)
+  statistics.save(dataset_dir)
+  return statistics
 
 
 # Actions may exceed the action spec by this fraction of its range (rounding).
 ACTION_BOUNDS_TOLERANCE = 0.01
 
 
-def _check_action_bounds(path: str, actions: np.ndarray,
+def _check_action_bounds(path: str, steps: trajectory.Trajectory,
                          action_spec: types.NestedTensorSpec) -> None:
   """Raises at the first action outside a bounded spec, beyond the tolerance."""
   if not isinstance(action_spec, tensor_spec.BoundedTensorSpec):
     return
+  actions = steps.action
   low = np.broadcast_to(action_spec.minimum, action_spec.shape)
   high = np.broadcast_to(action_spec.maximum, action_spec.shape)
   slack = ACTION_BOUNDS_TOLERANCE * (high - low)
@@ -186,8 +318,8 @@ def _check_action_bounds(path: str, actions: np.ndarray,
     raise DemoFileError(
         f'Demonstration file {path} has an action outside the task\'s bounds '
         f'[{low.min()}, {high.max()}] (by more than '
-        f'{ACTION_BOUNDS_TOLERANCE:.0%} of the range) at step {step}: '
-        f'{actions[step].tolist()}.')
+        f'{ACTION_BOUNDS_TOLERANCE:.0%} of the range) at '
+        f'{_locate(steps.step_type, step)}: {actions[step].tolist()}.')
 
 
 def _check_finite(path: str, steps: trajectory.Trajectory) -> None:
@@ -207,7 +339,15 @@ def _check_finite(path: str, steps: trajectory.Trajectory) -> None:
       step = int(np.argmax(bad))
       raise DemoFileError(
           f'Demonstration file {path} has a non-finite value in {name} at '
-          f'step {step}: {values[step].tolist()}.')
+          f'{_locate(steps.step_type, step)}: {values[step].tolist()}.')
+
+
+def _locate(step_type: np.ndarray, step: int) -> str:
+  """'step S (episode E, its step K)' for the shard's step S, all from 0."""
+  episode = int(np.sum(step_type[:step] == ts.StepType.LAST))
+  starts = np.flatnonzero(step_type[:step + 1] == ts.StepType.FIRST)
+  start = int(starts[-1]) if len(starts) else 0
+  return f'step {step} (episode {episode}, its step {step - start})'
 
 
 def _check_spec(path: str, spec: trajectory.Trajectory,
@@ -302,8 +442,8 @@ class DatasetStatistics:
   Values are raw (no std floor); normalizers and samplers add their own
   epsilon and boundary buffer. Image leaves (`is_image`) have None for mean
   and std: images are not standardised, networks scale them to [0, 1].
-  `shards` names the shards (base names) they were computed from, so stale
-  statistics are noticed.
+  `shards` maps the base name of each shard they were computed from to its
+  SHA-256, so statistics of other or changed shards are never reused.
   """
 
   observation_mean: types.NestedArray
@@ -312,7 +452,7 @@ class DatasetStatistics:
   action_max: np.ndarray
   num_episodes: int
   num_steps: int
-  shards: tuple[str, ...] = ()
+  shards: dict[str, str] = dataclasses.field(default_factory=dict)
 
   @classmethod
   def compute(cls, episodes: Sequence[trajectory.Trajectory],
@@ -335,7 +475,8 @@ class DatasetStatistics:
         action_max=action.max(axis=0).astype(np.float32),
         num_episodes=len(episodes),
         num_steps=int(action.shape[0]),
-        shards=tuple(os.path.basename(path) for path in shards))
+        shards={os.path.basename(path): shard_checksum(path)
+                for path in shards})
 
   def save(self, dataset_dir: str) -> str:
     """Writes `dataset_dir/statistics.json`; returns its path."""
@@ -349,27 +490,39 @@ class DatasetStatistics:
                    'max': self.action_max.tolist()},
         'num_episodes': self.num_episodes,
         'num_steps': self.num_steps,
-        'shards': list(self.shards),
+        'shards': dict(self.shards),
     }
-    with tf.io.gfile.GFile(path, 'w') as f:
-      json.dump(content, f, indent=1, sort_keys=True)
+    write_json(path, content)
     return path
 
   @classmethod
   def load(cls, dataset_dir: str) -> 'DatasetStatistics':
-    """Reads `dataset_dir/statistics.json`."""
+    """Reads `dataset_dir/statistics.json`.
+
+    Raises:
+      DemoFileError: naming the file, if it cannot be read as statistics.
+    """
     path = os.path.join(dataset_dir, STATISTICS_FILENAME)
-    with tf.io.gfile.GFile(path, 'r') as f:
-      content = json.load(f)
-    observation = content['observation']
-    return cls(
-        observation_mean=_leaves_from_json(observation, 'mean'),
-        observation_std=_leaves_from_json(observation, 'std'),
-        action_min=np.asarray(content['action']['min'], np.float32),
-        action_max=np.asarray(content['action']['max'], np.float32),
-        num_episodes=int(content['num_episodes']),
-        num_steps=int(content['num_steps']),
-        shards=tuple(content['shards']))
+    try:
+      with tf.io.gfile.GFile(path, 'r') as f:
+        content = json.load(f)
+      observation = content['observation']
+      shards = content['shards']
+      return cls(
+          observation_mean=_leaves_from_json(observation, 'mean'),
+          observation_std=_leaves_from_json(observation, 'std'),
+          action_min=np.asarray(content['action']['min'], np.float32),
+          action_max=np.asarray(content['action']['max'], np.float32),
+          num_episodes=int(content['num_episodes']),
+          num_steps=int(content['num_steps']),
+          shards=(dict(shards) if isinstance(shards, dict)
+                  else dict.fromkeys(shards, '')))  # older files: names only
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+      raise DemoFileError(
+          f'Cannot read the dataset statistics {path} ({type(e).__name__}: '
+          f'{e}): expected the JSON that data_tools writes (observation '
+          'mean and std, action min and max, counts, shards). Delete it to '
+          'have it computed again from the shards.') from e
 
 
 def _leaves_from_json(node: Any, key: str) -> types.NestedArray:
@@ -386,32 +539,59 @@ def _leaves_from_json(node: Any, key: str) -> types.NestedArray:
   return tuple(_leaves_from_json(v, key) for v in node)
 
 
+def load_dataset(
+    dataset: Union[str, Sequence[str]],
+    expected_spec: trajectory.Trajectory | None = None,
+) -> tuple[list[trajectory.Trajectory], DatasetStatistics]:
+  """Loads the episodes of a dataset and their statistics, reading it once.
+
+  Args:
+    dataset: a dataset dir, a glob pattern or a list of shard paths.
+    expected_spec: see `load_episodes`.
+
+  Returns:
+    The episodes (as `load_episodes`) and their statistics (as
+    `load_or_compute_statistics`).
+  """
+  paths = find_shards(dataset)
+  episodes = load_episodes(paths, expected_spec)
+  return episodes, load_or_compute_statistics(paths, expected_spec, episodes)
+
+
 def load_or_compute_statistics(
     dataset: Union[str, Sequence[str]],
     expected_spec: trajectory.Trajectory | None = None,
+    episodes: Sequence[trajectory.Trajectory] | None = None,
 ) -> DatasetStatistics:
   """Returns the saved statistics of a dataset, computing them when needed.
 
-  Statistics are saved as `statistics.json` in the dataset dir when the shards
-  are all the shards of one dir; for another selection of shards they are
-  computed but not saved, so the saved file always describes the whole dir.
-  A dir that cannot be written (read-only data) is not an error.
+  Saved statistics are reused only for exactly the shards (names and
+  SHA-256) they were computed from. Statistics are saved as
+  `statistics.json` in the dataset dir when the shards are all the shards of
+  one dir; for another selection of shards they are computed but not saved,
+  so the saved file always describes the whole dir. A dir that cannot be
+  written (read-only data) is not an error.
 
   Args:
     dataset: a dataset dir, a glob pattern or a list of shard paths.
     expected_spec: passed to `load_episodes` when the shards must be read.
+    episodes: the shards' episodes, when already loaded.
   """
   paths = find_shards(dataset)
-  names = sorted(os.path.basename(path) for path in paths)
   dirs = {os.path.dirname(path) or os.curdir for path in paths}
   dataset_dir = dirs.pop() if len(dirs) == 1 else None
   if dataset_dir is not None and tf.io.gfile.exists(
       os.path.join(dataset_dir, STATISTICS_FILENAME)):
     stats = DatasetStatistics.load(dataset_dir)
-    if sorted(stats.shards) == names:
+    if stats.shards == {os.path.basename(path): shard_checksum(path)
+                        for path in paths}:
       return stats
-    logging.info('%s describes other shards; recomputing.', STATISTICS_FILENAME)
-  stats = DatasetStatistics.compute(load_episodes(paths, expected_spec), paths)
+    logging.info('%s describes other shards or contents; recomputing.',
+                 STATISTICS_FILENAME)
+  if episodes is None:
+    episodes = load_episodes(paths, expected_spec)
+  stats = DatasetStatistics.compute(episodes, paths)
+  names = sorted(os.path.basename(path) for path in paths)
   if dataset_dir is not None and names == sorted(
       os.path.basename(p) for p in find_shards(dataset_dir)):
     try:

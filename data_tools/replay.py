@@ -14,6 +14,9 @@ from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import trajectory
 
 TABLE_NAME = 'demonstrations'
+# The table never empties, so a sample that waits this long means it was
+# reset or wiped; the dataset then ends instead of blocking forever.
+SAMPLE_TIMEOUT_SECONDS = 60.0
 _SAMPLER_WORKERS = 2  # Reverb sampler threads per dataset iterator
 
 
@@ -82,6 +85,9 @@ class DemonstrationReplay:
   def as_dataset(self, batch_size: int, prefetch: int = 4) -> tf.data.Dataset:
     """`reverb.ReplaySample(info, data=Trajectory [B, T, ...])` batches.
 
+    The dataset ends (`OutOfRangeError` in a train step) when a sample waits
+    `SAMPLE_TIMEOUT_SECONDS` for the table: it was reset or wiped.
+
     This is what `tf_agents.train.Learner(..., use_reverb_v2=True)` reads.
     Reading the table directly streams about three times as many windows per
     second as `ReverbReplayBuffer.as_dataset`, whose per-item interleave and
@@ -93,6 +99,7 @@ class DemonstrationReplay:
         self.address, TABLE_NAME,
         max_in_flight_samples_per_worker=2 * batch_size,
         num_workers_per_iterator=_SAMPLER_WORKERS,
+        rate_limiter_timeout_ms=int(SAMPLE_TIMEOUT_SECONDS * 1000),
     ).batch(batch_size, drop_remainder=True).prefetch(prefetch)
 
   def __enter__(self) -> 'DemonstrationReplay':

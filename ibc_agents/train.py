@@ -2,11 +2,27 @@
 
     python -m ibc_agents.train --gin_file=gin_configs/particle/ibc_dfo.gin \
         --dataset=data/particle [--root_dir=runs/particle] [--gin_bindings=...]
+        [--network=host]
+
+The run is moved into its own network namespace, where only loopback exists,
+so that its Reverb server cannot be reached from other hosts; where the
+kernel does not allow it, or with `--network=host`, it trains on the host's
+network (with a warning in the first case).
 """
+import sys
+
+from ibc_agents import network_isolation
+
+# Before TensorFlow is imported: only a single-threaded process can move.
+if __name__ == '__main__':
+  _NOT_ISOLATED = network_isolation.isolate_unless_host_network(sys.argv[1:])
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
 import os
 
 from absl import app
 from absl import flags
+from absl import logging
 import gin
 
 from ibc_agents import train_eval as train_eval_lib
@@ -18,6 +34,10 @@ flags.DEFINE_string('root_dir', None,
 flags.DEFINE_string('dataset', None,
                     'Demonstrations: a dataset directory or a glob of shards '
                     '(overrides the gin config).')
+flags.DEFINE_enum(
+    'network', 'isolated', ['isolated', 'host'],
+    'isolated: a network namespace with loopback only, off every other host '
+    '(where the kernel allows it); host: the host\'s network.')
 FLAGS = flags.FLAGS
 
 
@@ -31,6 +51,11 @@ def _dataset_is_configured() -> bool:
 
 def main(argv):
   del argv
+  if network_isolation.only_loopback():
+    print('Network: loopback only (the Reverb server is off the network).',
+          flush=True)
+  elif FLAGS.network == 'isolated':
+    logging.warning('Training on the host network: %s.', _NOT_ISOLATED)
   bindings = list(FLAGS.gin_bindings)
   if FLAGS.dataset:
     bindings.append(f'train_eval.dataset = {FLAGS.dataset!r}')

@@ -108,13 +108,14 @@ def train_eval(root_dir: str,
   checks.real('train_eval.learning_rate_decay', learning_rate_decay,
               low=1e-12, high=1.0)
   with _exclusive_run_dir(root_dir):
+    _remove_temporary_files(root_dir)
     tf.random.set_seed(seed)
     env = make_env(task, history_length)
     data_spec = demos.trajectory_spec_from_env(environments.make(task))
-    episodes = demos.load_episodes(demos.find_shards(dataset), data_spec)
-    statistics = demos.load_or_compute_statistics(dataset, data_spec)
-    logging.info('Loaded %d episodes (%d steps).', statistics.num_episodes,
-                 statistics.num_steps)
+    episodes, statistics = demos.load_dataset(dataset, data_spec)
+    num_steps = int(sum(len(episode.step_type) for episode in episodes))
+    print(f'Loaded {len(episodes)} episodes ({num_steps} steps) from '
+          f'{dataset}.', flush=True)
 
     time_step_spec = tensor_spec.from_spec(env.time_step_spec())
     action_spec = tensor_spec.from_spec(env.action_spec())
@@ -150,14 +151,26 @@ def train_eval(root_dir: str,
                  if entry['step'] <= int(learner.train_step_numpy)]
 
       def save_results(results: Dict[str, Any]) -> None:
-        results['dataset_episodes'] = statistics.num_episodes
+        results['dataset_episodes'] = len(episodes)
+        results['dataset_steps'] = num_steps
         if results['steps_per_sec'] is None:  # nothing trained in this run
           results['steps_per_sec'] = previous.get('steps_per_sec')
         with tf.io.gfile.GFile(os.path.join(root_dir, RESULTS_FILE), 'w') as f:
           json.dump(results, f, indent=2)
 
-      results = _train_loop(learner, num_iterations, eval_interval,
-                            log_interval, eval_fn, history, save_results)
+      try:
+        results = _train_loop(learner, num_iterations, eval_interval,
+                              log_interval, eval_fn, history, save_results)
+      except tf.errors.OutOfRangeError:
+        step = int(learner.train_step_numpy)
+        for trigger in learner.triggers:  # keep every step trained so far
+          trigger(step, force_trigger=True)
+        raise RuntimeError(
+            f'The demonstration table at {demo_replay.address} stopped '
+            f'serving windows at step {step} (no sample within '
+            f'{replay.SAMPLE_TIMEOUT_SECONDS:.0f} s: the table was reset or '
+            f'wiped). The run is checkpointed at step {step} in {root_dir}; '
+            'run the same command again to resume.') from None
     # Again: evaluation has now also used the policy's gin parameters.
     _write_operative_config(root_dir)
     return results
@@ -199,6 +212,20 @@ def _exclusive_run_dir(root_dir: str) -> Iterator[None]:
       yield
     finally:
       fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _remove_temporary_files(root_dir: str) -> None:
+  """Removes what a killed run left half-written: TensorFlow's `*_temp` dirs.
+
+  Checkpoints and SavedModels are written into `<prefix>_temp/` and then
+  moved into place, so these hold nothing a later run can use.
+  """
+  leftovers = [os.path.join(parent, name)
+               for parent, dirnames, _ in tf.io.gfile.walk(root_dir)
+               for name in dirnames if name.endswith('_temp')]
+  for path in leftovers:
+    logging.warning('Removing %s, left half-written by an earlier run.', path)
+    tf.io.gfile.rmtree(path)
 
 
 def _read_results(root_dir: str) -> Dict[str, Any]:

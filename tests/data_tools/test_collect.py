@@ -32,7 +32,11 @@ def test_collect_writes_only_successful_episodes_in_reference_format(
                    os.path.join(output_dir, 'PARTICLE_1.tfrecord')]
   assert sorted(os.listdir(output_dir)) == [
       'PARTICLE_0.tfrecord', 'PARTICLE_0.tfrecord.spec',
-      'PARTICLE_1.tfrecord', 'PARTICLE_1.tfrecord.spec', 'statistics.json']
+      'PARTICLE_1.tfrecord', 'PARTICLE_1.tfrecord.spec', 'collection.json',
+      'manifest.json', 'statistics.json']
+  manifest = demos.read_manifest(output_dir)
+  assert {name: entry['episodes'] for name, entry in manifest.items()} == {
+      'PARTICLE_0.tfrecord': 5, 'PARTICLE_1.tfrecord': 5}
   element = next(iter(example_encoding_dataset.load_tfrecord_dataset(
       [paths[0]], as_trajectories=True)))
   assert element.observation['pos_agent'].shape == (1, 2)
@@ -83,12 +87,26 @@ def test_failing_worker_fails_collect_with_its_error_and_leaves_no_files(
                      match=r'worker [01] failed(.|\n)*succeeded in only 0 of'):
     collect.collect('PARTICLE', num_episodes=2, num_workers=2,
                     output_dir=output_dir, env_kwargs={'max_steps': 1})
-  assert not os.listdir(output_dir)
+  assert os.listdir(output_dir) == [collect.COLLECTION_FILENAME]
 
 
 def test_collect_refuses_a_directory_that_already_holds_shards(tmp_path):
   (tmp_path / 'old_0.tfrecord').write_bytes(b'')
   with pytest.raises(FileExistsError, match='old_0.tfrecord'):
+    collect.collect('PARTICLE', num_episodes=1, output_dir=str(tmp_path))
+
+
+def test_collect_refuses_a_directory_that_holds_a_finished_dataset(tmp_path):
+  collect.collect('PARTICLE', num_episodes=2, output_dir=str(tmp_path))
+  with pytest.raises(FileExistsError, match='finished dataset'):
+    collect.collect('PARTICLE', num_episodes=2, output_dir=str(tmp_path))
+
+
+def test_unfinished_collection_with_other_settings_is_refused(tmp_path):
+  with pytest.raises(RuntimeError):  # leaves its settings, no shard
+    collect.collect('PARTICLE', num_episodes=1, output_dir=str(tmp_path),
+                    env_kwargs={'max_steps': 1})
+  with pytest.raises(ValueError, match=r'other settings \(env_kwargs: '):
     collect.collect('PARTICLE', num_episodes=1, output_dir=str(tmp_path))
 
 
@@ -218,3 +236,31 @@ def test_workers_exit_and_clean_up_when_the_collecting_process_is_killed(
     time.sleep(0.2)
   assert not any(map(_running, workers))
   assert not list(output_dir.glob('*.partial*'))
+
+
+@pytest.mark.skipif(not pathlib.Path('/proc/self/stat').exists(),
+                    reason='reads processes from /proc')
+def test_rerun_after_a_killed_collect_writes_the_uninterrupted_dataset(
+    tmp_path):
+  command = [sys.executable, '-m', 'data_tools.collect', '--task=PARTICLE',
+             '--num_episodes=600', '--num_workers=2', '--seed=5']
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+  killed_dir = tmp_path / 'killed'
+  parent = subprocess.Popen(command + [f'--output_dir={killed_dir}'],
+                            stderr=subprocess.PIPE, text=True, env=env)
+  try:
+    for line in parent.stderr:  # the first progress line, some way in
+      if line.startswith('collect:'):
+        break
+  finally:
+    parent.kill()
+    parent.wait()
+  assert not (killed_dir / demos.MANIFEST_FILENAME).exists()
+
+  subprocess.run(command + [f'--output_dir={killed_dir}'], check=True,
+                 env=env, capture_output=True)
+  whole_dir = tmp_path / 'whole'
+  collect.collect('PARTICLE', num_episodes=600, output_dir=str(whole_dir),
+                  num_workers=2, seed=5)
+  assert demos.read_manifest(str(killed_dir)) == demos.read_manifest(
+      str(whole_dir))

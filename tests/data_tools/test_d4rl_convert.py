@@ -68,7 +68,7 @@ def test_writes_statistics_of_all_rows(tmp_path):
   with open(os.path.join(out, demos.STATISTICS_FILENAME)) as f:
     saved = json.load(f)
   assert saved['num_episodes'] == 3 and saved['num_steps'] == 10
-  assert saved['shards'] == ['toy-v0_0.tfrecord']
+  assert list(saved['shards']) == ['toy-v0_0.tfrecord']
   np.testing.assert_allclose(saved['action']['min'], [0.0, -0.9], atol=1e-6)
   np.testing.assert_allclose(saved['action']['max'], [0.9, 0.0], atol=1e-6)
   np.testing.assert_allclose(saved['observation']['mean'], [4.5, 45, 450],

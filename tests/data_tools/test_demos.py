@@ -157,7 +157,8 @@ def test_non_finite_value_fails_naming_file_field_and_step(tmp_path, field,
   demos.write_episodes(out, _dict_observation_spec(), episodes)
   name = field if key is None else f'{field}/{key}'
   with pytest.raises(demos.DemoFileError,
-                     match=rf'{out}.*non-finite.*{name} at step 7'):
+                     match=rf'{out}.*non-finite.*{name} at step 7 '
+                     r'\(episode 1, its step 2\)'):
     demos.load_episodes([out])
 
 
@@ -188,7 +189,8 @@ def test_garbage_spec_fails_naming_the_spec_file(tmp_path):
   with open(path + '.spec', 'wb') as f:
     f.write(b'not a spec')
   with pytest.raises(demos.DemoFileError,
-                     match=r'spec file .*demo_0.tfrecord.spec'):
+                     match=r'spec file .*demo_0.tfrecord.spec \(\w+.*\): '
+                     r'expected a serialized TF-Agents trajectory spec'):
     demos.load_episodes([path])
 
 
@@ -288,7 +290,8 @@ def test_statistics_equal_numpy_over_all_steps_and_survive_json(tmp_path):
   np.testing.assert_array_equal(stats.action_min, actions.min(0))
   np.testing.assert_array_equal(stats.action_max, actions.max(0))
   assert (stats.num_episodes, stats.num_steps) == (11, 1700)
-  assert stats.shards == ('door-human-v0_0.tfrecord',)
+  assert stats.shards == {'door-human-v0_0.tfrecord':
+                          demos.shard_checksum(DOOR)}
 
   stats.save(str(tmp_path))
   loaded = demos.DatasetStatistics.load(str(tmp_path))
@@ -344,7 +347,7 @@ def test_statistics_of_a_shard_subset_are_computed_but_not_saved(tmp_path):
 
   both = demos.load_or_compute_statistics(str(tmp_path))
   assert both.num_episodes == 22
-  assert both.shards == ('door_0.tfrecord', 'door_1.tfrecord')
+  assert sorted(both.shards) == ['door_0.tfrecord', 'door_1.tfrecord']
   assert (tmp_path / demos.STATISTICS_FILENAME).exists()
 
 
@@ -433,3 +436,104 @@ def test_action_just_past_the_bound_by_rounding_is_accepted(tmp_path):
   demos.write_episodes(out, _dict_observation_spec(), episodes)
   assert len(demos.load_episodes([out],
                                  expected_spec=_dict_observation_spec())) == 1
+
+
+def _finished_dataset(directory, episodes_per_shard=(3, 2)) -> list[str]:
+  """Shards of random episodes, with manifest and statistics, as collect."""
+  rng = np.random.default_rng(4)
+  paths = []
+  for shard, num_episodes in enumerate(episodes_per_shard):
+    path = os.path.join(str(directory), f'demo_{shard}.tfrecord')
+    demos.write_episodes(path, _dict_observation_spec(),
+                         [_random_episode(rng, 6) for _ in range(num_episodes)])
+    paths.append(path)
+  demos.finish_dataset(str(directory), paths)
+  return paths
+
+
+def test_manifest_records_episodes_steps_bytes_and_checksum(tmp_path):
+  paths = _finished_dataset(tmp_path)
+  manifest = demos.read_manifest(str(tmp_path))
+  assert manifest['demo_0.tfrecord'] == dict(
+      episodes=3, steps=18, bytes=os.path.getsize(paths[0]),
+      sha256=demos.shard_checksum(paths[0]))
+  episodes, stats = demos.load_dataset(str(tmp_path))
+  assert (len(episodes), stats.num_episodes, stats.num_steps) == (5, 5, 30)
+
+
+@pytest.mark.parametrize('boundary', ['record', 'episode'])
+def test_shard_cut_on_a_boundary_fails_against_its_manifest(tmp_path,
+                                                            boundary):
+  paths = _finished_dataset(tmp_path)
+  offsets = _record_offsets(paths[0])  # episodes of 6 steps
+  cut = offsets[15] if boundary == 'record' else offsets[12]
+  with open(paths[0], 'r+b') as f:
+    f.truncate(cut)
+  manifest = tmp_path / demos.MANIFEST_FILENAME
+  os.rename(manifest, tmp_path / 'away.json')
+  assert len(demos.load_episodes([paths[0]])) == 2  # TFRecord sees no error
+  os.rename(tmp_path / 'away.json', manifest)
+  with pytest.raises(demos.DemoFileError,
+                     match=rf'{paths[0]} is truncated: it has {cut} bytes, '
+                     r'.*manifest.json records \d+ \(3 episodes, 18 steps\)'):
+    demos.load_dataset(str(tmp_path))
+
+
+def test_shard_listed_in_the_manifest_but_missing_fails_naming_it(tmp_path):
+  paths = _finished_dataset(tmp_path)
+  os.remove(paths[1])
+  with pytest.raises(demos.DemoFileError,
+                     match=rf'{paths[1]} is missing: .*manifest.json lists'):
+    demos.load_dataset(str(tmp_path))
+
+
+def test_shard_changed_in_place_fails_its_checksum(tmp_path):
+  paths = _finished_dataset(tmp_path)
+  with open(paths[0], 'r+b') as f:  # same size, other bytes
+    data = bytearray(f.read())
+    data[200] ^= 0xff  # a float inside the first record
+    f.seek(0)
+    f.write(data)
+  with pytest.raises(demos.DemoFileError,
+                     match=rf'{paths[0]} was changed.*SHA-256'):
+    demos.load_episodes([paths[0]])
+
+
+def test_data_without_a_manifest_loads_and_counts_what_it_holds(tmp_path):
+  paths = _finished_dataset(tmp_path)
+  os.remove(tmp_path / demos.MANIFEST_FILENAME)
+  with open(paths[0], 'r+b') as f:
+    f.truncate(_record_offsets(paths[0])[12])
+  episodes, stats = demos.load_dataset(str(tmp_path))
+  assert (len(episodes), stats.num_episodes, stats.num_steps) == (4, 4, 24)
+
+
+def test_statistics_of_changed_shards_are_recomputed_not_reused(tmp_path):
+  paths = _finished_dataset(tmp_path)
+  os.remove(tmp_path / demos.MANIFEST_FILENAME)
+  before = demos.DatasetStatistics.load(str(tmp_path))
+  rng = np.random.default_rng(9)  # the same name, other episodes
+  demos.write_episodes(paths[0], _dict_observation_spec(),
+                       [_random_episode(rng, 6) for _ in range(3)])
+  after = demos.load_or_compute_statistics(str(tmp_path))
+  assert after.num_episodes == before.num_episodes
+  assert not np.array_equal(after.action_min, before.action_min)
+  assert demos.DatasetStatistics.load(str(tmp_path)).shards == after.shards
+
+
+def test_unreadable_statistics_fail_naming_the_file(tmp_path):
+  _finished_dataset(tmp_path)
+  stats_path = tmp_path / demos.STATISTICS_FILENAME
+  stats_path.write_text(stats_path.read_text()[:100])
+  with pytest.raises(demos.DemoFileError,
+                     match=rf'{stats_path} \(JSONDecodeError.*Delete it'):
+    demos.load_dataset(str(tmp_path))
+
+
+def test_unreadable_manifest_fails_naming_the_file(tmp_path):
+  _finished_dataset(tmp_path)
+  manifest_path = tmp_path / demos.MANIFEST_FILENAME
+  manifest_path.write_text('{"shards": {"demo_0.tfrecord": {}}}')
+  with pytest.raises(demos.DemoFileError,
+                     match=rf'manifest {manifest_path} \(KeyError'):
+    demos.load_dataset(str(tmp_path))

@@ -1,12 +1,17 @@
 """End to end: oracle demonstrations -> Reverb -> Learner -> evaluation -> SavedModel."""
+import glob
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import gin
 import pytest
+import reverb
 
+from data_tools import replay
 from ibc_agents import train_eval
 
 GIN_FILE = 'gin_configs/particle/ibc_dfo.gin'  # read from the installed package
@@ -90,6 +95,13 @@ print('acted', action)
 
 def test_rerun_resumes_from_the_last_checkpoint(trained_run, capsys):
   easy_particle, root_dir, _ = trained_run
+  # What a run killed while saving leaves behind.
+  leftovers = [os.path.join(root_dir, 'train', 'checkpoints', 'ckpt-9_temp'),
+               os.path.join(root_dir, 'policy', 'variables', 'variables_temp')]
+  for leftover in leftovers:
+    os.makedirs(leftover)
+    with open(os.path.join(leftover, 'part-00000-of-00001'), 'w') as f:
+      f.write('half')
   capsys.readouterr()
   gin.clear_config()
   gin.parse_config_files_and_bindings(
@@ -108,6 +120,7 @@ def test_rerun_resumes_from_the_last_checkpoint(trained_run, capsys):
       NUM_ITERATIONS, NUM_ITERATIONS + 100]
   with open(os.path.join(root_dir, 'results.json')) as f:
     assert json.load(f) == results
+  assert not any(map(os.path.exists, leftovers))
 
 
 def test_rerun_of_a_finished_run_evaluates_again_and_keeps_its_results(
@@ -170,3 +183,51 @@ def test_gin_value_of_the_wrong_type_is_refused_naming_it(
                             dataset=easy_particle.directory)
   finally:
     gin.clear_config()
+
+
+def test_reset_replay_table_stops_training_with_a_checkpoint_to_resume(
+    easy_particle, tmp_path, monkeypatch):
+  root_dir = str(tmp_path / 'run')
+  bindings = [*easy_particle.bindings, 'train_eval.num_iterations = 3000',
+              'train_eval.eval_interval = 3000', 'train_eval.eval_episodes = 5',
+              'train_eval.checkpoint_interval = 100',
+              'train_eval.log_interval = 100']
+  monkeypatch.setattr(replay, 'SAMPLE_TIMEOUT_SECONDS', 2.0)
+  servers = []
+
+  class RecordedReplay(replay.DemonstrationReplay):
+
+    def __init__(self, *args, **kwargs):
+      super().__init__(*args, **kwargs)
+      servers.append(self.address)
+
+  monkeypatch.setattr(replay, 'DemonstrationReplay', RecordedReplay)
+
+  def reset_after_the_first_checkpoint():
+    deadline = time.monotonic() + 120
+    while (not glob.glob(os.path.join(root_dir, 'train', 'checkpoints',
+                                      'ckpt-*.index'))
+           and time.monotonic() < deadline):
+      time.sleep(0.1)
+    reverb.Client(servers[0]).reset(replay.TABLE_NAME)
+
+  resetter = threading.Thread(target=reset_after_the_first_checkpoint)
+  gin.clear_config()
+  gin.parse_config_files_and_bindings(['gin_configs/particle/mse.gin'],
+                                      bindings)
+  try:
+    resetter.start()
+    started = time.monotonic()
+    with pytest.raises(RuntimeError,
+                       match=r'stopped serving windows at step (\d+) .*reset '
+                       r'or wiped.*checkpointed at step \1') as error:
+      train_eval.train_eval(root_dir=root_dir, dataset=easy_particle.directory)
+    resetter.join()
+    assert time.monotonic() - started < 60
+    step = int(str(error.value).split(' at step ')[1].split()[0])
+    assert 0 < step < 3000
+    results = train_eval.train_eval(root_dir=root_dir,
+                                    dataset=easy_particle.directory)
+  finally:
+    gin.clear_config()
+  assert results['train_steps'] == 3000
