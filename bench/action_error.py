@@ -20,7 +20,7 @@ from tf_agents.environments import py_environment
 from tf_agents.policies import py_tf_eager_policy
 
 import environments
-from ibc_agents import train_eval
+from ibc_agents.train import train_eval
 
 EVAL_SEED = 2_000_000  # episodes apart from training's evaluation seeds
 

@@ -33,7 +33,7 @@ from tf_agents.utils import nest_utils
 from data_tools import collect
 from data_tools import demos
 from bench import report
-from ibc_agents import train_eval
+from ibc_agents.train import train_eval
 
 _DATA_SEED = 0  # collection seed: every comparison sees the same data
 _NUM_WORKERS = 2  # collection processes

@@ -26,7 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from bench import compare
 from bench import report
-from ibc_agents import train_eval
+from ibc_agents.train import train_eval
 
 HEADING = '## Particle N-D study'
 _SETTINGS_FILE = 'study_settings.json'  # beside a finished run's results.json

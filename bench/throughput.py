@@ -294,7 +294,8 @@ def gin_bindings(config: Config, variant: Variant) -> List[str]:
   bindings = [f'{network}.width = {config.width}',
               f'{network}.depth = {config.depth}',
               f'{network}.compute_dtype = {variant.compute_dtype!r}',
-              f'BCAgentBase.jit_compile = {variant.jit_compile}',
+              f'BCAgentBase.jit_compile = {variant.jit_compile}',  # MSE
+              f'ImplicitBCAgent.jit_compile = {variant.jit_compile}',
               f'dfo_maximize.num_iterations = {config.dfo_iterations}']
   if config.num_counter_examples:
     bindings.append('ImplicitBCAgent.num_counter_examples = '

@@ -41,8 +41,7 @@ class BCAgentBase(tf_agent.TFAgent):
   With `jit_compile=True` the loss and its gradients (counter-example
   sampling included) are compiled by XLA as one function; the optimizer step
   stays outside. Summaries written inside the loss are then dropped (summary
-  ops do not compile); the loss summaries of `train` remain. The switch is
-  gin-configurable for every agent as `BCAgentBase.jit_compile`.
+  ops do not compile); the loss summaries of `train` remain.
 
   With `policy_averaging_decay` the policies act with an exponential moving
   average of the network's weights (`policy_network`), updated after every
@@ -68,6 +67,30 @@ class BCAgentBase(tf_agent.TFAgent):
                name: Optional[str] = None,
                jit_compile: bool = False,
                policy_averaging_decay: Optional[float] = None):
+    """Creates the agent; subclasses add their own arguments.
+
+    Args:
+      time_step_spec: the policy's `TimeStep` spec (observations with their
+        history dimension when the environment has a `HistoryWrapper`).
+      action_spec: a single bounded rank-1 continuous action spec.
+      cloning_network: the network trained to clone the demonstrations.
+      optimizer: applies the loss gradients to `cloning_network`.
+      action_normalizer: maps actions to [-1, 1]; default: from the spec's
+        bounds.
+      observation_normalizer: standardises observations; default: none.
+      training_data_spec: the spec of single demonstration steps, when they
+        differ from `time_step_spec`'s observations (history stacked by the
+        replay windows).
+      gradient_clipping: global-norm clip of the gradients; None: no clip.
+      debug_summaries: write debug summaries.
+      summarize_grads_and_vars: write gradient and variable summaries.
+      train_step_counter: incremented by every `train` call; default: a new
+        variable.
+      name: the agent's name scope.
+      jit_compile: compile the loss and its gradients with XLA.
+      policy_averaging_decay: act with an exponential moving average of the
+        weights with this decay in (0, 1); None: with the last weights.
+    """
     tf.Module.__init__(self, name=name)
     if policy_averaging_decay is not None and not (
         0.0 < policy_averaging_decay < 1.0):

@@ -51,6 +51,8 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
                summarize_grads_and_vars: bool = False,
                train_step_counter: Optional[tf.Variable] = None,
                name: Optional[str] = None,
+               jit_compile: bool = False,
+               policy_averaging_decay: Optional[float] = None,
                counter_example_sampler: Optional[Callable[..., tuple]] = None,
                fraction_refined: float = 1.0,
                sampler_under_tape: bool = False,
@@ -58,10 +60,32 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
                    Callable[[tf.Tensor], tf.Tensor]] = None,
                fraction_near_expert: float = 0.0,
                near_expert_std: float = 0.1):
-    """Args as `BCAgentBase`, plus:
+    """Creates the agent.
 
     Args:
+      time_step_spec: the policy's `TimeStep` spec (observations with their
+        history dimension when the environment has a `HistoryWrapper`).
+      action_spec: a single bounded rank-1 continuous action spec.
+      cloning_network: the energy network, e.g. `MLPEBM`: scores (higher is
+        better) of actions [B, N, A] for observations.
+      optimizer: applies the loss gradients to `cloning_network`.
       num_counter_examples: N counter-examples per demonstrated action.
+      action_normalizer: maps actions to [-1, 1]; default: from the spec's
+        bounds.
+      observation_normalizer: standardises observations; default: none.
+      training_data_spec: the spec of single demonstration steps, when they
+        differ from `time_step_spec`'s observations (history stacked by the
+        replay windows).
+      gradient_clipping: global-norm clip of the gradients; None: no clip.
+      debug_summaries: write debug summaries.
+      summarize_grads_and_vars: write gradient and variable summaries.
+      train_step_counter: incremented by every `train` call; default: a new
+        variable.
+      name: the agent's name scope.
+      jit_compile: compile the loss and its gradients, counter-example
+        sampling included, with XLA.
+      policy_averaging_decay: act with an exponential moving average of the
+        weights with this decay in (0, 1); None: with the last weights.
       counter_example_sampler: refines uniform counter-examples; called like
         the policy's samplers, (score_fn, actions [B, M, A], low, high) ->
         (best, actions [B, M, A], scores). None keeps them uniform.
@@ -97,7 +121,9 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
         debug_summaries=debug_summaries,
         summarize_grads_and_vars=summarize_grads_and_vars,
         train_step_counter=train_step_counter,
-        name=name)
+        name=name,
+        jit_compile=jit_compile,
+        policy_averaging_decay=policy_averaging_decay)
     self._num_counter_examples = num_counter_examples
     self._counter_example_sampler = counter_example_sampler
     self._num_refined = (0 if counter_example_sampler is None else

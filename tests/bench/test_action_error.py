@@ -5,7 +5,7 @@ import pytest
 
 from bench import action_error
 from data_tools import collect
-from ibc_agents import train_eval
+from ibc_agents.train import train_eval
 
 
 def _train_mse(data_dir, root_dir, num_iterations):

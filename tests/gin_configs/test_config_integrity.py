@@ -19,7 +19,7 @@ from tf_agents.policies import random_py_policy
 import environments
 from data_tools import collect
 from data_tools import demos
-from ibc_agents import train_eval
+from ibc_agents.train import train_eval
 
 CONFIG_DIR = pathlib.Path(__file__).resolve().parents[2] / 'gin_configs'
 CONFIGS = sorted(path.relative_to(CONFIG_DIR.parent).as_posix()

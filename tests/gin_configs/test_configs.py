@@ -4,7 +4,7 @@ import pathlib
 import gin
 import pytest
 
-import ibc_agents.train_eval  # registers train_eval
+import ibc_agents.train.train_eval  # registers train_eval
 
 CONFIG_DIR = pathlib.Path(__file__).resolve().parents[2] / 'gin_configs'
 CONFIGS = sorted(str(path.relative_to(CONFIG_DIR.parent))

@@ -6,8 +6,8 @@ import pytest
 from tf_agents.policies import random_py_policy
 
 from data_tools import collect
-from ibc_agents import evaluation
-from ibc_agents import train_eval
+from ibc_agents.train import evaluation
+from ibc_agents.train import train_eval
 
 
 @dataclasses.dataclass(frozen=True)

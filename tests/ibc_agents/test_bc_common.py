@@ -52,7 +52,7 @@ def test_policy_weights_are_the_moving_average_of_the_trained_weights():
 
 def test_implicit_policy_scores_with_the_averaged_network_bound_in_gin():
   with gin.unlock_config():
-    gin.bind_parameter('BCAgentBase.policy_averaging_decay', 0.9)
+    gin.bind_parameter('ImplicitBCAgent.policy_averaging_decay', 0.9)
   try:
     agent = ibc_agent.ImplicitBCAgent(
         testing.TIME_STEP_SPEC, testing.ACTION_SPEC,

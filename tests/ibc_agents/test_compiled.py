@@ -5,9 +5,6 @@ with fixed counter-examples; the samplers must work as compiled functions; a
 bfloat16 network must keep float32 variables and outputs; and after warm-up,
 neither the Learner's train step nor the policies may trace again.
 """
-import contextlib
-
-import gin
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -66,29 +63,9 @@ AGENT_KWARGS = {
 }
 
 
-@contextlib.contextmanager
-def _gin_bindings(*bindings):
-  """Gin bindings that hold inside the block only."""
-  gin.clear_config()
-  gin.parse_config(bindings)
-  try:
-    yield
-  finally:
-    gin.clear_config()
-
-
 def _agent(kind, jit_compile=False, compute_dtype='float32',
            network_class=None):
-  """An agent of `kind` (AGENT_KWARGS); the same initial weights every time.
-
-  XLA is switched on the gin way, `BCAgentBase.jit_compile`, which reaches
-  every agent.
-  """
-  with _gin_bindings(f'BCAgentBase.jit_compile = {jit_compile}'):
-    return _new_agent(kind, compute_dtype, network_class)
-
-
-def _new_agent(kind, compute_dtype, network_class):
+  """An agent of `kind` (AGENT_KWARGS); the same initial weights every time."""
   tf.keras.utils.set_random_seed(0)
   if kind == 'mse':
     network = (network_class or mlp_mse.MLPMSE)(
@@ -105,7 +82,7 @@ def _new_agent(kind, compute_dtype, network_class):
       testing.TIME_STEP_SPEC, testing.ACTION_SPEC, network,
       tf.keras.optimizers.SGD(1.0), training_data_spec=testing.DATA_SPEC,
       train_step_counter=tf.Variable(0, dtype=tf.int64),
-      **AGENT_KWARGS[kind])
+      jit_compile=jit_compile, **AGENT_KWARGS[kind])
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from tf_agents.environments import wrappers
 from tf_agents.policies import py_tf_eager_policy
 
 import environments
-from ibc_agents import train_eval
+from ibc_agents.train import train_eval
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 GIN_FILE = 'gin_configs/pushing_pixels/ibc_dfo.gin'

@@ -14,7 +14,7 @@ from tf_agents.policies import py_tf_eager_policy
 from tf_agents.policies import random_py_policy
 from tf_agents.utils import nest_utils
 
-from ibc_agents import train_eval
+from ibc_agents.train import train_eval
 
 GIN_FILE = 'gin_configs/pushing_states/ibc_dfo.gin'
 NUM_ITERATIONS = 1500

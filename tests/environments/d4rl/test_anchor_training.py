@@ -16,7 +16,7 @@ from data_tools import replay
 from environments.d4rl import scores
 from ibc_agents import ibc_agent
 from ibc_agents import normalization
-from ibc_agents import train_eval
+from ibc_agents.train import train_eval
 from ibc_agents.networks import mlp_ebm
 
 HISTORY = 1

@@ -1,4 +1,4 @@
-"""Tests for ibc_agents.evaluation: lockstep episodes and normalized scores."""
+"""Tests for ibc_agents.train.evaluation: lockstep episodes and normalized scores."""
 import numpy as np
 import pytest
 from tf_agents.environments import py_environment
@@ -6,7 +6,7 @@ from tf_agents.policies import random_py_policy
 from tf_agents.specs import array_spec
 from tf_agents.trajectories import time_step as ts
 
-from ibc_agents import evaluation
+from ibc_agents.train import evaluation
 
 
 class _CountingEnv(py_environment.PyEnvironment):

@@ -12,7 +12,7 @@ import pytest
 import reverb
 
 from data_tools import replay
-from ibc_agents import train_eval
+from ibc_agents.train import train_eval
 
 GIN_FILE = 'gin_configs/particle/ibc_dfo.gin'  # read from the installed package
 # The quickstart's configuration, trained briefly on a task with wider goals.
@@ -152,7 +152,7 @@ def test_second_run_in_a_directory_in_use_is_refused(tmp_path):
 def test_lock_of_a_killed_run_does_not_block_the_next(tmp_path):
   holder = subprocess.Popen(
       [sys.executable, '-c',
-       'import sys, time; from ibc_agents import train_eval\n'
+       'import sys, time; from ibc_agents.train import train_eval\n'
        f'with train_eval._exclusive_run_dir({str(tmp_path)!r}):\n'
        '  print("held", flush=True); time.sleep(60)'],
       stdout=subprocess.PIPE, text=True)

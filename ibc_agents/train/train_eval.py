@@ -25,7 +25,7 @@ import environments
 from data_tools import demos
 from data_tools import replay
 from ibc_agents import checks
-from ibc_agents import evaluation
+from ibc_agents.train import evaluation
 from ibc_agents import ibc_agent
 from ibc_agents import normalization
 from ibc_agents.networks import mlp_ebm

@@ -11,7 +11,7 @@ network (with a warning in the first case).
 """
 import sys
 
-from ibc_agents import network_isolation
+from ibc_agents.train import network_isolation
 
 # Before TensorFlow is imported: only a single-threaded process can move.
 if __name__ == '__main__':
@@ -25,7 +25,8 @@ from absl import flags
 from absl import logging
 import gin
 
-from ibc_agents import train_eval as train_eval_lib
+from ibc_agents.train import evaluation
+from ibc_agents.train import train_eval as train_eval_lib
 
 flags.DEFINE_multi_string('gin_file', [], 'gin config files (repeatable).')
 flags.DEFINE_multi_string('gin_bindings', [], 'gin bindings (repeatable).')
@@ -70,10 +71,7 @@ def main(argv):
         'No demonstrations: pass --dataset=DIR_OR_GLOB (collect some with '
         '`python -m data_tools.collect --task=... --output_dir=DIR`).')
   results = train_eval_lib.train_eval(root_dir=root_dir)
-  print(f'success_rate={results["success_rate"]:.3f} '
-        f'avg_return={results["avg_return"]:.3f} '
-        f'eval_episodes={results["eval_episodes"]} run_dir={root_dir}',
-        flush=True)
+  print(f'{evaluation.format_result(results)} run_dir={root_dir}', flush=True)
 
 
 if __name__ == '__main__':

@@ -6,7 +6,7 @@ import os
 
 import gin
 
-from ibc_agents import train_eval
+from ibc_agents.train import train_eval
 
 GIN_FILE = 'gin_configs/particle/ibc_langevin.gin'
 EVAL_EPISODES = 20

@@ -7,7 +7,7 @@ from tf_agents.specs import tensor_spec
 
 import environments
 from data_tools import demos
-from ibc_agents import energy_plot
+from ibc_agents.train import energy_plot
 from ibc_agents import ibc_agent
 from ibc_agents.networks import mlp_ebm
 

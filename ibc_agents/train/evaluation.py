@@ -1,6 +1,6 @@
 """Policy evaluation on many environments stepped in lockstep."""
 import dataclasses
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 
 import numpy as np
 from tf_agents.environments import py_environment
@@ -26,6 +26,16 @@ class EvalResult:
     """The fields that have a value."""
     return {name: value for name, value in dataclasses.asdict(self).items()
             if value is not None}
+
+
+def format_result(result: Mapping[str, Any]) -> str:
+  """The one line the command lines print: `success_rate=0.900 ...`."""
+  line = (f'success_rate={result["success_rate"]:.3f} '
+          f'avg_return={result["avg_return"]:.3f} '
+          f'eval_episodes={result["eval_episodes"]}')
+  if 'normalized_score_mean' in result:
+    line += f' normalized_score={result["normalized_score_mean"]:.1f}'
+  return line
 
 
 def evaluate(policy: py_policy.PyPolicy,

@@ -5,7 +5,7 @@ from tf_agents.environments import wrappers
 from tf_agents.policies import random_py_policy
 
 import environments
-from ibc_agents import video
+from ibc_agents.train import video
 
 
 def _batched_random_policy(env):
