@@ -305,7 +305,7 @@ def gin_bindings(config: Config, variant: Variant) -> List[str]:
         'ImplicitBCAgent.counter_example_sampler = '
         '@counter_examples/langevin_maximize',
         'ImplicitBCAgent.gradient_penalty = @gradient_penalty',
-        f'langevin_actions.num_iterations = {config.langevin_iterations}']
+        f'langevin_maximize.num_iterations = {config.langevin_iterations}']
   return bindings
 
 

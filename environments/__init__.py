@@ -1,7 +1,9 @@
 """Task registry: `make(task)` builds an environment, `make_oracle` its demonstrator.
 
 Factories import their task lazily, so heavy simulators (pybullet, D4RL) load
-only when their task is made.
+only when their task is made. Every task's environment is a
+`task_env.TaskEnv`, the contract that collection, training and evaluation
+rely on (specs, seeding, `get_info()['success']`, rendering, `close`).
 """
 from typing import Any, Callable, Dict, Optional
 
@@ -22,7 +24,8 @@ def register(name: str,
 
   Args:
     name: Task name passed to `make`, e.g. 'PARTICLE'.
-    factory: Called with `make`'s keyword arguments; returns the environment.
+    factory: Called with `make`'s keyword arguments; returns the environment,
+      a `task_env.TaskEnv`.
     oracle_factory: Called with an environment of the task; returns a scripted
       policy that solves it. None when the task has no oracle.
 

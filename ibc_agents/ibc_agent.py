@@ -14,6 +14,7 @@ from ibc_agents import checks
 from ibc_agents import ibc_policy
 from ibc_agents import losses
 from ibc_agents import normalization
+from ibc_agents import protocols
 from ibc_agents import samplers
 from ibc_agents.networks import late_fusion
 
@@ -53,7 +54,7 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
                name: Optional[str] = None,
                jit_compile: bool = False,
                policy_averaging_decay: Optional[float] = None,
-               counter_example_sampler: Optional[Callable[..., tuple]] = None,
+               counter_example_sampler: Optional[protocols.Sampler] = None,
                fraction_refined: float = 1.0,
                sampler_under_tape: bool = False,
                gradient_penalty: Optional[

@@ -1,5 +1,5 @@
 """Greedy policy of an energy-based model: the action with the best score."""
-from typing import Callable, Optional
+from typing import Optional
 
 import gin
 import tensorflow as tf
@@ -10,6 +10,7 @@ from tf_agents.typing import types
 from ibc_agents import bc_common
 from ibc_agents import checks
 from ibc_agents import normalization
+from ibc_agents import protocols
 from ibc_agents import samplers
 from ibc_agents.networks import late_fusion
 
@@ -34,7 +35,7 @@ class IbcPolicy(bc_common.NormalizedPolicyBase):
                observation_normalizer: Optional[
                    normalization.ObservationNormalizer] = None,
                num_action_samples: int = 1024,
-               sampler: Callable[..., tuple] = samplers.dfo_maximize,
+               sampler: protocols.Sampler = samplers.dfo_maximize,
                name: Optional[str] = None):
     num_action_samples = checks.integer('IbcPolicy.num_action_samples',
                                         num_action_samples)

@@ -1,14 +1,18 @@
 """Action samplers for energy-based policies (pure functions).
 
 Scores are negative energies: higher is better. Shapes: B batch, N samples per
-batch row, A action dimensions.
+batch row, A action dimensions. `dfo_maximize`, `autoregressive_dfo`,
+`langevin_maximize` and `dfo_then_langevin` are `protocols.Sampler`s: their
+own parameters are keyword arguments, bound with gin where they are used.
 """
-from typing import Callable, Optional, Tuple
+from typing import Optional
 
 import gin
 import tensorflow as tf
 
-ScoreFn = Callable[[tf.Tensor], tf.Tensor]  # actions [B, N, A] -> scores [B, N]
+from ibc_agents.protocols import SampleResult
+from ibc_agents.protocols import ScoreFn
+from ibc_agents.protocols import StepSizeSchedule
 
 
 def uniform_actions(batch_size: tf.Tensor, num_samples: int, low: tf.Tensor,
@@ -29,7 +33,7 @@ def dfo_maximize(score_fn: ScoreFn,
                  noise_scale: float = 0.33,
                  noise_shrink: float = 0.5,
                  temperature: float = 1.0,
-                 ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+                 ) -> SampleResult:
   """Derivative-free optimisation of `score_fn` (the IBC paper, Algorithm 1).
 
   Each iteration resamples the population in proportion to
@@ -61,7 +65,7 @@ def dfo_maximize(score_fn: ScoreFn,
 
 
 @gin.configurable
-def autoregressive_dfo(score_fn: Callable[..., tf.Tensor],
+def autoregressive_dfo(score_fn: ScoreFn,
                        actions: tf.Tensor,
                        low: tf.Tensor,
                        high: tf.Tensor,
@@ -69,7 +73,7 @@ def autoregressive_dfo(score_fn: Callable[..., tf.Tensor],
                        noise_scale: float = 0.33,
                        noise_shrink: float = 0.5,
                        temperature: float = 1.0,
-                       ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+                       ) -> SampleResult:
   """Chooses the action one dimension at a time (IBC paper, Section 3).
 
   For dimension j = 0, 1, ..., the N values of the population's column j are
@@ -109,7 +113,7 @@ def autoregressive_dfo(score_fn: Callable[..., tf.Tensor],
         num_iterations=num_iterations, noise_scale=noise_scale,
         noise_shrink=noise_shrink, temperature=temperature)
     chosen += best * is_dimension
-  return chosen, with_values(values), scores
+  return SampleResult(chosen, with_values(values), scores)
 
 
 @gin.configurable
@@ -138,7 +142,7 @@ class ExponentialSchedule:
 
 
 def score_gradients(score_fn: ScoreFn, actions: tf.Tensor
-                    ) -> Tuple[tf.Tensor, tf.Tensor]:
+                    ) -> tuple[tf.Tensor, tf.Tensor]:
   """Scores [B, N] and their gradients with respect to the actions [B, N, A]."""
   with tf.GradientTape() as tape:
     tape.watch(actions)
@@ -146,13 +150,12 @@ def score_gradients(score_fn: ScoreFn, actions: tf.Tensor
   return scores, tape.gradient(scores, actions)
 
 
-@gin.configurable
 def langevin_actions(score_fn: ScoreFn,
                      actions: tf.Tensor,
                      low: tf.Tensor,
                      high: tf.Tensor,
                      num_iterations: int = 100,
-                     step_size: Callable[[tf.Tensor, int], tf.Tensor] = PolynomialSchedule(),
+                     step_size: StepSizeSchedule = PolynomialSchedule(),
                      noise_scale: float = 1.0,
                      delta_action_clip: float = 0.1,
                      ) -> tf.Tensor:
@@ -195,12 +198,25 @@ def langevin_maximize(score_fn: ScoreFn,
                       actions: tf.Tensor,
                       low: tf.Tensor,
                       high: tf.Tensor,
-                      ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-  """Langevin chains from `actions`, then the best final sample.
+                      num_iterations: int = 100,
+                      step_size: StepSizeSchedule = PolynomialSchedule(),
+                      noise_scale: float = 1.0,
+                      delta_action_clip: float = 0.1,
+                      ) -> SampleResult:
+  """Langevin chains from `actions` (`langevin_actions`), then the best.
 
-  Returns (best actions [B, A], final chains [B, N, A], their scores [B, N]).
+  Args:
+    score_fn, actions, low, high: as `langevin_actions`.
+    num_iterations, step_size, noise_scale, delta_action_clip: the chains'
+      parameters, as `langevin_actions`. Bind them on this sampler, scoped
+      where two uses differ (`counter_examples/langevin_maximize...`), with
+      a schedule of that scope (`@counter_examples/PolynomialSchedule()`).
+
+  Returns:
+    (best actions [B, A], final chains [B, N, A], their scores [B, N]).
   """
-  actions = langevin_actions(score_fn, actions, low, high)
+  actions = langevin_actions(score_fn, actions, low, high, num_iterations,
+                             step_size, noise_scale, delta_action_clip)
   return _best(score_fn, actions)
 
 
@@ -209,15 +225,18 @@ def dfo_then_langevin(score_fn: ScoreFn,
                       actions: tf.Tensor,
                       low: tf.Tensor,
                       high: tf.Tensor,
-                      ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-  """DFO to find the mode, then Langevin chains to refine its population."""
+                      ) -> SampleResult:
+  """DFO to find the mode, then Langevin chains to refine its population.
+
+  Both steps take their parameters from their own bindings
+  (`dfo_maximize.*`, `langevin_maximize.*`).
+  """
   _, actions, _ = dfo_maximize(score_fn, actions, low, high)
   return langevin_maximize(score_fn, actions, low, high)
 
 
-def _best(score_fn: ScoreFn, actions: tf.Tensor
-          ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+def _best(score_fn: ScoreFn, actions: tf.Tensor) -> SampleResult:
   """(argmax action [B, A], actions [B, N, A], scores [B, N])."""
   scores = score_fn(actions)
   best = tf.argmax(scores, axis=1, output_type=tf.int32)
-  return tf.gather(actions, best, batch_dims=1), actions, scores
+  return SampleResult(tf.gather(actions, best, batch_dims=1), actions, scores)

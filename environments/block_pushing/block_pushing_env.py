@@ -31,10 +31,10 @@ import numpy as np
 import pybullet
 import pybullet_data
 from pybullet_utils import bullet_client
-from tf_agents.environments import py_environment
 from tf_agents.specs import array_spec
 from tf_agents.trajectories import time_step as ts
 
+from environments import task_env
 from environments.block_pushing import rendering
 from environments.block_pushing import robot
 
@@ -127,7 +127,7 @@ def draw_apart_in_x(draw: Callable[[], np.ndarray],
 
 
 @gin.configurable
-class BlockPushingEnv(py_environment.PyEnvironment):
+class BlockPushingEnv(task_env.TaskEnv):
   """Scene, control loop and observations shared by the block-pushing tasks.
 
   Subclasses name their blocks and targets (`BLOCK_NAMES`, `TARGET_NAMES`),
@@ -160,7 +160,6 @@ class BlockPushingEnv(py_environment.PyEnvironment):
       camera: Viewpoint of `render` (and of image observations).
       seed: Seed of the episode sequence; None draws one from the OS.
     """
-    super().__init__()
     if max_steps < 1 or success_tolerance <= 0.0:
       raise ValueError('max_steps must be >= 1 and success_tolerance > 0, got '
                        f'{max_steps} and {success_tolerance}.')
@@ -168,7 +167,6 @@ class BlockPushingEnv(py_environment.PyEnvironment):
     self._success_tolerance = success_tolerance
     self._render_size = (render_width, render_height)
     self._camera = camera
-    self._rng = np.random.default_rng(seed)
 
     self._client = bullet_client.BulletClient(
         connection_mode=pybullet.DIRECT)
@@ -188,9 +186,10 @@ class BlockPushingEnv(py_environment.PyEnvironment):
                         for color in _TARGET_COLORS[:len(self.TARGET_NAMES)]]
 
     self._state_spec = self._make_state_spec()
-    self._observation_spec = self._make_observation_spec()
-    self._action_spec = array_spec.BoundedArraySpec(
-        (2,), np.float32, -ACTION_BOUND, ACTION_BOUND, name='action')
+    super().__init__(
+        self._make_observation_spec(),
+        array_spec.BoundedArraySpec((2,), np.float32, -ACTION_BOUND,
+                                    ACTION_BOUND, name='action'), seed)
     self._target_poses = np.zeros((len(self.TARGET_NAMES), 3))
     self._effector_target = EFFECTOR_START.copy()
     self._num_steps = 0
@@ -234,23 +233,9 @@ class BlockPushingEnv(py_environment.PyEnvironment):
     """pybullet body ids of the blocks, in `BLOCK_NAMES` order."""
     return tuple(self._block_ids)
 
-  def observation_spec(self) -> Dict[str, array_spec.ArraySpec]:
-    return self._observation_spec
-
   def state_spec(self) -> Dict[str, array_spec.ArraySpec]:
     """Spec of `state()`: what the oracles act on."""
     return self._state_spec
-
-  def action_spec(self) -> array_spec.BoundedArraySpec:
-    return self._action_spec
-
-  def seed(self, seed: Optional[int]) -> None:
-    """Restarts the episode sequence from `seed` (takes effect on reset)."""
-    self._rng = np.random.default_rng(seed)
-
-  def get_info(self) -> Dict[str, np.bool_]:
-    """Returns {'success': whether the task is complete after the last step}."""
-    return {'success': np.bool_(self._success)}
 
   @abc.abstractmethod
   def _sample_layout(self) -> Tuple[np.ndarray, np.ndarray]:

@@ -38,9 +38,10 @@ import dataclasses
 from typing import Dict, Optional
 
 import numpy as np
-from tf_agents.environments import py_environment
 from tf_agents.specs import array_spec
 from tf_agents.trajectories import time_step as ts
+
+from environments import task_env
 
 from environments.d4rl import simulators
 
@@ -103,7 +104,7 @@ def make_simulator(task: str) -> simulators.Simulator:
         f'gymnasium-robotics\' port: {_INSTALL_HINT}. ({e})') from e
 
 
-class D4rlEnv(py_environment.PyEnvironment):
+class D4rlEnv(task_env.TaskEnv):
   """A D4RL task: float32 observations [O], float32 actions [A] in bounds.
 
   The reward is D4RL's (so returns give D4RL normalized scores, see
@@ -126,21 +127,20 @@ class D4rlEnv(py_environment.PyEnvironment):
       ValueError: if `task` is unknown; the message lists the known tasks.
       ImportError: if no simulator of the task can be imported.
     """
-    super().__init__()
     if task not in TASKS:
       raise ValueError(f'Unknown D4RL task {task!r}; known: '
                        f'{", ".join(sorted(TASKS))}.')
     self._task = task
     self._max_episode_steps = TASKS[task].max_episode_steps
     self._simulator = simulator or make_simulator(task)
-    self._observation_spec = array_spec.ArraySpec(
-        self._simulator.observation_shape, np.float32, name='observation')
-    self._action_spec = array_spec.BoundedArraySpec(
-        self._simulator.action_low.shape, np.float32,
-        self._simulator.action_low, self._simulator.action_high, name='action')
-    self._pending_seed = seed
+    super().__init__(
+        array_spec.ArraySpec(self._simulator.observation_shape, np.float32,
+                             name='observation'),
+        array_spec.BoundedArraySpec(
+            self._simulator.action_low.shape, np.float32,
+            self._simulator.action_low, self._simulator.action_high,
+            name='action'), seed)
     self._num_steps = 0
-    self._success = False
     self._episode_ended = True
 
   @property
@@ -151,19 +151,9 @@ class D4rlEnv(py_environment.PyEnvironment):
   def max_episode_steps(self) -> int:
     return self._max_episode_steps
 
-  def observation_spec(self) -> array_spec.ArraySpec:
-    return self._observation_spec
-
-  def action_spec(self) -> array_spec.BoundedArraySpec:
-    return self._action_spec
-
   def seed(self, seed: Optional[int]) -> None:
     """Restarts the episode sequence from `seed` (takes effect on reset)."""
     self._pending_seed = seed
-
-  def get_info(self) -> Dict[str, np.bool_]:
-    """Returns {'success': the task's goal flag after the last step}."""
-    return {'success': np.bool_(self._success)}
 
   def close(self) -> None:
     self._simulator.close()

@@ -12,9 +12,10 @@ from typing import Dict, Optional, Tuple
 
 import gin
 import numpy as np
-from tf_agents.environments import py_environment
 from tf_agents.specs import array_spec
 from tf_agents.trajectories import time_step as ts
+
+from environments import task_env
 
 _GREEN = np.array([0, 170, 0], dtype=np.uint8)
 _BLUE = np.array([0, 60, 230], dtype=np.uint8)
@@ -46,7 +47,7 @@ def _composed_substeps(kp: float, kv: float, dt: float,
 
 
 @gin.configurable
-class ParticleEnv(py_environment.PyEnvironment):
+class ParticleEnv(task_env.TaskEnv):
   """Point mass that must reach a green goal and then a blue goal.
 
   Observations are a dict of float32 arrays [n_dim]: `pos_agent`, `vel_agent`,
@@ -102,7 +103,6 @@ class ParticleEnv(py_environment.PyEnvironment):
     Raises:
       ValueError: If an argument is out of its valid range.
     """
-    super().__init__()
     if n_dim < 1 or max_steps < 1 or substeps < 1:
       raise ValueError('n_dim, max_steps and substeps must be >= 1, got '
                        f'{n_dim}, {max_steps}, {substeps}.')
@@ -119,11 +119,10 @@ class ParticleEnv(py_environment.PyEnvironment):
     self._end_on_success = end_on_success
     self._dynamics, self._target_gain = _composed_substeps(
         kp, kv, dt, substeps)
-    self._rng = np.random.default_rng(seed)
 
     shape = (n_dim,)
     position = array_spec.BoundedArraySpec(shape, np.float32, 0.0, 1.0)
-    self._observation_spec = {
+    observation_spec = {
         'pos_agent': position.replace(name='pos_agent'),
         'vel_agent': array_spec.BoundedArraySpec(
             shape, np.float32, -_VELOCITY_BOUND, _VELOCITY_BOUND,
@@ -131,7 +130,7 @@ class ParticleEnv(py_environment.PyEnvironment):
         'pos_first_goal': position.replace(name='pos_first_goal'),
         'pos_second_goal': position.replace(name='pos_second_goal'),
     }
-    self._action_spec = position.replace(name='action')
+    super().__init__(observation_spec, position.replace(name='action'), seed)
 
     # Rows: agent position and velocity [2, n_dim].
     self._state = np.zeros((2, n_dim))
@@ -155,20 +154,6 @@ class ParticleEnv(py_environment.PyEnvironment):
   @property
   def goal_tolerance(self) -> float:
     return self._goal_tolerance
-
-  def observation_spec(self) -> Dict[str, array_spec.BoundedArraySpec]:
-    return self._observation_spec
-
-  def action_spec(self) -> array_spec.BoundedArraySpec:
-    return self._action_spec
-
-  def seed(self, seed: Optional[int]) -> None:
-    """Restarts the episode sequence from `seed` (takes effect on reset)."""
-    self._rng = np.random.default_rng(seed)
-
-  def get_info(self) -> Dict[str, np.bool_]:
-    """Returns {'success': whether the task is complete after the last step}."""
-    return {'success': np.bool_(self._success)}
 
   def _sample_layout(self) -> np.ndarray:
     """Draws start, first and second goal [3, n_dim] uniformly in the cube."""

@@ -19,7 +19,7 @@ import tensorflow as tf
 from tf_agents.networks import network
 from tf_agents.typing import types
 
-from ibc_agents import samplers
+from ibc_agents import protocols
 
 
 class LateFusionEBM(network.Network):
@@ -68,7 +68,7 @@ def encode(energy_network: network.Network, observations: types.NestedTensor,
 
 
 def score_fn(energy_network: network.Network, encoded: types.NestedTensor,
-             training: bool) -> samplers.ScoreFn:
+             training: bool) -> protocols.ScoreFn:
   """Maps actions [B, N, A] to scores [B, N] for `encode`'s output.
 
   Keyword arguments of the returned function go to `score_embedding` (e.g.

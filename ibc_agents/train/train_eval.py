@@ -110,15 +110,12 @@ def train_eval(root_dir: str,
   with _exclusive_run_dir(root_dir):
     _remove_temporary_files(root_dir)
     tf.random.set_seed(seed)
-    env = make_env(task, history_length)
-    data_spec = demos.trajectory_spec_from_env(environments.make(task))
+    time_step_spec, action_spec, data_spec = _specs(task, history_length)
     episodes, statistics = demos.load_dataset(dataset, data_spec)
     num_steps = int(sum(len(episode.step_type) for episode in episodes))
     print(f'Loaded {len(episodes)} episodes ({num_steps} steps) from '
           f'{dataset}.', flush=True)
 
-    time_step_spec = tensor_spec.from_spec(env.time_step_spec())
-    action_spec = tensor_spec.from_spec(env.action_spec())
     train_step = tf.Variable(0, dtype=tf.int64, trainable=False,
                              name='train_step')
     agent = agent_class(
@@ -174,6 +171,19 @@ def train_eval(root_dir: str,
     # Again: evaluation has now also used the policy's gin parameters.
     _write_operative_config(root_dir)
     return results
+
+
+def _specs(task: str, history_length: int):
+  """The policy's time step spec, the action spec and the demonstration spec."""
+  env = environments.make(task)
+  try:
+    policy_env = wrappers.HistoryWrapper(env, history_length=history_length,
+                                         tile_first_step_obs=True)
+    return (tensor_spec.from_spec(policy_env.time_step_spec()),
+            tensor_spec.from_spec(env.action_spec()),
+            demos.trajectory_spec_from_env(env))
+  finally:
+    env.close()
 
 
 @contextlib.contextmanager

@@ -150,3 +150,18 @@ def test_autoregressive_dfo_stays_inside_bounds_when_optima_are_outside():
   assert np.all(population.numpy() >= low.numpy() - 1e-6)
   assert np.all(population.numpy() <= high.numpy() + 1e-6)
   np.testing.assert_allclose(best.numpy(), [[0.5, -0.5, 0.2]], atol=0.01)
+
+
+def test_langevin_maximize_runs_the_chains_its_own_parameters_describe():
+  tf.random.set_seed(5)
+  optimum = np.array([[0.4, -0.3]], np.float32)
+  low, high = -tf.ones(2), tf.ones(2)
+  initial = samplers.uniform_actions(1, 32, low, high)
+  unmoved = samplers.langevin_maximize(_quadratic_score(optimum), initial,
+                                       low, high, num_iterations=0)
+  np.testing.assert_array_equal(unmoved.actions.numpy(), initial.numpy())
+  converged = samplers.langevin_maximize(
+      _quadratic_score(optimum), initial, low, high, num_iterations=100,
+      step_size=samplers.ExponentialSchedule(0.1, 0.97), noise_scale=0.0)
+  assert isinstance(converged, samplers.SampleResult)
+  np.testing.assert_allclose(converged.best.numpy(), optimum, atol=0.02)

@@ -6,8 +6,6 @@ import textwrap
 
 import pytest
 
-from ibc_agents.train import network_isolation
-
 _ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
 
 

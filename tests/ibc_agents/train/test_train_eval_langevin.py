@@ -19,9 +19,9 @@ TEST_SIZE_BINDINGS = [
     f'train_eval.eval_episodes = {EVAL_EPISODES}',
     'train_eval.log_interval = 300',
     'train_eval.batch_size = 128',
-    'counter_examples/langevin_actions.num_iterations = 10',
+    'counter_examples/langevin_maximize.num_iterations = 10',
     'IbcPolicy.num_action_samples = 256',
-    'langevin_actions.num_iterations = 20',
+    'langevin_maximize.num_iterations = 20',
 ]
 
 
@@ -37,7 +37,8 @@ def test_short_langevin_training_beats_a_random_policy(easy_particle, tmp_path):
   with open(os.path.join(tmp_path, 'operative_config.gin')) as f:
     operative = f.read()
   # The operative config lists only the parameters that were used.
-  assert 'counter_examples/langevin_actions.num_iterations = 10' in operative
+  assert 'counter_examples/langevin_maximize.num_iterations = 10' in operative
+  assert 'counter_examples/PolynomialSchedule.initial = 0.1' in operative
   assert 'dfo_then_langevin' in operative
   random_rate = easy_particle.random_policy_success_rate(EVAL_EPISODES)
   assert results['success_rate'] >= random_rate + 0.3, (results, random_rate)
