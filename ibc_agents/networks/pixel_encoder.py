@@ -5,7 +5,7 @@
 leaves into [B, E]. The trunk, the pooling and the training augmentation are
 classes chosen in gin (`PixelEncoder.trunk_class = @ResNetTrunk`).
 """
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import gin
 import tensorflow as tf
@@ -247,3 +247,34 @@ class PixelEncoder(tf.keras.layers.Layer):
     if not leaves:
       return features
     return tf.concat([features, layers.flatten_observation(leaves)], axis=-1)
+
+
+class EncodedPixels:
+  """Mixin: a dense network whose observations an image encoder embeds.
+
+  List it first (`class PixelEBM(EncodedPixels, mlp_ebm.MLPEBM)`). The
+  constructor takes the specs, the dense network's keyword arguments
+  (`width`, `depth`, ..., `compute_dtype`; `name` defaults to the class's)
+  and `encoder_class`, called as encoder_class(observation_spec,
+  compute_dtype=compute_dtype): it maps observations to embeddings [B, E]
+  and takes `training=` (augmentation runs only in training). `encode`
+  returns that embedding, which the dense network consumes.
+  """
+
+  def __init__(self,
+               observation_spec: types.NestedTensorSpec,
+               action_spec: types.TensorSpec,
+               *,
+               encoder_class: Callable[..., tf.keras.layers.Layer] = (
+                   PixelEncoder),
+               **network_kwargs: Any):
+    network_kwargs.setdefault('name', type(self).__name__)
+    super().__init__(observation_spec, action_spec, **network_kwargs)
+    self._encoder = encoder_class(
+        observation_spec,
+        compute_dtype=network_kwargs.get('compute_dtype', 'float32'))
+
+  def encode(self, observations: types.NestedTensor,
+             training: bool = False) -> tf.Tensor:
+    """The image and low-dimensional leaves embedded: [B, E]."""
+    return self._encoder(observations, training=training)
