@@ -10,15 +10,15 @@ cover), and at each step asks both for an action. It prints the median and
 because it is a little imprecise everywhere (a high median) or because it
 picks the wrong mode now and then (a low median, a high 90th percentile).
 """
-import argparse
-import sys
-from typing import Dict, Optional, Sequence
+from typing import Dict, Sequence
 
+from absl import flags
 import gin
 import numpy as np
 from tf_agents.environments import py_environment
 from tf_agents.policies import py_tf_eager_policy
 
+from bench import cli
 import environments
 from ibc_agents.train import train_eval
 
@@ -63,17 +63,18 @@ def summarize(errors: np.ndarray) -> Dict[str, float]:
               p90=float(np.percentile(errors, 90)), count=len(errors))
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-  parser = argparse.ArgumentParser(
-      prog='python -m bench.action_error',
-      description="Distance of a run's policy actions from the oracle's.")
-  parser.add_argument('--run_dir', required=True)
-  parser.add_argument('--task', default='PARTICLE')
-  parser.add_argument('--num_episodes', type=int, default=5)
-  parser.add_argument('--steps_per_episode', type=int, default=20)
-  args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-  if args.num_episodes < 1 or args.steps_per_episode < 1:
-    parser.error('--num_episodes and --steps_per_episode must be positive.')
+def _define_flags(values: flags.FlagValues) -> None:
+  flags.DEFINE_string('run_dir', None, 'A finished training run.',
+                      flag_values=values, required=True)
+  flags.DEFINE_string('task', 'PARTICLE', 'Its task.', flag_values=values)
+  flags.DEFINE_integer('num_episodes', 5, 'Oracle episodes.', lower_bound=1,
+                       flag_values=values)
+  flags.DEFINE_integer('steps_per_episode', 20, 'Steps compared in each.',
+                       lower_bound=1, flag_values=values)
+
+
+def main(argv: Sequence[str]) -> None:
+  args = cli.parse(_define_flags, argv, 'bench.action_error')
   stats = summarize(action_errors(args.run_dir, args.task, args.num_episodes,
                                   args.steps_per_episode))
   print(f'action_error: {args.run_dir}: median {stats["median"]:.4f}, '
@@ -81,4 +82,4 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-  main()
+  cli.run(main)

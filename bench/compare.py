@@ -14,7 +14,6 @@ between runs. Each exported policy is then timed on single observations. The
 `## Comparison: <task>` section of --output is written (or replaced), the table
 printed, and a bar chart of success rates drawn to --plot.
 """
-import argparse
 import json
 import os
 import shlex
@@ -23,8 +22,9 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
+from absl import flags
 import gin
 import tensorflow as tf
 from tf_agents.policies import py_tf_eager_policy
@@ -32,6 +32,7 @@ from tf_agents.utils import nest_utils
 
 from data_tools import collect
 from data_tools import demos
+from bench import cli
 from bench import report
 from ibc_agents.train import train_eval
 
@@ -42,44 +43,38 @@ _WARMUP_CALLS = 10  # untimed policy calls (tracing, allocation)
 _TIMED_CALLS = 50  # policy calls the latency median is taken over
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def _define_flags(values: flags.FlagValues) -> None:
+  flags.DEFINE_string('task', None, 'Registered task, e.g. PARTICLE.',
+                      flag_values=values, required=True)
+  cli.define_configs(values, 'Gin files, one method each.')
+  flags.DEFINE_integer('seeds', 3, 'Runs per config, with train_eval.seed = '
+                       '0..N-1.', lower_bound=1, flag_values=values)
+  flags.DEFINE_integer('num_episodes', 1000,
+                       'Oracle demonstrations to collect.', lower_bound=1,
+                       flag_values=values)
+  flags.DEFINE_multi_string('gin_bindings', [],
+                            'Gin binding for every run (repeatable).',
+                            flag_values=values)
+  flags.DEFINE_string('work_dir', '/tmp/ibc_compare',
+                      'Dataset and run directories.', flag_values=values)
+  flags.DEFINE_string('output', 'docs/benchmarks.md',
+                      'Markdown file whose comparison section is written.',
+                      flag_values=values)
+  flags.DEFINE_string('plot', None,
+                      'Bar chart PNG (default docs/compare_<task>.png).',
+                      flag_values=values)
+  flags.DEFINE_string('baseline', 'mse',
+                      "Method the others' steps/s and latency are divided "
+                      'by; "" for none.', flag_values=values)
+
+
+def parse_args(argv: Sequence[str]) -> cli.Args:
   """Parses and checks the command line."""
-  parser = argparse.ArgumentParser(
-      prog='python -m bench.compare',
-      description='Train several gin configs on one dataset and compare them.')
-  parser.add_argument('--task', required=True,
-                      help='Registered task, e.g. PARTICLE.')
-  parser.add_argument('--configs', required=True,
-                      help='Comma-separated gin files, one method each.')
-  parser.add_argument('--seeds', type=int, default=3,
-                      help='Runs per config, with train_eval.seed = 0..N-1.')
-  parser.add_argument('--num_episodes', type=int, default=1000,
-                      help='Oracle demonstrations to collect.')
-  parser.add_argument('--gin_bindings', action='append', default=[],
-                      help='Gin binding for every run (repeatable).')
-  parser.add_argument('--work_dir', default='/tmp/ibc_compare',
-                      help='Dataset and run directories.')
-  parser.add_argument('--output', default='docs/benchmarks.md',
-                      help='Markdown file whose comparison section is written.')
-  parser.add_argument('--plot', default=None,
-                      help='Bar chart PNG (default docs/compare_<task>.png).')
-  parser.add_argument('--baseline', default='mse',
-                      help='Method the others\' steps/s and latency are '
-                           'divided by; "" for none.')
-  args = parser.parse_args(argv)
-  args.configs = [os.path.abspath(path) for path in args.configs.split(',')]
-  args.names = [os.path.splitext(os.path.basename(path))[0]
-                for path in args.configs]
-  missing = [path for path in args.configs if not os.path.isfile(path)]
-  if missing:
-    parser.error(f'gin file not found: {missing[0]}')
-  if len(set(args.names)) != len(args.names):
-    parser.error(f'config file names must differ, got {args.names}')
-  if args.seeds < 1:
-    parser.error(f'--seeds must be positive, got {args.seeds}')
-  if args.baseline and args.baseline not in args.names:
-    parser.error(f'--baseline={args.baseline} is none of {args.names}; '
-                 'pass --baseline= for no ratios')
+  args = cli.parse(_define_flags, argv, 'bench.compare')
+  args.configs, args.names = cli.gin_files(args.configs)
+  cli.require(not args.baseline or args.baseline in args.names,
+              f'--baseline={args.baseline} is none of {args.names}; pass '
+              '--baseline= for no ratios')
   args.plot = args.plot or os.path.join('docs',
                                         f'compare_{args.task.lower()}.png')
   return args
@@ -195,8 +190,7 @@ def run_method(task: str, gin_file: str, name: str, dataset: str,
   return result
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-  argv = sys.argv[1:] if argv is None else list(argv)
+def main(argv: Sequence[str]) -> None:
   args = parse_args(argv)
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
   # The training processes share the GPU with this one.
@@ -216,7 +210,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                      f'{args.seeds} seed(s)')
   heading = f'## Comparison: {args.task}'
   section = report.format_section(
-      heading, shlex.join(['python', '-m', 'bench.compare'] + argv),
+      heading, shlex.join(['python', '-m', 'bench.compare', *argv]),
       report.machine_description(),
       f'Dataset: {stats.num_episodes} oracle episodes ({stats.num_steps} '
       f'steps, collection seed {_DATA_SEED}), the same for every run.',
@@ -232,4 +226,4 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-  main()
+  cli.run(main)

@@ -15,15 +15,17 @@ evaluated on the same seeded episodes. The `## Particle N-D study` section of
 dimension. A run that finished with the same config, dataset and bindings is
 reused, so an interrupted study picks up where it stopped.
 """
-import argparse
 import datetime
 import json
 import os
 import shlex
-import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
+from absl import app
+from absl import flags
+
+from bench import cli
 from bench import compare
 from bench import report
 from ibc_agents.train import train_eval
@@ -55,41 +57,37 @@ def train_or_reuse(gin_file: str, dataset: str, root_dir: str,
   return run
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def _define_flags(values: flags.FlagValues) -> None:
+  flags.DEFINE_list('dims', ['2', '4', '8', '16'], 'Particle dimensions.',
+                    flag_values=values)
+  cli.define_configs(values, 'Gin files, one method each.')
+  flags.DEFINE_integer('num_iterations', 6000,
+                       'Train steps of every run (the fixed budget).',
+                       lower_bound=1, flag_values=values)
+  flags.DEFINE_integer('num_episodes', 1000,
+                       'Oracle demonstrations per dimension.', lower_bound=1,
+                       flag_values=values)
+  flags.DEFINE_multi_string('gin_bindings', [],
+                            'Gin binding for every run (repeatable).',
+                            flag_values=values)
+  flags.DEFINE_string('work_dir', '/tmp/ibc_nd',
+                      'Dataset and run directories.', flag_values=values)
+  flags.DEFINE_string('output', 'docs/benchmarks.md',
+                      'Markdown file whose study section is written.',
+                      flag_values=values)
+
+
+def parse_args(argv: Sequence[str]) -> cli.Args:
   """Parses and checks the command line."""
-  parser = argparse.ArgumentParser(
-      prog='python -m bench.particle_nd',
-      description='Train IBC configs on N-D particle for several N.')
-  parser.add_argument('--dims', default='2,4,8,16',
-                      help='Comma-separated particle dimensions.')
-  parser.add_argument('--configs', required=True,
-                      help='Comma-separated gin files, one method each.')
-  parser.add_argument('--num_iterations', type=int, default=6000,
-                      help='Train steps of every run (the fixed budget).')
-  parser.add_argument('--num_episodes', type=int, default=1000,
-                      help='Oracle demonstrations per dimension.')
-  parser.add_argument('--gin_bindings', action='append', default=[],
-                      help='Gin binding for every run (repeatable).')
-  parser.add_argument('--work_dir', default='/tmp/ibc_nd',
-                      help='Dataset and run directories.')
-  parser.add_argument('--output', default='docs/benchmarks.md',
-                      help='Markdown file whose study section is written.')
-  args = parser.parse_args(argv)
+  args = cli.parse(_define_flags, argv, 'bench.particle_nd')
   try:
-    args.dims = [int(dim) for dim in args.dims.split(',')]
+    args.dims = [int(dim) for dim in args.dims]
   except ValueError:
-    parser.error(f'--dims must be comma-separated integers, got {args.dims}')
-  if any(dim < 1 for dim in args.dims):
-    parser.error(f'--dims must be positive, got {args.dims}')
-  args.configs = [os.path.abspath(path) for path in args.configs.split(',')]
-  args.names = [os.path.splitext(os.path.basename(path))[0]
-                for path in args.configs]
-  missing = [path for path in args.configs if not os.path.isfile(path)]
-  if missing:
-    parser.error(f'gin file not found: {missing[0]}')
-  if args.num_iterations < 1:
-    parser.error(f'--num_iterations must be positive, got '
-                 f'{args.num_iterations}')
+    raise app.UsageError(
+        f'--dims must be comma-separated integers, got {args.dims}') from None
+  cli.require(all(dim >= 1 for dim in args.dims),
+              f'--dims must be positive, got {args.dims}')
+  args.configs, args.names = cli.gin_files(args.configs)
   return args
 
 
@@ -108,8 +106,7 @@ def format_table(names: Sequence[str], dims: Sequence[int],
   return '\n'.join(lines)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-  argv = sys.argv[1:] if argv is None else list(argv)
+def main(argv: Sequence[str]) -> None:
   args = parse_args(argv)
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
   work_dir = os.path.abspath(args.work_dir)
@@ -136,7 +133,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   table = format_table(args.names, args.dims, runs)
   section = '\n\n'.join([
       HEADING,
-      '`' + shlex.join(['python', '-m', 'bench.particle_nd'] + argv) + '`',
+      '`' + shlex.join(['python', '-m', 'bench.particle_nd', *argv]) + '`',
       f'Machine: {report.machine_description()}. '
       f'Date: {datetime.date.today().isoformat()}. Per dimension: '
       f'{args.num_episodes} oracle episodes (collection seed 0); every run '
@@ -151,4 +148,4 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-  main()
+  cli.run(main)

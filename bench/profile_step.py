@@ -11,24 +11,26 @@ reach inside their own kernels say whether a step's gap to the matmul
 roofline is in the products or around them. The `## Train-step profile`
 section of --output is written (or replaced).
 """
-import argparse
 import collections
 import datetime
 import glob
 import os
 import shlex
-import sys
 import tempfile
 import time
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
+from absl import flags
 import gin
 import tensorflow as tf
 from tensorflow.tsl.profiler.protobuf import xplane_pb2
 from tf_agents.train import learner as tf_agents_learner
 
+from bench import cli
+from bench import flops as flops_model
 from bench import report
 from bench import throughput
+from bench import throughput_configs
 from data_tools import replay
 
 HEADING = '## Train-step profile'
@@ -56,7 +58,7 @@ def op_seconds_by_type(xspace_path: str) -> Dict[str, float]:
   return dict(seconds)
 
 
-def profile_train_steps(config: throughput.Config,
+def profile_train_steps(config: throughput_configs.Config,
                         variant: throughput.Variant, steps: int,
                         warmup_steps: int = 3
                         ) -> Tuple[Dict[str, float], float]:
@@ -90,7 +92,7 @@ def profile_train_steps(config: throughput.Config,
   return by_type, wall
 
 
-def format_section(command: str, config: throughput.Config,
+def format_section(command: str, config: throughput_configs.Config,
                    variant: throughput.Variant, steps: int,
                    by_type: Dict[str, float], wall: float,
                    roofline: float, top: int) -> str:
@@ -98,7 +100,7 @@ def format_section(command: str, config: throughput.Config,
   total = sum(by_type.values())
   matmul = sum(seconds for op, seconds in by_type.items()
                if 'MatMul' in op)  # oneDNN's products, fused or not
-  flops = throughput.train_step_flops(config)
+  flops = flops_model.train_step_flops(config)
   rows = ['| op type | ms per step | share of op time |', '| --- | --- | --- |']
   ranked = sorted(by_type.items(), key=lambda item: -item[1])
   for op, seconds in ranked[:top]:
@@ -130,7 +132,7 @@ def format_section(command: str, config: throughput.Config,
   ]) + '\n'
 
 
-def _forward_backward_note(config: throughput.Config,
+def _forward_backward_note(config: throughput_configs.Config,
                            by_type: Dict[str, float], steps: int) -> str:
   """Kernel GFLOP/s of the forward and the backward products, if separable.
 
@@ -143,7 +145,7 @@ def _forward_backward_note(config: throughput.Config,
   plain = by_type.get('_MklMatMul', 0.0)
   if config.langevin_iterations or not fused or not plain:
     return ''
-  flops = throughput.train_step_flops(config) * steps
+  flops = flops_model.train_step_flops(config) * steps
   return (f' Forward products (fused with the bias, a third of the FLOPs): '
           f'{1e3 * fused / steps:.0f} ms per step, '
           f'{flops / 3 / fused / 1e9:.0f} GFLOP/s of kernel time; backward '
@@ -151,37 +153,34 @@ def _forward_backward_note(config: throughput.Config,
           f'{2 * flops / 3 / plain / 1e9:.0f} GFLOP/s.')
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def _define_flags(values: flags.FlagValues) -> None:
+  flags.DEFINE_enum('config', 'pushing_dfo', sorted(throughput_configs.CONFIG_FILES),
+                    'A bench.throughput configuration.', flag_values=values)
+  flags.DEFINE_enum('variant', 'float32', sorted(throughput_configs.VARIANTS),
+                    'Its precision and XLA variant.', flag_values=values)
+  flags.DEFINE_integer('steps', 10, 'Profiled train steps.', lower_bound=1,
+                       flag_values=values)
+  flags.DEFINE_integer('top', 12, 'Op types listed; the rest are summed.',
+                       lower_bound=1, flag_values=values)
+  flags.DEFINE_string('output', 'docs/benchmarks.md',
+                      'Markdown file whose profile section is written.',
+                      flag_values=values)
+
+
+def parse_args(argv: Sequence[str]) -> cli.Args:
   """Parses and checks the command line."""
-  parser = argparse.ArgumentParser(
-      prog='python -m bench.profile_step',
-      description='Profile train steps of a bench.throughput configuration.')
-  parser.add_argument('--config', default='pushing_dfo',
-                      choices=sorted(throughput.CONFIGS))
-  parser.add_argument('--variant', default='float32',
-                      choices=sorted(throughput.VARIANTS))
-  parser.add_argument('--steps', type=int, default=10,
-                      help='Profiled train steps.')
-  parser.add_argument('--top', type=int, default=12,
-                      help='Op types listed; the rest are summed.')
-  parser.add_argument('--output', default='docs/benchmarks.md',
-                      help='Markdown file whose profile section is written.')
-  args = parser.parse_args(argv)
-  if args.steps < 1 or args.top < 1:
-    parser.error('--steps and --top must be positive.')
-  return args
+  return cli.parse(_define_flags, argv, 'bench.profile_step')
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-  argv = sys.argv[1:] if argv is None else list(argv)
+def main(argv: Sequence[str]) -> None:
   args = parse_args(argv)
-  config = throughput.CONFIGS[args.config]
-  variant = throughput.VARIANTS[args.variant]
+  config = throughput_configs.get(args.config)
+  variant = throughput_configs.VARIANTS[args.variant]
   by_type, wall = profile_train_steps(config, variant, args.steps)
   roofline = throughput.matmul_gflops(
       config.matmul_rows, config.width, tf.as_dtype(variant.compute_dtype),
       repeats=10)
-  command = shlex.join(['python', '-m', 'bench.profile_step'] + argv)
+  command = shlex.join(['python', '-m', 'bench.profile_step', *argv])
   section = format_section(command, config, variant, args.steps, by_type,
                            wall, roofline, args.top)
   report.write_section(args.output, HEADING, section)
@@ -190,4 +189,4 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-  main()
+  cli.run(main)

@@ -13,7 +13,7 @@ every variant (compute precision, XLA on the train step). It measures:
   min and max over the timed steps after warm-up;
 - the same step fed by one fixed in-memory batch, hence the fraction of the
   step spent waiting on data, and the replay's batches/s on its own;
-- FLOPs per step counted from the shapes (see `train_step_flops`), the
+- FLOPs per step counted from the shapes (`bench.flops`), the
   achieved GFLOP/s, and a roofline measured in the same process: the best
   GFLOP/s of a dense matmul of the configuration's row count, width and dtype;
 - greedy action latency (one observation, p50 and p99) of each sampler through
@@ -24,12 +24,9 @@ Results go to one JSON file per configuration in --json_dir, and the
 `## Throughput` section of --output is regenerated. --quick is a smoke run
 (few steps, batch <= 16, <= 256 action samples) whose figures mean nothing.
 
-A configuration is a `Config`: its shapes and classes, bound through gin
-(a pixel configuration also parses its gin file for the encoder), and a
-`network_flops` function counting its encoder (per observation) and its
-head (per scored action).
+A configuration is a shipped gin file, read by `bench.throughput_configs`;
+the report is written by `bench.throughput_report`.
 """
-import argparse
 import concurrent.futures
 import dataclasses
 import datetime
@@ -39,11 +36,11 @@ import os
 import resource
 import shlex
 import statistics
-import sys
 import tempfile
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence
 
+from absl import flags
 import gin
 import numpy as np
 import tensorflow as tf
@@ -55,212 +52,24 @@ from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 from tf_agents.typing import types
 
+from bench import cli
+from bench import flops
 from bench import report
+from bench import throughput_configs
+from bench import throughput_report
 from data_tools import replay
-from environments.block_pushing import pixel_envs
 from ibc_agents import bc_common
-from ibc_agents import ibc_agent
 from ibc_agents import ibc_policy
-from ibc_agents import mse_agent
 from ibc_agents import normalization
 from ibc_agents import samplers
-from ibc_agents.networks import mlp_ebm
-from ibc_agents.networks import mlp_mse
-from ibc_agents.networks import pixel_ebm
 
-HEADING = '## Throughput'
 # The issue's dense matmul (131584 x 128 x 128) on the reference's machine.
-REFERENCE_ROOFLINE = '330 GFLOP/s float32, 650 GFLOP/s bfloat16'
+
+
+Config = throughput_configs.Config
+Variant = throughput_configs.Variant
+VARIANTS = throughput_configs.VARIANTS
 SAMPLERS = {'dfo': samplers.dfo_maximize, 'langevin': samplers.langevin_maximize}
-
-
-@dataclasses.dataclass(frozen=True)
-class NetworkFlops:
-  """Forward FLOPs of a network's matrix products."""
-  per_observation: float  # once per observation: an encoder, an explicit net
-  per_action: float  # once per scored (observation, action) pair
-
-
-@dataclasses.dataclass(frozen=True)
-class Config:
-  """A benchmarked configuration: shapes, classes and the reference figures.
-
-  `depth` counts residual blocks of `layers.ResNetPreActivationDense`, two
-  dense layers each: the reference implementation's depth 16 is our depth 8.
-  """
-  name: str
-  description: str
-  observation_spec: Mapping[str, tf.TensorSpec]  # one step, no history
-  action_size: int
-  history_length: int
-  batch_size: int
-  network_class: Callable[..., Any]
-  agent_class: Callable[..., Any]
-  width: int
-  depth: int
-  network_flops: Callable[['Config'], NetworkFlops]
-  num_counter_examples: int = 0
-  langevin_iterations: int = 0  # counter-example chains and Langevin acting
-  num_action_samples: int = 0
-  dfo_iterations: int = 3
-  act_samplers: Tuple[str, ...] = ()  # keys of SAMPLERS; () for explicit
-  reference: str = ''  # the original implementation's figures, for the report
-  gin_file: str = ''  # parsed before the bindings, e.g. for an encoder
-  max_episodes: int = 100  # synthetic episodes served (images cost memory)
-
-  @property
-  def observation_size(self) -> int:
-    """Floats the network reads per observation (history included)."""
-    return self.history_length * sum(
-        spec.shape.num_elements() for spec in self.observation_spec.values()
-        if spec.dtype.is_floating)
-
-  @property
-  def matmul_rows(self) -> int:
-    """Rows of the train step's dense layers: B (N + 1) pairs or B observations."""
-    return self.batch_size * (self.num_counter_examples + 1)
-
-
-def dense_resnet_flops(input_size: int, width: int, depth: int,
-                       output_size: int) -> float:
-  """Forward FLOPs per row of `ResNetPreActivationDense` plus a dense head."""
-  return 2.0 * (input_size * width + 2 * depth * width * width +
-                width * output_size)
-
-
-def dense_network_flops(config: Config) -> NetworkFlops:
-  """MLPEBM scores each (tiled observation, action); MLPMSE maps observations."""
-  if config.num_counter_examples:
-    return NetworkFlops(0.0, dense_resnet_flops(
-        config.observation_size + config.action_size, config.width,
-        config.depth, 1))
-  return NetworkFlops(dense_resnet_flops(
-      config.observation_size, config.width, config.depth,
-      config.action_size), 0.0)
-
-
-def train_step_flops(config: Config) -> float:
-  """Matmul FLOPs of one train step, counted from the shapes.
-
-  A backward pass costs twice its forward pass (input and weight gradients).
-  Langevin chains take a forward pass and an action gradient per step, plus
-  a final scoring; the gradient penalty's double backward makes the loss
-  cost 6 forward passes. Elementwise operations are not counted.
-  """
-  network = config.network_flops(config)
-  batch, num_negatives = config.batch_size, config.num_counter_examples
-  flops = 3 * batch * network.per_observation
-  pairs = batch * (num_negatives + 1) * network.per_action
-  if not config.langevin_iterations:
-    return flops + 3 * pairs
-  chains = (batch * num_negatives * (2 * config.langevin_iterations + 1) *
-            network.per_action)
-  return flops + chains + 6 * pairs
-
-
-def action_flops(config: Config, sampler: str) -> float:
-  """Matmul FLOPs of one greedy action for one observation."""
-  network = config.network_flops(config)
-  evaluations = {'dfo': config.dfo_iterations + 1,
-                 'langevin': 2 * config.langevin_iterations + 1}.get(sampler, 0)
-  return (network.per_observation +
-          config.num_action_samples * evaluations * network.per_action)
-
-
-def pixel_network_flops(config: Config) -> NetworkFlops:
-  """PixelEBM: a ConvMaxPoolTrunk per observation, a dense head per action.
-
-  Reads the trunk's filters and first stride from the bound gin config. The
-  trunk sees the history's frames stacked along the channels; its 3x3
-  'same' convolutions dominate; pooling and the spatial softmax are not
-  counted. The head scores [2 x last filters (keypoints), low-dimensional
-  leaves, action].
-  """
-  filters = gin.query_parameter('ConvMaxPoolTrunk.filters')
-  stride = gin.query_parameter('ConvMaxPoolTrunk.first_stride')
-  image = config.observation_spec[pixel_envs.IMAGE_KEY]
-  height, width, channels = image.shape.as_list()
-  channels *= config.history_length
-  encoder = 0.0
-  for stage, count in enumerate(filters):
-    step = stride if stage == 0 else 1
-    height, width = -(-height // step), -(-width // step)  # 'same' padding
-    encoder += 2.0 * height * width * count * 9 * channels
-    height, width, channels = height // 2, width // 2, count  # 2x2 pooling
-  embedding = 2 * filters[-1] + config.observation_size
-  return NetworkFlops(encoder, dense_resnet_flops(
-      embedding + config.action_size, config.width, config.depth, 1))
-
-
-def _floats(**sizes: int) -> Dict[str, tf.TensorSpec]:
-  return {name: tf.TensorSpec((size,), tf.float32)
-          for name, size in sizes.items()}
-
-
-PARTICLE_2D = _floats(pos_agent=2, vel_agent=2, pos_first_goal=2,
-                      pos_second_goal=2)
-PUSHING_STATES = _floats(block_translation=2, block_orientation=1,
-                         target_translation=2, target_orientation=1,
-                         effector_translation=2, effector_target_translation=2)
-PUSHING_PIXELS = {
-    pixel_envs.IMAGE_KEY: tf.TensorSpec((90, 120, 3), tf.uint8),
-    'effector_translation': tf.TensorSpec((2,), tf.float32)}
-CONFIGS = {config.name: config for config in (
-    Config('particle_dfo', 'gin_configs/particle/ibc_dfo.gin shapes',
-           PARTICLE_2D, 2, 2, batch_size=256, network_class=mlp_ebm.MLPEBM,
-           agent_class=ibc_agent.ImplicitBCAgent, width=128, depth=2,
-           network_flops=dense_network_flops, num_counter_examples=64,
-           num_action_samples=1024, act_samplers=('dfo',)),
-    Config('particle_langevin',
-           "the reference's 2D particle IBC-Langevin: 100 Langevin steps, "
-           'gradient penalty, 256 x 2 dense layers',
-           PARTICLE_2D, 2, 2, batch_size=512, network_class=mlp_ebm.MLPEBM,
-           agent_class=ibc_agent.ImplicitBCAgent, width=256, depth=1,
-           network_flops=dense_network_flops, num_counter_examples=8,
-           langevin_iterations=100, num_action_samples=512,
-           act_samplers=('dfo', 'langevin'), reference='1.1 steps/s'),
-    Config('pushing_dfo',
-           "the reference's pushing-states IBC-DFO: 128 x 16 dense layers; "
-           'its 3 DFO iterations score the samples 3 times and perturb them '
-           'twice, as our 2 do',
-           PUSHING_STATES, 2, 2, batch_size=512, network_class=mlp_ebm.MLPEBM,
-           agent_class=ibc_agent.ImplicitBCAgent, width=128, depth=8,
-           network_flops=dense_network_flops, num_counter_examples=256,
-           num_action_samples=16384, dfo_iterations=2, act_samplers=('dfo',),
-           reference='1.09-1.15 steps/s; DFO action 117 ms'),
-    Config('pushing_mse',
-           "the reference's pushing-states MSE: 128 x 16 dense layers",
-           PUSHING_STATES, 2, 2, batch_size=512, network_class=mlp_mse.MLPMSE,
-           agent_class=mse_agent.MseBCAgent, width=128, depth=8,
-           network_flops=dense_network_flops,
-           reference='5.9 steps/s; input pipeline 8.5 batches/s'),
-    Config('pushing_pixels_dfo',
-           'gin_configs/pushing_pixels/ibc_dfo.gin shapes: 120 x 90 RGB, '
-           'conv-maxpool encoder once per observation (late fusion), '
-           '256 x 4 dense head per action',
-           PUSHING_PIXELS, 2, 2, batch_size=64, network_class=pixel_ebm.PixelEBM,
-           agent_class=ibc_agent.ImplicitBCAgent, width=256, depth=2,
-           network_flops=pixel_network_flops, num_counter_examples=64,
-           num_action_samples=1024, act_samplers=('dfo',),
-           gin_file='gin_configs/pushing_pixels/ibc_dfo.gin', max_episodes=20),
-)}
-
-
-@dataclasses.dataclass(frozen=True)
-class Variant:
-  """How the network computes and whether XLA compiles the loss."""
-  name: str
-  compute_dtype: str
-  jit_compile: bool
-
-
-VARIANTS = {variant.name: variant for variant in (
-    Variant('float32', 'float32', False),
-    Variant('bfloat16', 'bfloat16', False),
-    Variant('float32+xla', 'float32', True),
-    Variant('bfloat16+xla', 'bfloat16', True),
-)}
-DEFAULT_VARIANTS = ('float32', 'bfloat16', 'float32+xla')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -289,32 +98,23 @@ def quick_config(config: Config) -> Config:
 
 
 def gin_bindings(config: Config, variant: Variant) -> List[str]:
-  """Bindings that configure the network, agent and samplers as `config`."""
+  """Bindings of the variant, and of `quick_config`'s smaller sizes."""
   network = config.network_class.__name__
-  bindings = [f'{network}.width = {config.width}',
-              f'{network}.depth = {config.depth}',
+  agent = config.agent_class.__name__
+  bindings = [f'train_eval.batch_size = {config.batch_size}',
               f'{network}.compute_dtype = {variant.compute_dtype!r}',
-              f'BCAgentBase.jit_compile = {variant.jit_compile}',  # MSE
-              f'ImplicitBCAgent.jit_compile = {variant.jit_compile}',
-              f'dfo_maximize.num_iterations = {config.dfo_iterations}']
-  if config.num_counter_examples:
-    bindings.append('ImplicitBCAgent.num_counter_examples = '
-                    f'{config.num_counter_examples}')
-  if config.langevin_iterations:
-    bindings += [
-        'ImplicitBCAgent.counter_example_sampler = '
-        '@counter_examples/langevin_maximize',
-        'ImplicitBCAgent.gradient_penalty = @gradient_penalty',
-        f'langevin_maximize.num_iterations = {config.langevin_iterations}']
+              f'{agent}.jit_compile = {variant.jit_compile}']
+  if config.num_action_samples:
+    bindings.append(
+        f'IbcPolicy.num_action_samples = {config.num_action_samples}')
   return bindings
 
 
 def bind(config: Config, variant: Variant) -> None:
-  """Replaces the gin config with `config`'s gin file and bindings."""
+  """Replaces the gin config with `config`'s gin file and the variant's."""
   gin.clear_config()
-  gin.parse_config_files_and_bindings(
-      [config.gin_file] if config.gin_file else [],
-      gin_bindings(config, variant))
+  gin.parse_config_files_and_bindings([config.gin_file],
+                                      gin_bindings(config, variant))
 
 
 def data_spec(config: Config) -> trajectory.Trajectory:
@@ -439,7 +239,7 @@ def action_latency(config: Config, name: str, policy: tf_policy.TFPolicy,
       budget.timed_calls))
   return dict(sampler=name, p50_ms=float(np.percentile(milliseconds, 50)),
               p99_ms=float(np.percentile(milliseconds, 99)),
-              gflop=action_flops(config, name) / 1e9)
+              gflop=flops.action_flops(config, name) / 1e9)
 
 
 def _median_min_max(seconds: Sequence[float]) -> Dict[str, float]:
@@ -468,18 +268,18 @@ def measure_variant(config: Config, variant: Variant,
     fixed_batches = iter(tf.data.Dataset.from_tensors(batch).repeat())
     fixed = _seconds(lambda: learner.run(iterations=1, iterator=fixed_batches),
                      budget.warmup_steps, budget.timed_steps)
-  flops = train_step_flops(config)
+  step_flops = flops.train_step_flops(config)
   steps_per_sec = _median_min_max(real)
   roofline = matmul_gflops(config.matmul_rows, config.width,
                            tf.as_dtype(variant.compute_dtype),
                            budget.matmul_repeats)
-  achieved = flops * steps_per_sec['median'] / 1e9
+  achieved = step_flops * steps_per_sec['median'] / 1e9
   result = dict(
       variant=variant.name, steps_per_sec=steps_per_sec,
       fixed_batch_steps_per_sec=_median_min_max(fixed),
       data_wait_fraction=max(
           0.0, 1.0 - statistics.median(fixed) / statistics.median(real)),
-      gflop_per_step=flops / 1e9, achieved_gflops=achieved,
+      gflop_per_step=step_flops / 1e9, achieved_gflops=achieved,
       roofline_gflops=roofline, roofline_fraction=achieved / roofline,
       # XLA compiles the train step only: the policies are the same.
       actions=[] if variant.jit_compile else [
@@ -494,7 +294,8 @@ def measure_config(name: str, variant_names: Sequence[str],
   """Every measurement of one configuration; meant for a fresh process."""
   tf.random.set_seed(0)
   budget = QUICK_BUDGET if quick else Budget()
-  config = quick_config(CONFIGS[name]) if quick else CONFIGS[name]
+  config = throughput_configs.get(name)
+  config = quick_config(config) if quick else config
   spec = data_spec(config)
   load_start = os.getloadavg()[0]
   episodes = synthetic_episodes(
@@ -519,72 +320,6 @@ def measure_config(name: str, variant_names: Sequence[str],
       variants=variants)
 
 
-def format_section(command: str, results: Sequence[Dict[str, Any]]) -> str:
-  """The Markdown section: provenance, training, action and memory tables."""
-  loads = [load for result in results for load in result['load_average']]
-  train_rows = [
-      '| config | variant | train steps/s: median (min-max) | reference | '
-      'GFLOP/step | GFLOP/s | matmul roofline GFLOP/s | % of roofline | '
-      'waiting on data |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
-  act_rows = ['| config | variant | sampler | GFLOP/action | p50 ms | p99 ms |',
-              '| --- | --- | --- | --- | --- | --- |']
-  data_rows = ['| config | what | shapes | replay batches/s alone | '
-               'peak RSS (GiB) |', '| --- | --- | --- | --- | --- |']
-  for result in results:
-    for variant in result['variants']:
-      speed = variant['steps_per_sec']
-      train_rows.append(
-          f'| {result["config"]} | {variant["variant"]} '
-          f'| {speed["median"]:.2f} ({speed["min"]:.2f}-{speed["max"]:.2f}) '
-          f'| {result["reference"] or "-"} '
-          f'| {variant["gflop_per_step"]:.3g} '
-          f'| {variant["achieved_gflops"]:.0f} '
-          f'| {variant["roofline_gflops"]:.0f} '
-          f'| {100 * variant["roofline_fraction"]:.0f}% '
-          f'| {100 * variant["data_wait_fraction"]:.0f}% |')
-      for action in variant['actions']:
-        act_rows.append(
-            f'| {result["config"]} | {variant["variant"]} '
-            f'| {action["sampler"]} | {action["gflop"]:.3g} '
-            f'| {action["p50_ms"]:.1f} | {action["p99_ms"]:.1f} |')
-    data_rows.append(
-        f'| {result["config"]} | {result["description"]} '
-        f'| batch {result["batch_size"]}, '
-        f'{result["matmul_rows"]} rows, width {result["width"]}, '
-        f'{2 * result["depth"] + 1} dense layers '
-        f'| {result["replay_batches_per_sec"]:.1f} '
-        f'| {result["peak_rss_mib"] / 1024:.2f} |')
-  quick_note = (' **Quick smoke run: the figures mean nothing.**'
-                if any(result['quick'] for result in results) else '')
-  return '\n\n'.join([
-      HEADING,
-      f'`{command}`',
-      f'Machine: {report.machine_description()}; TensorFlow {tf.__version__}. '
-      f'Date: {datetime.date.today().isoformat()}. Load average (1 min) '
-      f'during the run: {min(loads):.1f} to {max(loads):.1f}.{quick_note}',
-      '\n'.join(train_rows),
-      'Each configuration runs in its own process on synthetic demonstrations '
-      'served by an embedded Reverb `DemonstrationReplay`; a step is one '
-      '`Learner.run(iterations=1)`. GFLOP/step counts the dense layers\' '
-      'matrix products and the pixel encoder\'s convolutions from the shapes '
-      '(backward = 2x forward; Langevin: '
-      'forward and action gradient per chain step; gradient penalty: 6x '
-      'forward), not elementwise work. The roofline is the best GFLOP/s of a '
-      '[rows, width] x [width, width] matmul in the variant\'s dtype, measured '
-      'in the same process. "Waiting on data" is 1 - (step time on a fixed '
-      'in-memory batch) / (step time on the replay). Reference: the original '
-      'implementation on a 2-core AMD EPYC, TF 2.15.1, where the issue '
-      f'measured a {REFERENCE_ROOFLINE} matmul roofline: compare the '
-      'percentages of roofline when this machine\'s roofline differs.',
-      '\n'.join(act_rows),
-      'Greedy action for one observation through `PyTFEagerPolicy` '
-      '(tf.function), after warm-up calls; XLA variants compile the train '
-      'step only, so their policies are not timed again.',
-      '\n'.join(data_rows),
-  ]) + '\n'
-
-
 def _run_in_fresh_processes(names: Sequence[str], variants: Sequence[str],
                             quick: bool) -> List[Dict[str, Any]]:
   """`measure_config` of each configuration, each in its own process."""
@@ -598,38 +333,37 @@ def _run_in_fresh_processes(names: Sequence[str], variants: Sequence[str],
   return results
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def _define_flags(values: flags.FlagValues) -> None:
+  names = list(throughput_configs.CONFIG_FILES)
+  cli.define_configs(values, f'Of: {", ".join(names)}.', default=names)
+  flags.DEFINE_list('variants', list(throughput_configs.DEFAULT_VARIANTS),
+                    f'Of: {", ".join(VARIANTS)}.', flag_values=values)
+  flags.DEFINE_bool('quick', False,
+                    'A few steps with small batches: a smoke run.',
+                    flag_values=values)
+  flags.DEFINE_string('output', 'docs/benchmarks.md',
+                      'Markdown file whose Throughput section is written.',
+                      flag_values=values)
+  flags.DEFINE_string('json_dir', 'docs/throughput',
+                      'Directory of the per-configuration JSON results.',
+                      flag_values=values)
+
+
+def parse_args(argv: Sequence[str]) -> cli.Args:
   """Parses and checks the command line."""
-  parser = argparse.ArgumentParser(
-      prog='python -m bench.throughput',
-      description='Train-step and action throughput of named configurations.')
-  parser.add_argument('--configs', default=','.join(CONFIGS),
-                      help=f'Comma-separated, of: {", ".join(CONFIGS)}.')
-  parser.add_argument('--variants', default=','.join(DEFAULT_VARIANTS),
-                      help=f'Comma-separated, of: {", ".join(VARIANTS)}.')
-  parser.add_argument('--quick', action='store_true',
-                      help='A few steps with small batches: a smoke run.')
-  parser.add_argument('--output', default='docs/benchmarks.md',
-                      help='Markdown file whose Throughput section is written.')
-  parser.add_argument('--json_dir', default='docs/throughput',
-                      help='Directory of the per-configuration JSON results.')
-  args = parser.parse_args(argv)
-  args.configs = args.configs.split(',')
-  args.variants = args.variants.split(',')
-  for values, known, flag in ((args.configs, CONFIGS, '--configs'),
-                              (args.variants, VARIANTS, '--variants')):
-    unknown = [value for value in values if value not in known]
-    if unknown:
-      parser.error(f'{flag}: unknown {unknown}; known: {", ".join(known)}')
+  args = cli.parse(_define_flags, argv, 'bench.throughput')
+  args.configs = cli.known_names('--configs', args.configs,
+                                 list(throughput_configs.CONFIG_FILES))
+  args.variants = cli.known_names('--variants', args.variants,
+                                  list(VARIANTS))
   return args
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-  argv = sys.argv[1:] if argv is None else list(argv)
+def main(argv: Sequence[str]) -> None:
   args = parse_args(argv)
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
   results = _run_in_fresh_processes(args.configs, args.variants, args.quick)
-  command = shlex.join(['python', '-m', 'bench.throughput'] + argv)
+  command = shlex.join(['python', '-m', 'bench.throughput', *argv])
   os.makedirs(args.json_dir, exist_ok=True)
   for result in results:
     result.update(command=command, machine=report.machine_description(),
@@ -638,12 +372,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     with open(os.path.join(args.json_dir, f'{result["config"]}.json'),
               'w') as f:
       json.dump(result, f, indent=1)
-  section = format_section(command, results)
-  report.write_section(args.output, HEADING, section)
+  section = throughput_report.format_section(command, results)
+  report.write_section(args.output, throughput_report.HEADING, section)
   print(section)
-  print(f'throughput: wrote {args.output} ({HEADING}) and {args.json_dir}/',
+  print(f'throughput: wrote {args.output} ({throughput_report.HEADING}) and {args.json_dir}/',
         flush=True)
 
 
 if __name__ == '__main__':
-  main()
+  cli.run(main)

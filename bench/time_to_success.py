@@ -16,7 +16,6 @@ trains to its last step (or --max_steps). Without --dataset, oracle
 demonstrations of the config's task are collected (and reused) as
 `bench.compare` does.
 """
-import argparse
 import dataclasses
 import datetime
 import glob
@@ -24,13 +23,14 @@ import json
 import os
 import shlex
 import subprocess
-import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
+from absl import flags
 import gin
 import tensorflow as tf
 
+from bench import cli
 from bench import compare
 from bench import report
 from ibc_agents.networks import layers
@@ -147,51 +147,50 @@ def format_section(heading: str, command: str, threshold: float,
       f'{coarse}']) + '\n'
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def _define_flags(values: flags.FlagValues) -> None:
+  flags.DEFINE_string('gin_file', None, 'The config to train.',
+                      flag_values=values, required=True)
+  flags.DEFINE_string('dataset', None,
+                      'Demonstrations (default: collect oracle ones).',
+                      flag_values=values)
+  flags.DEFINE_integer('num_episodes', 1000, 'Oracle demonstrations to '
+                       'collect without --dataset.', lower_bound=1,
+                       flag_values=values)
+  flags.DEFINE_list('precisions', list(layers.COMPUTE_DTYPES),
+                    'Network compute dtypes.', flag_values=values)
+  flags.DEFINE_float('threshold', 0.9, 'Success rate to reach.',
+                     flag_values=values)
+  flags.DEFINE_integer('eval_episodes', MIN_EVAL_EPISODES,
+                       'Episodes per evaluation.', lower_bound=1,
+                       flag_values=values)
+  flags.DEFINE_integer('eval_interval', 500,
+                       'Train steps between evaluations.', lower_bound=1,
+                       flag_values=values)
+  flags.DEFINE_integer('max_steps', None,
+                       "Train steps at most (default: the config's).",
+                       flag_values=values)
+  flags.DEFINE_multi_string('gin_bindings', [],
+                            'Gin binding for every run (repeatable).',
+                            flag_values=values)
+  flags.DEFINE_string('work_dir', '/tmp/ibc_time_to_success',
+                      'Dataset and run directories.', flag_values=values)
+  flags.DEFINE_string('output', 'docs/benchmarks.md',
+                      'Markdown file whose section is written.',
+                      flag_values=values)
+  flags.DEFINE_string('json_dir', 'docs/time_to_success',
+                      'Directory of the JSON results.', flag_values=values)
+
+
+def parse_args(argv: Sequence[str]) -> cli.Args:
   """Parses and checks the command line."""
-  parser = argparse.ArgumentParser(
-      prog='python -m bench.time_to_success',
-      description='Wall time until a gin config first reaches a success rate.')
-  parser.add_argument('--gin_file', required=True, help='The config to train.')
-  parser.add_argument('--dataset', default=None,
-                      help='Demonstrations (default: collect oracle ones).')
-  parser.add_argument('--num_episodes', type=int, default=1000,
-                      help='Oracle demonstrations to collect without '
-                           '--dataset.')
-  parser.add_argument('--precisions', default=','.join(layers.COMPUTE_DTYPES),
-                      help='Comma-separated network compute dtypes.')
-  parser.add_argument('--threshold', type=float, default=0.9,
-                      help='Success rate to reach.')
-  parser.add_argument('--eval_episodes', type=int, default=MIN_EVAL_EPISODES,
-                      help='Episodes per evaluation.')
-  parser.add_argument('--eval_interval', type=int, default=500,
-                      help='Train steps between evaluations.')
-  parser.add_argument('--max_steps', type=int, default=None,
-                      help='Train steps at most (default: the config\'s).')
-  parser.add_argument('--gin_bindings', action='append', default=[],
-                      help='Gin binding for every run (repeatable).')
-  parser.add_argument('--work_dir', default='/tmp/ibc_time_to_success',
-                      help='Dataset and run directories.')
-  parser.add_argument('--output', default='docs/benchmarks.md',
-                      help='Markdown file whose section is written.')
-  parser.add_argument('--json_dir', default='docs/time_to_success',
-                      help='Directory of the JSON results.')
-  args = parser.parse_args(argv)
-  args.gin_file = os.path.abspath(args.gin_file)
-  args.precisions = args.precisions.split(',')
-  unknown = [p for p in args.precisions if p not in layers.COMPUTE_DTYPES]
-  if unknown:
-    parser.error(f'--precisions: unknown {unknown}; known: '
-                 f'{", ".join(layers.COMPUTE_DTYPES)}')
-  if not os.path.isfile(args.gin_file):
-    parser.error(f'gin file not found: {args.gin_file}')
-  if args.eval_episodes < 1 or args.eval_interval < 1:
-    parser.error('--eval_episodes and --eval_interval must be positive')
+  args = cli.parse(_define_flags, argv, 'bench.time_to_success')
+  args.gin_file = cli.gin_files([args.gin_file])[0][0]
+  args.precisions = cli.known_names('--precisions', args.precisions,
+                                    layers.COMPUTE_DTYPES)
   return args
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-  argv = sys.argv[1:] if argv is None else list(argv)
+def main(argv: Sequence[str]) -> None:
   args = parse_args(argv)
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
   name = os.path.splitext(os.path.basename(args.gin_file))[0]
@@ -205,7 +204,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
       f'train_eval.eval_interval = {args.eval_interval}']
   if args.max_steps:
     bindings.append(f'train_eval.num_iterations = {args.max_steps}')
-  command = shlex.join(['python', '-m', 'bench.time_to_success'] + argv)
+  command = shlex.join(['python', '-m', 'bench.time_to_success', *argv])
   os.makedirs(args.json_dir, exist_ok=True)
   results = []
   for precision in args.precisions:
@@ -234,4 +233,4 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-  main()
+  cli.run(main)

@@ -1,6 +1,7 @@
 """`bench.action_error` measures how far a real policy acts from the oracle."""
 import gin
 import numpy as np
+from absl import app
 import pytest
 
 from bench import action_error
@@ -38,5 +39,5 @@ def test_trained_policy_acts_nearer_the_oracle_than_an_untrained_one(tmp_path):
 
 
 def test_rejects_a_non_positive_episode_count():
-  with pytest.raises(SystemExit):
+  with pytest.raises(app.UsageError, match='num_episodes'):
     action_error.main(['--run_dir=/nonexistent', '--num_episodes=0'])

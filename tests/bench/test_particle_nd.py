@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+from absl import app
 import pytest
 
 from bench import particle_nd
@@ -79,6 +80,6 @@ def test_rerun_reuses_finished_runs_and_retrains_when_settings_change(study):
 
 
 def test_rejects_non_integer_dimensions():
-  with pytest.raises(SystemExit):
+  with pytest.raises(app.UsageError, match='--dims must be comma-separated'):
     particle_nd.parse_args(['--dims=2,x',
                             '--configs=gin_configs/particle/mse.gin'])

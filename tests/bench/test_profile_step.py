@@ -1,6 +1,7 @@
 """`python -m bench.profile_step` profiles real train steps."""
 import re
 
+from absl import app
 import pytest
 
 from bench import profile_step
@@ -26,5 +27,5 @@ def test_profile_of_particle_steps_is_dominated_by_matrix_products(tmp_path):
 
 
 def test_rejects_a_non_positive_step_count():
-  with pytest.raises(SystemExit):
+  with pytest.raises(app.UsageError, match='steps'):
     profile_step.parse_args(['--steps=0'])

@@ -1,0 +1,89 @@
+"""One command-line convention for the benchmarks: absl flags, checked early.
+
+Each benchmark defines its flags in a function of a `flags.FlagValues`, so
+that importing several benchmarks never clashes, and parses with `parse`:
+a bad value raises `app.UsageError`, which `run` prints with the usage, as
+the package's entry points do.
+"""
+import os
+import sys
+import types
+from typing import Callable, Optional, Sequence
+
+from absl import app
+from absl import flags
+
+Args = types.SimpleNamespace  # the parsed flags, as attributes
+
+
+def parse(define_flags: Callable[[flags.FlagValues], None],
+          argv: Sequence[str], program: str) -> Args:
+  """Flag values of `argv` (without the program name) as attributes.
+
+  `--help` prints the flags' help and exits.
+
+  Raises:
+    app.UsageError: for an unknown flag, a missing required one or a value
+      of the wrong type.
+  """
+  values = flags.FlagValues()
+  define_flags(values)
+  if '--help' in argv or '-h' in argv:
+    print(f'python -m {program}\n\n{values.get_help()}')
+    sys.exit(0)
+  try:
+    values([program] + list(argv))
+  except flags.Error as error:
+    raise app.UsageError(str(error)) from None
+  return Args(**values.flag_values_dict())
+
+
+def define_configs(values: flags.FlagValues, help_text: str,
+                   default: Optional[Sequence[str]] = None) -> None:
+  """--configs: a comma-separated list (required without a default)."""
+  flags.DEFINE_list('configs', default, help_text, flag_values=values)
+  if default is None:
+    flags.mark_flag_as_required('configs', flag_values=values)
+
+
+def gin_files(paths: Sequence[str]) -> tuple[list[str], list[str]]:
+  """(absolute paths, method names) of --configs gin files.
+
+  Raises:
+    app.UsageError: if a file does not exist or two share a base name.
+  """
+  paths = [os.path.abspath(path) for path in paths]
+  missing = [path for path in paths if not os.path.isfile(path)]
+  if missing:
+    raise app.UsageError(f'--configs: gin file not found: {missing[0]}')
+  names = [os.path.splitext(os.path.basename(path))[0] for path in paths]
+  if len(set(names)) != len(names):
+    raise app.UsageError(f'--configs: file names must differ, got {names}')
+  return paths, names
+
+
+def known_names(flag: str, values: Sequence[str],
+                known: Sequence[str]) -> list[str]:
+  """`values`, checked to be among `known`; app.UsageError otherwise."""
+  unknown = [value for value in values if value not in known]
+  if unknown:
+    raise app.UsageError(
+        f'{flag}: unknown {unknown}; known: {", ".join(known)}')
+  return list(values)
+
+
+def require(condition: bool, message: str) -> None:
+  """Raises app.UsageError(message) unless `condition`."""
+  if not condition:
+    raise app.UsageError(message)
+
+
+def run(main: Callable[[Sequence[str]], None]) -> None:
+  """Runs `main(argv without the program name)` under absl's app."""
+  app.run(lambda argv: main(argv[1:]), flags_parser=_own_flags_only)
+
+
+def _own_flags_only(argv: list[str]) -> list[str]:
+  """Leaves the command line to `parse`; absl's global flags keep defaults."""
+  flags.FLAGS(argv[:1])
+  return argv

@@ -1,0 +1,76 @@
+"""The `## Throughput` section of docs/benchmarks.md from bench.throughput's results."""
+import datetime
+from typing import Any, Dict, Sequence
+
+import tensorflow as tf
+
+from bench import report
+
+HEADING = '## Throughput'
+REFERENCE_ROOFLINE = '330 GFLOP/s float32, 650 GFLOP/s bfloat16'
+
+
+def format_section(command: str, results: Sequence[Dict[str, Any]]) -> str:
+  """The Markdown section: provenance, training, action and memory tables."""
+  loads = [load for result in results for load in result['load_average']]
+  train_rows = [
+      '| config | variant | train steps/s: median (min-max) | reference | '
+      'GFLOP/step | GFLOP/s | matmul roofline GFLOP/s | % of roofline | '
+      'waiting on data |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
+  act_rows = ['| config | variant | sampler | GFLOP/action | p50 ms | p99 ms |',
+              '| --- | --- | --- | --- | --- | --- |']
+  data_rows = ['| config | what | shapes | replay batches/s alone | '
+               'peak RSS (GiB) |', '| --- | --- | --- | --- | --- |']
+  for result in results:
+    for variant in result['variants']:
+      speed = variant['steps_per_sec']
+      train_rows.append(
+          f'| {result["config"]} | {variant["variant"]} '
+          f'| {speed["median"]:.2f} ({speed["min"]:.2f}-{speed["max"]:.2f}) '
+          f'| {result["reference"] or "-"} '
+          f'| {variant["gflop_per_step"]:.3g} '
+          f'| {variant["achieved_gflops"]:.0f} '
+          f'| {variant["roofline_gflops"]:.0f} '
+          f'| {100 * variant["roofline_fraction"]:.0f}% '
+          f'| {100 * variant["data_wait_fraction"]:.0f}% |')
+      for action in variant['actions']:
+        act_rows.append(
+            f'| {result["config"]} | {variant["variant"]} '
+            f'| {action["sampler"]} | {action["gflop"]:.3g} '
+            f'| {action["p50_ms"]:.1f} | {action["p99_ms"]:.1f} |')
+    data_rows.append(
+        f'| {result["config"]} | {result["description"]} '
+        f'| batch {result["batch_size"]}, '
+        f'{result["matmul_rows"]} rows, width {result["width"]}, '
+        f'{2 * result["depth"] + 1} dense layers '
+        f'| {result["replay_batches_per_sec"]:.1f} '
+        f'| {result["peak_rss_mib"] / 1024:.2f} |')
+  quick_note = (' **Quick smoke run: the figures mean nothing.**'
+                if any(result['quick'] for result in results) else '')
+  return '\n\n'.join([
+      HEADING,
+      f'`{command}`',
+      f'Machine: {report.machine_description()}; TensorFlow {tf.__version__}. '
+      f'Date: {datetime.date.today().isoformat()}. Load average (1 min) '
+      f'during the run: {min(loads):.1f} to {max(loads):.1f}.{quick_note}',
+      '\n'.join(train_rows),
+      'Each configuration runs in its own process on synthetic demonstrations '
+      'served by an embedded Reverb `DemonstrationReplay`; a step is one '
+      '`Learner.run(iterations=1)`. GFLOP/step counts the dense layers\' '
+      'matrix products and the pixel encoder\'s convolutions from the shapes '
+      '(backward = 2x forward; Langevin: '
+      'forward and action gradient per chain step; gradient penalty: 6x '
+      'forward), not elementwise work. The roofline is the best GFLOP/s of a '
+      '[rows, width] x [width, width] matmul in the variant\'s dtype, measured '
+      'in the same process. "Waiting on data" is 1 - (step time on a fixed '
+      'in-memory batch) / (step time on the replay). Reference: the original '
+      'implementation on a 2-core AMD EPYC, TF 2.15.1, where the issue '
+      f'measured a {REFERENCE_ROOFLINE} matmul roofline: compare the '
+      'percentages of roofline when this machine\'s roofline differs.',
+      '\n'.join(act_rows),
+      'Greedy action for one observation through `PyTFEagerPolicy` '
+      '(tf.function), after warm-up calls; XLA variants compile the train '
+      'step only, so their policies are not timed again.',
+      '\n'.join(data_rows),
+  ]) + '\n'
