@@ -46,6 +46,18 @@ def define_configs(values: flags.FlagValues, help_text: str,
     flags.mark_flag_as_required('configs', flag_values=values)
 
 
+def define_run_flags(values: flags.FlagValues, work_dir: str,
+                     output_help: str) -> None:
+  """--gin_bindings (for every run), --work_dir and --output."""
+  flags.DEFINE_multi_string('gin_bindings', [],
+                            'Gin binding for every run (repeatable).',
+                            flag_values=values)
+  flags.DEFINE_string('work_dir', work_dir, 'Dataset and run directories.',
+                      flag_values=values)
+  flags.DEFINE_string('output', 'docs/benchmarks.md', output_help,
+                      flag_values=values)
+
+
 def gin_files(paths: Sequence[str]) -> tuple[list[str], list[str]]:
   """(absolute paths, method names) of --configs gin files.
 

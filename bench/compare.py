@@ -52,14 +52,8 @@ def _define_flags(values: flags.FlagValues) -> None:
   flags.DEFINE_integer('num_episodes', 1000,
                        'Oracle demonstrations to collect.', lower_bound=1,
                        flag_values=values)
-  flags.DEFINE_multi_string('gin_bindings', [],
-                            'Gin binding for every run (repeatable).',
-                            flag_values=values)
-  flags.DEFINE_string('work_dir', '/tmp/ibc_compare',
-                      'Dataset and run directories.', flag_values=values)
-  flags.DEFINE_string('output', 'docs/benchmarks.md',
-                      'Markdown file whose comparison section is written.',
-                      flag_values=values)
+  cli.define_run_flags(values, '/tmp/ibc_compare',
+                       'Markdown file whose comparison section is written.')
   flags.DEFINE_string('plot', None,
                       'Bar chart PNG (default docs/compare_<task>.png).',
                       flag_values=values)

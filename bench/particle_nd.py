@@ -67,14 +67,8 @@ def _define_flags(values: flags.FlagValues) -> None:
   flags.DEFINE_integer('num_episodes', 1000,
                        'Oracle demonstrations per dimension.', lower_bound=1,
                        flag_values=values)
-  flags.DEFINE_multi_string('gin_bindings', [],
-                            'Gin binding for every run (repeatable).',
-                            flag_values=values)
-  flags.DEFINE_string('work_dir', '/tmp/ibc_nd',
-                      'Dataset and run directories.', flag_values=values)
-  flags.DEFINE_string('output', 'docs/benchmarks.md',
-                      'Markdown file whose study section is written.',
-                      flag_values=values)
+  cli.define_run_flags(values, '/tmp/ibc_nd',
+                       'Markdown file whose study section is written.')
 
 
 def parse_args(argv: Sequence[str]) -> cli.Args:

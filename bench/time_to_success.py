@@ -169,14 +169,8 @@ def _define_flags(values: flags.FlagValues) -> None:
   flags.DEFINE_integer('max_steps', None,
                        "Train steps at most (default: the config's).",
                        flag_values=values)
-  flags.DEFINE_multi_string('gin_bindings', [],
-                            'Gin binding for every run (repeatable).',
-                            flag_values=values)
-  flags.DEFINE_string('work_dir', '/tmp/ibc_time_to_success',
-                      'Dataset and run directories.', flag_values=values)
-  flags.DEFINE_string('output', 'docs/benchmarks.md',
-                      'Markdown file whose section is written.',
-                      flag_values=values)
+  cli.define_run_flags(values, '/tmp/ibc_time_to_success',
+                       'Markdown file whose section is written.')
   flags.DEFINE_string('json_dir', 'docs/time_to_success',
                       'Directory of the JSON results.', flag_values=values)
 

@@ -40,6 +40,17 @@ def trained_run(easy_particle, tmp_path_factory):
   gin.clear_config()
 
 
+def _train_again(easy_particle, root_dir, num_iterations):
+  """The same command again in `root_dir`, to `num_iterations`, 5 episodes."""
+  gin.clear_config()
+  gin.parse_config_files_and_bindings(
+      [GIN_FILE], [*easy_particle.bindings, *FAST_BINDINGS,
+                   f'train_eval.num_iterations = {num_iterations}',
+                   'train_eval.eval_episodes = 5'])
+  return train_eval.train_eval(root_dir=root_dir,
+                               dataset=easy_particle.directory)
+
+
 def test_trained_policy_beats_a_random_policy(trained_run):
   easy_particle, _, results = trained_run
   random_rate = easy_particle.random_policy_success_rate(EVAL_EPISODES)
@@ -103,13 +114,7 @@ def test_rerun_resumes_from_the_last_checkpoint(trained_run, capsys):
     with open(os.path.join(leftover, 'part-00000-of-00001'), 'w') as f:
       f.write('half')
   capsys.readouterr()
-  gin.clear_config()
-  gin.parse_config_files_and_bindings(
-      [GIN_FILE], [*easy_particle.bindings, *FAST_BINDINGS,
-                   f'train_eval.num_iterations = {NUM_ITERATIONS + 100}',
-                   'train_eval.eval_episodes = 5'])
-  results = train_eval.train_eval(root_dir=root_dir,
-                                  dataset=easy_particle.directory)
+  results = _train_again(easy_particle, root_dir, NUM_ITERATIONS + 100)
   assert results['train_steps'] == NUM_ITERATIONS + 100
   logged_steps = [int(line.split()[1].split('/')[0])
                   for line in capsys.readouterr().out.splitlines()
@@ -128,13 +133,7 @@ def test_rerun_of_a_finished_run_evaluates_again_and_keeps_its_results(
   easy_particle, root_dir, _ = trained_run
   with open(os.path.join(root_dir, 'results.json')) as f:
     before = json.load(f)
-  gin.clear_config()
-  gin.parse_config_files_and_bindings(
-      [GIN_FILE], [*easy_particle.bindings, *FAST_BINDINGS,
-                   f'train_eval.num_iterations = {before["train_steps"]}',
-                   'train_eval.eval_episodes = 5'])
-  results = train_eval.train_eval(root_dir=root_dir,
-                                  dataset=easy_particle.directory)
+  results = _train_again(easy_particle, root_dir, before['train_steps'])
   assert results['train_steps'] == before['train_steps']
   assert results['steps_per_sec'] == before['steps_per_sec'] is not None
   steps = [entry['step'] for entry in results['eval_history']]
