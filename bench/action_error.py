@@ -36,7 +36,7 @@ def action_errors(run_dir: str, task: str, num_episodes: int,
                   steps_per_episode: int) -> np.ndarray:
   """Distances [num_episodes * steps] between policy and oracle actions."""
   gin.clear_config()
-  gin.parse_config_file(f'{run_dir}/{train_eval.OPERATIVE_CONFIG_FILE}')
+  train_eval.parse_operative_config(run_dir)
   policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
       f'{run_dir}/{train_eval.POLICY_DIR}', load_specs_from_pbtxt=True)
   history_length = gin.query_parameter('train_eval.history_length')

@@ -140,8 +140,7 @@ def policy_latency_ms(root_dir: str, task: str) -> float:
   training, stepping the environment with the policy's actions.
   """
   gin.clear_config()
-  gin.parse_config_file(
-      os.path.join(root_dir, train_eval.OPERATIVE_CONFIG_FILE))
+  train_eval.parse_operative_config(root_dir)
   policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
       os.path.join(root_dir, train_eval.POLICY_DIR),
       load_specs_from_pbtxt=True, batch_time_steps=False)

@@ -155,6 +155,11 @@ class ParticleEnv(task_env.TaskEnv):
   def goal_tolerance(self) -> float:
     return self._goal_tolerance
 
+  @property
+  def reached_goals(self) -> np.ndarray:
+    """Whether the first and the second goal were reached this episode [2]."""
+    return self._reached.copy()
+
   def _sample_layout(self) -> np.ndarray:
     """Draws start, first and second goal [3, n_dim] uniformly in the cube."""
     for _ in range(_MAX_RESET_ATTEMPTS):

@@ -8,6 +8,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
@@ -249,6 +250,28 @@ def _read_results(root_dir: str) -> Dict[str, Any]:
     except json.JSONDecodeError as e:
       raise ValueError(f'Cannot read the results of an earlier run, {path}: '
                        f'{e}. Move it away to start the history afresh.') from e
+
+
+# Names that runs written by earlier versions use in their operative config:
+# the training modules moved into ibc_agents.train, and the Langevin chains'
+# parameters are bound on `langevin_maximize`.
+_RENAMED_IN_OPERATIVE_CONFIGS = (
+    (re.compile(r'\bibc_agents\.(train_eval|evaluation|energy_plot|video)\b'),
+     r'ibc_agents.train.\1'),
+    (re.compile(r'\blangevin_actions\.'), 'langevin_maximize.'),
+)
+
+
+def parse_operative_config(root_dir: str) -> None:
+  """Parses the operative gin config of the run in `root_dir`.
+
+  Configs written by earlier versions, under the old names, parse too.
+  """
+  with tf.io.gfile.GFile(os.path.join(root_dir, OPERATIVE_CONFIG_FILE)) as f:
+    text = f.read()
+  for old, new in _RENAMED_IN_OPERATIVE_CONFIGS:
+    text = old.sub(new, text)
+  gin.parse_config(text)
 
 
 def _write_operative_config(root_dir: str) -> None:

@@ -230,3 +230,18 @@ def test_reset_replay_table_stops_training_with_a_checkpoint_to_resume(
   finally:
     gin.clear_config()
   assert results['train_steps'] == 3000
+
+
+def test_operative_config_of_an_earlier_version_still_parses(tmp_path):
+  (tmp_path / train_eval.OPERATIVE_CONFIG_FILE).write_text(
+      'import ibc_agents.samplers as ibc_agents1\n'
+      'import ibc_agents.train_eval as ibc_agents2\n'
+      'langevin_actions.num_iterations = 7\n'
+      'train_eval.history_length = 3\n')
+  gin.clear_config()
+  try:
+    train_eval.parse_operative_config(str(tmp_path))
+    assert gin.query_parameter('langevin_maximize.num_iterations') == 7
+    assert gin.query_parameter('train_eval.history_length') == 3
+  finally:
+    gin.clear_config()
