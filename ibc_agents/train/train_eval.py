@@ -66,7 +66,8 @@ def train_eval(root_dir: str,
                log_interval: int = 100,
                eval_plot_fn: Optional[Callable[..., None]] = None,
                eval_video_fn: Optional[Callable[..., None]] = None,
-               seed: int = 0) -> Dict[str, Any]:
+               seed: int = 0,
+               strategy: str = 'default') -> Dict[str, Any]:
   """Trains on the demonstrations matching `dataset_pattern`, then evaluates.
 
   Args:
@@ -95,6 +96,9 @@ def train_eval(root_dir: str,
       history_length, seed) to write a GIF into `root_dir/videos/` (e.g.
       `video.write_episode_gif`); `policy` is the batched eager policy.
     seed: TensorFlow's global seed.
+    strategy: the `tf.distribute` strategy of the training (see
+      `make_strategy`): 'default' (one device) or 'mirrored' (every local
+      GPU, or every logical CPU). `batch_size` stays the global batch.
 
   Returns:
     The final results, also written to `root_dir/results.json`.
@@ -106,6 +110,9 @@ def train_eval(root_dir: str,
   for name in ('eval_seed', 'seed'):
     checks.integer(f'train_eval.{name}', locals()[name], minimum=0)
   checks.real('train_eval.learning_rate', learning_rate, low=1e-12)
+  distribution = make_strategy(strategy)
+  replica_batch_size = _replica_batch_size(
+      batch_size, distribution.num_replicas_in_sync)
   checks.real('train_eval.learning_rate_decay', learning_rate_decay,
               low=1e-12, high=1.0)
   with _exclusive_run_dir(root_dir):
@@ -117,27 +124,30 @@ def train_eval(root_dir: str,
     print(f'Loaded {len(episodes)} episodes ({num_steps} steps) from '
           f'{dataset}.', flush=True)
 
-    train_step = tf.Variable(0, dtype=tf.int64, trainable=False,
-                             name='train_step')
-    agent = agent_class(
-        time_step_spec, action_spec,
-        network_class(time_step_spec.observation, action_spec),
-        tf.keras.optimizers.Adam(
-            tf.keras.optimizers.schedules.ExponentialDecay(
-                learning_rate, num_iterations, learning_rate_decay)),
-        observation_normalizer=normalization.ObservationNormalizer(
-            statistics.observation_mean, statistics.observation_std),
-        action_normalizer=normalization.ActionNormalizer(
-            action_spec, statistics.action_min, statistics.action_max),
-        training_data_spec=data_spec,
-        train_step_counter=train_step)
+    with distribution.scope():
+      train_step = tf.Variable(0, dtype=tf.int64, trainable=False,
+                               name='train_step')
+      agent = agent_class(
+          time_step_spec, action_spec,
+          network_class(time_step_spec.observation, action_spec),
+          tf.keras.optimizers.Adam(
+              tf.keras.optimizers.schedules.ExponentialDecay(
+                  learning_rate, num_iterations, learning_rate_decay)),
+          observation_normalizer=normalization.ObservationNormalizer(
+              statistics.observation_mean, statistics.observation_std),
+          action_normalizer=normalization.ActionNormalizer(
+              action_spec, statistics.action_min, statistics.action_max),
+          training_data_spec=data_spec,
+          train_step_counter=train_step)
 
     with replay.DemonstrationReplay(episodes, data_spec, history_length) as demo_replay:
       learner = tf_agents_learner.Learner(
           root_dir, train_step, agent,
-          experience_dataset_fn=lambda: demo_replay.as_dataset(batch_size),
+          experience_dataset_fn=lambda: demo_replay.as_dataset(
+              replica_batch_size),
           checkpoint_interval=checkpoint_interval,
           summary_interval=summary_interval,
+          strategy=distribution,
           use_reverb_v2=True)
       _write_operative_config(root_dir)
       eval_fn = _make_eval_fn(root_dir, agent, task, history_length,
@@ -172,6 +182,35 @@ def train_eval(root_dir: str,
     # Again: evaluation has now also used the policy's gin parameters.
     _write_operative_config(root_dir)
     return results
+
+
+STRATEGIES = ('default', 'mirrored')
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+  """The `tf.distribute` strategy called `name` (one of `STRATEGIES`).
+
+  'mirrored' replicates the training on every local GPU, or on every
+  logical CPU device where there is no GPU.
+  """
+  if name == 'default':
+    return tf.distribute.get_strategy()
+  if name == 'mirrored':
+    devices = [device.name for device in
+               (tf.config.list_logical_devices('GPU') or
+                tf.config.list_logical_devices('CPU'))]
+    return tf.distribute.MirroredStrategy(devices)
+  raise ValueError(f'train_eval.strategy must be one of {STRATEGIES}, got '
+                   f'{name!r}.')
+
+
+def _replica_batch_size(batch_size: int, num_replicas: int) -> int:
+  """Each replica's share of the global batch, which must divide evenly."""
+  if batch_size % num_replicas:
+    raise ValueError(
+        f'train_eval.batch_size ({batch_size}) must be a multiple of the '
+        f'number of replicas ({num_replicas}).')
+  return batch_size // num_replicas
 
 
 def _specs(task: str, history_length: int):

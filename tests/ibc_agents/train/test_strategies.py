@@ -1,0 +1,74 @@
+"""Training under a tf.distribute strategy: `train_eval.strategy`."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import gin
+import pytest
+
+from ibc_agents.train import train_eval
+
+_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..',
+                     '..')
+
+
+@pytest.mark.parametrize('gin_file', ['gin_configs/particle/ibc_dfo.gin',
+                                      'gin_configs/particle/mse.gin'])
+def test_mirrored_training_on_two_cpus_trains_exports_and_resumes(
+    easy_particle, tmp_path, gin_file):
+  script = textwrap.dedent(f'''
+      import sys
+      import tensorflow as tf
+      cpu = tf.config.list_physical_devices('CPU')[0]
+      tf.config.set_logical_device_configuration(
+          cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+      import gin
+      from tf_agents.policies import py_tf_eager_policy
+      from ibc_agents.train import train_eval
+      for steps in (20, 30):  # the second run resumes from the first
+        gin.clear_config()
+        gin.parse_config_files_and_bindings([{gin_file!r}], [
+            *{list(easy_particle.bindings)!r},
+            f'train_eval.num_iterations = {{steps}}',
+            'train_eval.eval_interval = 20', 'train_eval.eval_episodes = 2',
+            'train_eval.batch_size = 32', 'train_eval.eval_plot_fn = None',
+            "train_eval.strategy = 'mirrored'"])
+        results = train_eval.train_eval(root_dir={str(tmp_path)!r},
+                                        dataset={easy_particle.directory!r})
+        print('trained', results['train_steps'],
+              train_eval.make_strategy('mirrored').num_replicas_in_sync)
+      policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
+          {str(tmp_path / 'policy')!r}, load_specs_from_pbtxt=True)
+      print('policy', policy.action_spec.shape)
+  ''')
+  done = subprocess.run(
+      [sys.executable, '-c', script], capture_output=True, text=True,
+      check=False, cwd=_ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+  assert done.returncode == 0, done.stderr[-3000:]
+  assert 'trained 20 2' in done.stdout and 'trained 30 2' in done.stdout
+  assert 'policy (2,)' in done.stdout
+
+
+@pytest.mark.parametrize('bindings, message', [
+    (["train_eval.strategy = 'tpu_pod'"],
+     r"train_eval.strategy must be one of \('default', 'mirrored'\)"),
+])
+def test_unknown_strategy_is_refused_naming_the_choices(
+    easy_particle, tmp_path, bindings, message):
+  gin.clear_config()
+  gin.parse_config_files_and_bindings(
+      ['gin_configs/particle/mse.gin'], [*easy_particle.bindings, *bindings])
+  try:
+    with pytest.raises(ValueError, match=message):
+      train_eval.train_eval(root_dir=str(tmp_path),
+                            dataset=easy_particle.directory)
+  finally:
+    gin.clear_config()
+
+
+def test_global_batch_must_split_evenly_over_the_replicas():
+  assert train_eval._replica_batch_size(256, 2) == 128
+  with pytest.raises(ValueError, match=r'batch_size \(255\) must be a '
+                     r'multiple of the number of replicas \(2\)'):
+    train_eval._replica_batch_size(255, 2)
