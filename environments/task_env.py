@@ -10,7 +10,7 @@ else, whatever the simulator:
 - `get_info()` returns `{'success': np.bool_}`: whether the task is complete
   after the last step. Success rates are read from it.
 - `render('rgb_array')` returns a uint8 [H, W, 3] image for tasks that have
-  a camera; the others raise `NotImplementedError`.
+  a camera; the others keep `PyEnvironment`'s, which renders nothing.
 - `close()` releases the simulator; calling it again does nothing.
 """
 from typing import Any, Dict, Optional
