@@ -38,7 +38,6 @@ from ibc_agents.train import train_eval
 
 _DATA_SEED = 0  # collection seed: every comparison sees the same data
 _NUM_WORKERS = 2  # collection processes
-_COLLECTION_FILE = 'collection.json'  # settings the dataset was collected with
 _WARMUP_CALLS = 10  # untimed policy calls (tracing, allocation)
 _TIMED_CALLS = 50  # policy calls the latency median is taken over
 
@@ -82,22 +81,13 @@ def prepare_dataset(task: str, num_episodes: int, data_dir: str,
   The collection workers parse `gin_files` and `gin_bindings`, so the task's
   environment is configured as in training.
   """
-  settings = dict(task=task, num_episodes=num_episodes, seed=_DATA_SEED,
-                  num_workers=_NUM_WORKERS, gin_files=list(gin_files),
-                  gin_bindings=list(gin_bindings))
-  settings_path = os.path.join(data_dir, _COLLECTION_FILE)
-  if os.path.exists(settings_path) and os.path.exists(
-      os.path.join(data_dir, demos.STATISTICS_FILENAME)):
-    with open(settings_path) as f:
-      if json.load(f) == settings:
-        print(f'compare: reusing the dataset in {data_dir}', flush=True)
-        return data_dir
+  settings = dict(num_workers=_NUM_WORKERS, seed=_DATA_SEED,
+                  gin_files=gin_files, gin_bindings=gin_bindings)
+  if collect.is_finished(data_dir, task, num_episodes, **settings):
+    print(f'compare: reusing the dataset in {data_dir}', flush=True)
+    return data_dir
   shutil.rmtree(data_dir, ignore_errors=True)
-  collect.collect(task, num_episodes, data_dir, num_workers=_NUM_WORKERS,
-                  seed=_DATA_SEED, gin_files=gin_files,
-                  gin_bindings=gin_bindings)
-  with open(settings_path, 'w') as f:
-    json.dump(settings, f, indent=1)
+  collect.collect(task, num_episodes, data_dir, **settings)
   return data_dir
 
 

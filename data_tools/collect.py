@@ -316,10 +316,8 @@ def collect(task: str,
     raise ValueError(f'No oracle for task {task!r}; tasks with an oracle: '
                      f'{", ".join(environments.tasks_with_oracle())}.')
   num_workers = min(num_workers, num_episodes)
-  settings = dict(task=task, num_episodes=num_episodes,
-                  num_workers=num_workers, seed=seed,
-                  env_kwargs=dict(env_kwargs or {}), gin_files=list(gin_files),
-                  gin_bindings=list(gin_bindings), action_noise=action_noise)
+  settings = _settings(task, num_episodes, num_workers, seed, env_kwargs,
+                       gin_files, gin_bindings, action_noise)
   _start_or_resume(output_dir, settings)
   paths = [os.path.join(output_dir, f'{task}_{w}.tfrecord')
            for w in range(num_workers)]
@@ -363,6 +361,36 @@ def collect(task: str,
         f'{progress.elapsed:.1f} s; statistics and manifest beside them.',
         file=sys.stderr, flush=True)
   return paths
+
+
+def _settings(task: str, num_episodes: int, num_workers: int, seed: int,
+              env_kwargs: Optional[Mapping[str, Any]],
+              gin_files: Sequence[str], gin_bindings: Sequence[str],
+              action_noise: float) -> dict[str, Any]:
+  """What `collection.json` records: the arguments of `collect`."""
+  return dict(task=task, num_episodes=num_episodes,
+              num_workers=min(num_workers, num_episodes), seed=seed,
+              env_kwargs=dict(env_kwargs or {}), gin_files=list(gin_files),
+              gin_bindings=list(gin_bindings), action_noise=action_noise)
+
+
+def is_finished(output_dir: str, task: str, num_episodes: int,
+                num_workers: int = 1, seed: int = 0,
+                env_kwargs: Optional[Mapping[str, Any]] = None,
+                gin_files: Sequence[str] = (), gin_bindings: Sequence[str] = (),
+                action_noise: float = 0.0) -> bool:
+  """Whether `output_dir` holds the finished dataset `collect` would write."""
+  settings_path = os.path.join(output_dir, COLLECTION_FILENAME)
+  if not (tf.io.gfile.exists(settings_path) and tf.io.gfile.exists(
+      os.path.join(output_dir, demos.MANIFEST_FILENAME))):
+    return False
+  with tf.io.gfile.GFile(settings_path) as f:
+    try:
+      saved = json.load(f)
+    except ValueError:
+      return False
+  return saved == _settings(task, num_episodes, num_workers, seed, env_kwargs,
+                            gin_files, gin_bindings, action_noise)
 
 
 def _start_or_resume(output_dir: str, settings: Mapping[str, Any]) -> None:

@@ -264,3 +264,12 @@ def test_rerun_after_a_killed_collect_writes_the_uninterrupted_dataset(
                   num_workers=2, seed=5)
   assert demos.read_manifest(str(killed_dir)) == demos.read_manifest(
       str(whole_dir))
+
+
+def test_is_finished_only_for_the_same_settings_after_the_manifest(tmp_path):
+  output_dir = str(tmp_path / 'data')
+  assert not collect.is_finished(output_dir, 'PARTICLE', 2)
+  collect.collect('PARTICLE', num_episodes=2, output_dir=output_dir, seed=4)
+  assert collect.is_finished(output_dir, 'PARTICLE', 2, seed=4)
+  assert not collect.is_finished(output_dir, 'PARTICLE', 2, seed=5)
+  assert not collect.is_finished(output_dir, 'PARTICLE', 3, seed=4)
