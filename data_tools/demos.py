@@ -478,10 +478,9 @@ class DatasetStatistics:
         shards={os.path.basename(path): shard_checksum(path)
                 for path in shards})
 
-  def save(self, dataset_dir: str) -> str:
-    """Writes `dataset_dir/statistics.json`; returns its path."""
-    path = os.path.join(dataset_dir, STATISTICS_FILENAME)
-    content = {
+  def to_json(self) -> dict[str, Any]:
+    """The statistics as JSON-serialisable content (`from_json` reads it)."""
+    return {
         'observation': tf.nest.map_structure(
             lambda m, s: None if m is None else {'mean': m.tolist(),
                                                  'std': s.tolist()},
@@ -492,20 +491,15 @@ class DatasetStatistics:
         'num_steps': self.num_steps,
         'shards': dict(self.shards),
     }
-    write_json(path, content)
-    return path
 
   @classmethod
-  def load(cls, dataset_dir: str) -> 'DatasetStatistics':
-    """Reads `dataset_dir/statistics.json`.
+  def from_json(cls, content: Any, source: str) -> 'DatasetStatistics':
+    """Reads what `to_json` wrote.
 
     Raises:
-      DemoFileError: naming the file, if it cannot be read as statistics.
+      DemoFileError: naming `source`, if the content is not statistics.
     """
-    path = os.path.join(dataset_dir, STATISTICS_FILENAME)
     try:
-      with tf.io.gfile.GFile(path, 'r') as f:
-        content = json.load(f)
       observation = content['observation']
       shards = content['shards']
       return cls(
@@ -519,10 +513,35 @@ class DatasetStatistics:
                   else dict.fromkeys(shards, '')))  # older files: names only
     except (ValueError, KeyError, TypeError, AttributeError) as e:
       raise DemoFileError(
-          f'Cannot read the dataset statistics {path} ({type(e).__name__}: '
+          f'Cannot read the dataset statistics {source} ({type(e).__name__}: '
           f'{e}): expected the JSON that data_tools writes (observation '
           'mean and std, action min and max, counts, shards). Delete it to '
           'have it computed again from the shards.') from e
+
+  def save(self, dataset_dir: str) -> str:
+    """Writes `dataset_dir/statistics.json`; returns its path."""
+    path = os.path.join(dataset_dir, STATISTICS_FILENAME)
+    write_json(path, self.to_json())
+    return path
+
+  @classmethod
+  def load(cls, dataset_dir: str) -> 'DatasetStatistics':
+    """Reads `dataset_dir/statistics.json`.
+
+    Raises:
+      DemoFileError: naming the file, if it cannot be read as statistics.
+    """
+    path = os.path.join(dataset_dir, STATISTICS_FILENAME)
+    with tf.io.gfile.GFile(path, 'r') as f:
+      text = f.read()
+    try:
+      content = json.loads(text)
+    except ValueError as e:
+      raise DemoFileError(
+          f'Cannot read the dataset statistics {path} ({type(e).__name__}: '
+          f'{e}): it is not JSON. Delete it to have it computed again from '
+          'the shards.') from e
+    return cls.from_json(content, path)
 
 
 def _leaves_from_json(node: Any, key: str) -> types.NestedArray:

@@ -3,21 +3,65 @@
 The table holds one item per training example: the `sequence_length`
 consecutive steps of one episode that end at that example's step. Windows
 never cross episodes; the first steps of an episode repeat its first step,
-as `HistoryWrapper(tile_first_step_obs=True)` does for the policy.
+as `HistoryWrapper(tile_first_step_obs=True)` does for the policy. A second
+table holds one item, the dataset's description (`DemonstrationInfo`), so
+that a trainer reading a standalone server (`data_tools.replay_server`)
+needs no copy of the data.
 """
-from typing import Optional, Sequence
+import dataclasses
+import json
+import threading
+import time
+from typing import Any, Callable, Optional, Sequence
 
+import gin
 import numpy as np
 import reverb
 import tensorflow as tf
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import trajectory
+from tf_agents.utils import nest_utils
+
+from data_tools import demos
 
 TABLE_NAME = 'demonstrations'
+INFO_TABLE_NAME = 'demonstration_info'
 # The table never empties, so a sample that waits this long means it was
 # reset or wiped; the dataset then ends instead of blocking forever.
 SAMPLE_TIMEOUT_SECONDS = 60.0
 _SAMPLER_WORKERS = 2  # Reverb sampler threads per dataset iterator
+# How long a trainer waits for a standalone server to answer at start.
+CONNECT_TIMEOUT_SECONDS = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class DemonstrationInfo:
+  """What a demonstration server serves: task, windows and statistics.
+
+  `statistics` is `demos.DatasetStatistics.to_json()` content: the trainer's
+  normalizers come from it.
+  """
+  task: str
+  history_length: int
+  dataset: str
+  num_episodes: int
+  num_steps: int
+  num_windows: int
+  statistics: dict[str, Any]
+
+  def to_bytes(self) -> bytes:
+    return json.dumps(dataclasses.asdict(self)).encode()
+
+  @classmethod
+  def from_bytes(cls, content: bytes) -> 'DemonstrationInfo':
+    return cls(**json.loads(content))
+
+
+def window_signature(data_spec: trajectory.Trajectory,
+                     sequence_length: int) -> trajectory.Trajectory:
+  """The table's item signature: the data spec with a time dimension [T, ...]."""
+  return tensor_spec.add_outer_dim(tensor_spec.from_spec(data_spec),
+                                   sequence_length)
 
 
 def make_table(data_spec: trajectory.Trajectory, sequence_length: int,
@@ -29,8 +73,15 @@ def make_table(data_spec: trajectory.Trajectory, sequence_length: int,
       remover=reverb.selectors.Fifo(),
       max_size=max_size,
       rate_limiter=reverb.rate_limiters.MinSize(1),
-      signature=tensor_spec.add_outer_dim(
-          tensor_spec.from_spec(data_spec), sequence_length))
+      signature=window_signature(data_spec, sequence_length))
+
+
+def _make_info_table() -> reverb.Table:
+  return reverb.Table(
+      name=INFO_TABLE_NAME, sampler=reverb.selectors.Uniform(),
+      remover=reverb.selectors.Fifo(), max_size=1,
+      rate_limiter=reverb.rate_limiters.MinSize(1),
+      signature=tf.TensorSpec((), tf.string))
 
 
 def insert_episodes(client: reverb.Client, episodes: Sequence[trajectory.Trajectory],
@@ -61,46 +112,74 @@ def count_windows(episodes: Sequence[trajectory.Trajectory]) -> int:
   return int(sum(np.sum(episode.step_type != 2) for episode in episodes))
 
 
-class DemonstrationReplay:
-  """An embedded Reverb server holding every demonstration window.
+def sample_dataset(address: str, batch_size: int,
+                   prefetch: int = 4) -> tf.data.Dataset:
+  """`reverb.ReplaySample(info, data=Trajectory [B, T, ...])` batches.
 
-  Use as a context manager (or call `close`) to stop the server.
+  The dataset ends (`OutOfRangeError` in a train step) when a sample waits
+  `SAMPLE_TIMEOUT_SECONDS` for the table: it was reset or wiped, or its
+  server is gone.
+
+  This is what `tf_agents.train.Learner(..., use_reverb_v2=True)` reads.
+  Reading the table directly streams about three times as many windows per
+  second as `ReverbReplayBuffer.as_dataset`, whose per-item interleave and
+  maps dominate a small network's train step on a CPU. The table itself is
+  a standard one: `ReverbReplayBuffer(data_spec, TABLE_NAME,
+  sequence_length, server_address=address)` samples it too.
+  """
+  return reverb.TrajectoryDataset.from_table_signature(
+      address, TABLE_NAME,
+      max_in_flight_samples_per_worker=2 * batch_size,
+      num_workers_per_iterator=_SAMPLER_WORKERS,
+      rate_limiter_timeout_ms=int(SAMPLE_TIMEOUT_SECONDS * 1000),
+  ).batch(batch_size, drop_remainder=True).prefetch(prefetch)
+
+
+class DemonstrationReplay:
+  """A Reverb server holding every demonstration window (and their info).
+
+  Use as a context manager (or call `close`) to stop the server. The server
+  listens on every interface (Reverb cannot bind loopback only): see
+  `data_tools.network_isolation` and `data_tools.replay_server`.
   """
 
   def __init__(self, episodes: Sequence[trajectory.Trajectory],
                data_spec: trajectory.Trajectory, sequence_length: int,
-               port: Optional[int] = None):
+               port: Optional[int] = None,
+               info: Optional[DemonstrationInfo] = None):
     num_windows = count_windows(episodes)
     if num_windows == 0:
       raise ValueError('The demonstrations hold no training window: '
                        'every episode is empty or only a LAST step.')
     self.data_spec = data_spec
     self.sequence_length = sequence_length
+    self.info = info
     self.server = reverb.Server(
-        [make_table(data_spec, sequence_length, num_windows)], port=port)
+        [make_table(data_spec, sequence_length, num_windows),
+         _make_info_table()], port=port)
     self.address = f'localhost:{self.server.port}'
-    self.num_items = insert_episodes(
-        reverb.Client(self.address), episodes, sequence_length)
+    client = reverb.Client(self.address)
+    self.num_items = insert_episodes(client, episodes, sequence_length)
+    if info is not None:
+      client.insert(np.asarray(info.to_bytes(), object),
+                    priorities={INFO_TABLE_NAME: 1.0})
+
+  @classmethod
+  def from_dataset(cls, dataset: str, task: str,
+                   data_spec: trajectory.Trajectory, sequence_length: int,
+                   port: Optional[int] = None) -> 'DemonstrationReplay':
+    """Serves a dataset (checked and loaded by `demos.load_dataset`)."""
+    episodes, statistics = demos.load_dataset(dataset, data_spec)
+    info = DemonstrationInfo(
+        task=task, history_length=sequence_length, dataset=dataset,
+        num_episodes=len(episodes),
+        num_steps=int(sum(len(episode.step_type) for episode in episodes)),
+        num_windows=count_windows(episodes), statistics=statistics.to_json())
+    return cls(episodes, data_spec, sequence_length, port=port, info=info)
 
   def as_dataset(self, batch_size: int, prefetch: int = 4) -> tf.data.Dataset:
-    """`reverb.ReplaySample(info, data=Trajectory [B, T, ...])` batches.
-
-    The dataset ends (`OutOfRangeError` in a train step) when a sample waits
-    `SAMPLE_TIMEOUT_SECONDS` for the table: it was reset or wiped.
-
-    This is what `tf_agents.train.Learner(..., use_reverb_v2=True)` reads.
-    Reading the table directly streams about three times as many windows per
-    second as `ReverbReplayBuffer.as_dataset`, whose per-item interleave and
-    maps dominate a small network's train step on a CPU. The table itself is
-    a standard one: `ReverbReplayBuffer(data_spec, TABLE_NAME,
-    sequence_length, server_address=address)` samples it too.
-    """
-    return reverb.TrajectoryDataset.from_table_signature(
-        self.address, TABLE_NAME,
-        max_in_flight_samples_per_worker=2 * batch_size,
-        num_workers_per_iterator=_SAMPLER_WORKERS,
-        rate_limiter_timeout_ms=int(SAMPLE_TIMEOUT_SECONDS * 1000),
-    ).batch(batch_size, drop_remainder=True).prefetch(prefetch)
+    """Batches of windows (`sample_dataset`)."""
+    return sample_dataset(self.address, batch_size, prefetch)
 
   def __enter__(self) -> 'DemonstrationReplay':
     return self
@@ -110,3 +189,97 @@ class DemonstrationReplay:
 
   def close(self) -> None:
     self.server.stop()
+
+
+@gin.configurable
+class RemoteDemonstrations:
+  """The demonstrations of a standalone server (`data_tools.replay_server`).
+
+  Connecting checks that the server answers within `timeout_seconds` and
+  that its table holds windows of `data_spec` [T = sequence_length, ...].
+  Reverb's samplers wait for a server that went away and carry on when it
+  is back; `watch` bounds that wait.
+
+  Raises:
+    ConnectionError: if the server does not answer in time.
+    ValueError: showing both signatures, if the table's items are not
+      windows of `data_spec`; or if the server holds no demonstration table.
+  """
+
+  def __init__(self, address: str, data_spec: trajectory.Trajectory,
+               sequence_length: int,
+               timeout_seconds: float = CONNECT_TIMEOUT_SECONDS,
+               lost_after_seconds: float = SAMPLE_TIMEOUT_SECONDS):
+    self.address = address
+    self.lost_after_seconds = lost_after_seconds
+    self._stop_watching = threading.Event()
+    self.data_spec = data_spec
+    self.sequence_length = sequence_length
+    client = reverb.Client(address)
+    try:
+      tables = client.server_info(timeout=max(1, int(timeout_seconds)))
+    except (reverb.errors.DeadlineExceededError, RuntimeError) as e:
+      raise ConnectionError(
+          f'No demonstration server answered at {address} within '
+          f'{timeout_seconds:.0f} s ({type(e).__name__}). Start one with '
+          '`python -m data_tools.replay_server --dataset=... --task=... '
+          '--history_length=... --port=...`, or check the address.') from None
+    if TABLE_NAME not in tables or INFO_TABLE_NAME not in tables:
+      raise ValueError(
+          f'The Reverb server at {address} holds tables {sorted(tables)}, not '
+          f'the demonstration tables {TABLE_NAME!r} and {INFO_TABLE_NAME!r}: '
+          'is it a data_tools.replay_server?')
+    expected = window_signature(data_spec, sequence_length)
+    served = tables[TABLE_NAME].signature
+    if describe_signature(served) != describe_signature(expected):
+      raise ValueError(
+          f'The demonstration server at {address} serves windows that do '
+          'not match this training\'s task and history length.\n'
+          f'Served:   {describe_signature(served)}\n'
+          f'Expected: {describe_signature(expected)}')
+    sample = next(client.sample(INFO_TABLE_NAME, num_samples=1))
+    self.info = DemonstrationInfo.from_bytes(
+        np.asarray(sample[0].data[0]).item())
+
+  def as_dataset(self, batch_size: int, prefetch: int = 4) -> tf.data.Dataset:
+    """Batches of windows (`sample_dataset`)."""
+    return sample_dataset(self.address, batch_size, prefetch)
+
+  def watch(self, on_lost: Callable[[str], None],
+            poll_seconds: float = 2.0) -> None:
+    """Calls `on_lost(reason)` once the server has not answered for
+    `lost_after_seconds`; polls it in a daemon thread until `close`."""
+
+    def poll() -> None:
+      client = reverb.Client(self.address)
+      answered = time.monotonic()
+      while not self._stop_watching.wait(poll_seconds):
+        try:
+          client.server_info(timeout=max(1, int(poll_seconds)))
+          answered = time.monotonic()
+        except (reverb.errors.DeadlineExceededError, RuntimeError):
+          silent = time.monotonic() - answered
+          if silent >= self.lost_after_seconds:
+            on_lost(f'the demonstration server at {self.address} has not '
+                    f'answered for {silent:.0f} s')
+            return
+
+    threading.Thread(target=poll, daemon=True,
+                     name='demonstration-server-watch').start()
+
+  def __enter__(self) -> 'RemoteDemonstrations':
+    return self
+
+  def __exit__(self, *unused_exc) -> None:
+    self.close()
+
+  def close(self) -> None:
+    """Stops watching; the server itself belongs to its own process."""
+    self._stop_watching.set()
+
+
+def describe_signature(signature: Any) -> dict[str, str]:
+  """`{path: 'shape dtype'}` of every leaf of a table signature."""
+  return {path: f'{list(spec.shape)} {spec.dtype.name}'
+          for path, spec in nest_utils.flatten_with_joined_paths(
+              signature)}

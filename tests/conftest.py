@@ -1,12 +1,21 @@
-"""Fixtures shared by the test suite, and bfloat16 tests on an emulated CPU."""
+"""Fixtures shared by the test suite, and bfloat16 tests on an emulated CPU.
+
+TensorFlow is imported by the fixtures that need it, not here.
+"""
+import dataclasses
 import os
 import pathlib
+import re
+import signal
+import socket
 import subprocess
 import sys
+from typing import Callable, Optional
 
 import pytest
 
 _REPO = pathlib.Path(__file__).resolve().parents[1]
+_ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
 # oneDNN ISA levels (ONEDNN_MAX_CPU_ISA) below AVX-512.
 _ISAS_WITHOUT_AVX512 = frozenset(
     {'SSE41', 'AVX', 'AVX2', 'AVX2_VNNI', 'AVX2_VNNI_2'})
@@ -64,3 +73,122 @@ def anchor_dir() -> pathlib.Path:
     raise FileNotFoundError(
         f'Anchor samples not found at {path}; set IBC_ANCHOR_SAMPLES.')
   return path
+
+
+@dataclasses.dataclass(frozen=True)
+class EasyParticle:
+  """Demonstrations of an easier PARTICLE variant, and the bindings for it.
+
+  Wider goals; the oracle turns to the second goal at half the goal
+  tolerance, so that a clone that aims a little off the first goal still
+  reaches it; and episodes end once the task is complete, so a clone need not
+  hold still at the second goal for the rest of the 50 steps.
+  """
+  directory: str
+  bindings: tuple[str, ...] = ('import environments.particle.oracle',
+                               'ParticleEnv.goal_tolerance = 0.08',
+                               'ParticleEnv.end_on_success = True',
+                               'ParticleOracle.goal_threshold = 0.04')
+
+  def random_policy_success_rate(self, num_episodes: int) -> float:
+    """Success of uniform random actions on the evaluation episodes."""
+    import gin  # pylint: disable=g-import-not-at-top
+    from tf_agents.policies import random_py_policy  # pylint: disable=g-import-not-at-top
+    from ibc_agents.train import evaluation  # pylint: disable=g-import-not-at-top
+    from ibc_agents.train import train_eval  # pylint: disable=g-import-not-at-top
+    gin.clear_config()
+    gin.parse_config(['import environments.particle.particle_env',
+                      *self.bindings])
+    try:
+      env = train_eval.make_env('PARTICLE', history_length=2)
+      random_policy = random_py_policy.RandomPyPolicy(
+          env.time_step_spec(), env.action_spec(), outer_dims=(num_episodes,))
+      return evaluation.evaluate(
+          random_policy, lambda seed: train_eval.make_env('PARTICLE', 2, seed),
+          num_episodes=num_episodes, seed=1_000_000).success_rate
+    finally:
+      gin.clear_config()
+
+
+@pytest.fixture(scope='module')
+def easy_particle(tmp_path_factory) -> EasyParticle:
+  """300 oracle episodes of the task with wider goals."""
+  from data_tools import collect  # pylint: disable=g-import-not-at-top
+  demos = EasyParticle(str(tmp_path_factory.mktemp('easy_particle')))
+  collect.collect('PARTICLE', num_episodes=300, output_dir=demos.directory,
+                  num_workers=2, seed=0, gin_bindings=[
+                      'import environments.particle.particle_env',
+                      *demos.bindings])
+  return demos
+
+_PARTICLE_TASK_FLAGS = ('--task=PARTICLE',
+                       '--gin_bindings=import environments.particle.particle_env')
+
+
+def _free_port() -> int:
+  with socket.socket() as sock:
+    sock.bind(('127.0.0.1', 0))
+    return sock.getsockname()[1]
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+  """Returns a function that finds a loopback port nothing listens on."""
+  return _free_port
+
+
+class ServerProcess:
+  """A demonstration server process; `address` once it serves."""
+
+  def __init__(self, dataset: str, *flags: str, port: Optional[int] = None):
+    self.process = subprocess.Popen(
+        [sys.executable, '-m', 'data_tools.replay_server',
+         f'--dataset={dataset}', f'--port={port or 0}', *flags],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_ENV,
+        cwd=str(_REPO))
+    self.stdout = []
+    for line in self.process.stdout:
+      self.stdout.append(line)
+      match = re.search(r' at (\S+:\d+)$', line.strip())
+      if line.startswith('Serving') and match:
+        self.address = match.group(1)
+        self.port = int(self.address.rsplit(':', 1)[1])
+        return
+    raise RuntimeError('The server ended before serving: '
+                       f'{self.process.stderr.read()[-3000:]}')
+
+  def stop(self, signum: int = signal.SIGTERM) -> subprocess.CompletedProcess:
+    """Sends `signum` and waits; returns the exit status and the output."""
+    self.process.send_signal(signum)
+    stdout, stderr = self.process.communicate(timeout=60)
+    return subprocess.CompletedProcess(self.process.args,
+                                       self.process.returncode,
+                                       ''.join(self.stdout) + stdout, stderr)
+
+  def __enter__(self) -> 'ServerProcess':
+    return self
+
+  def __exit__(self, *unused_exc) -> None:
+    if self.process.poll() is None:
+      self.process.kill()
+      self.process.communicate()
+
+
+@pytest.fixture
+def start_replay_server() -> Callable[..., ServerProcess]:
+  """Starts `python -m data_tools.replay_server` on a PARTICLE dataset.
+
+  Called as start(dataset, *flags, port=None); every server started is
+  killed at the end of the test if it still runs.
+  """
+  servers = []
+
+  def start(dataset: str, *flags: str,
+            port: Optional[int] = None) -> ServerProcess:
+    servers.append(ServerProcess(dataset, *_PARTICLE_TASK_FLAGS, *flags,
+                                 port=port))
+    return servers[-1]
+
+  yield start
+  for server in servers:
+    server.__exit__()

@@ -5,5 +5,5 @@ runs a training on a registered task from demonstration shards, `evaluation`
 measures a policy, `energy_plot` and `video` draw what it does. Unlike the
 algorithm (`ibc_agents` itself), these import `environments` and
 `data_tools`. This file imports nothing, so that the command line can leave
-the network before TensorFlow starts (`network_isolation`).
+the network before TensorFlow starts (`data_tools.network_isolation`).
 """

@@ -6,11 +6,13 @@ results.json. Running the same command again resumes from the last checkpoint.
 """
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import re
+import sys
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from absl import logging
 import gin
@@ -21,6 +23,7 @@ from tf_agents.policies import policy_saver
 from tf_agents.policies import py_tf_eager_policy
 from tf_agents.specs import tensor_spec
 from tf_agents.train import learner as tf_agents_learner
+from tf_agents.trajectories import trajectory
 
 import environments
 from data_tools import demos
@@ -37,6 +40,9 @@ VIDEOS_DIR = 'videos'
 RESULTS_FILE = 'results.json'
 OPERATIVE_CONFIG_FILE = 'operative_config.gin'
 LOCK_FILE = 'run.lock'  # held by the run using the directory
+# The exit status of a training whose demonstration server is lost (as
+# sysexits' EX_TEMPFAIL: try again later).
+SERVER_LOST_EXIT_STATUS = 75
 
 
 def make_env(task: str, history_length: int,
@@ -49,7 +55,7 @@ def make_env(task: str, history_length: int,
 
 @gin.configurable
 def train_eval(root_dir: str,
-               dataset: str,
+               dataset: Optional[str] = None,
                task: str = 'PARTICLE',
                history_length: int = 2,
                batch_size: int = 256,
@@ -67,12 +73,20 @@ def train_eval(root_dir: str,
                eval_plot_fn: Optional[Callable[..., None]] = None,
                eval_video_fn: Optional[Callable[..., None]] = None,
                seed: int = 0,
-               strategy: str = 'default') -> Dict[str, Any]:
-  """Trains on the demonstrations matching `dataset_pattern`, then evaluates.
+               strategy: str = 'default',
+               replay_server: Optional[str] = None,
+               tpu: str = '') -> Dict[str, Any]:
+  """Trains on demonstrations, evaluating and exporting the policy on the way.
+
+  Under `strategy='multi_worker'` every worker runs this with the same
+  arguments; only the chief writes into `root_dir` (checkpoints, summaries,
+  the policy, results), evaluates and holds the directory's lock; the other
+  workers restore from its checkpoints and train in step with it.
 
   Args:
     root_dir: run directory; an existing one is resumed.
-    dataset: demonstration shards: a dataset directory or a glob.
+    dataset: demonstration shards: a dataset directory or a glob. Not read
+      when `replay_server` is given.
     task: registered task name (see `environments.make`).
     history_length: observations stacked for the policy (train windows T).
     batch_size: demonstration windows per train step.
@@ -97,11 +111,21 @@ def train_eval(root_dir: str,
       `video.write_episode_gif`); `policy` is the batched eager policy.
     seed: TensorFlow's global seed.
     strategy: the `tf.distribute` strategy of the training (see
-      `make_strategy`): 'default' (one device) or 'mirrored' (every local
-      GPU, or every logical CPU). `batch_size` stays the global batch.
+      `make_strategy`): 'default' (one device), 'mirrored' (every local
+      GPU, or every logical CPU), 'multi_worker' (the processes TF_CONFIG
+      names) or 'tpu'. `batch_size` stays the global batch.
+    replay_server: HOST:PORT of a `data_tools.replay_server` to read the
+      demonstrations (and their statistics) from, instead of loading
+      `dataset` into a server of this process. If the server stops
+      answering for `RemoteDemonstrations.lost_after_seconds`, the process
+      ends with status `SERVER_LOST_EXIT_STATUS` and its last checkpoint
+      intact.
+    tpu: the TPU for `strategy='tpu'` (its name or grpc:// address; empty:
+      the local TPU).
 
   Returns:
-    The final results, also written to `root_dir/results.json`.
+    The final results (the chief's; {} on the other workers), also written
+    to `root_dir/results.json`.
   """
   for name in ('history_length', 'batch_size', 'num_iterations',
                'eval_interval', 'eval_episodes', 'checkpoint_interval',
@@ -110,88 +134,172 @@ def train_eval(root_dir: str,
   for name in ('eval_seed', 'seed'):
     checks.integer(f'train_eval.{name}', locals()[name], minimum=0)
   checks.real('train_eval.learning_rate', learning_rate, low=1e-12)
-  distribution = make_strategy(strategy)
-  replica_batch_size = _replica_batch_size(
-      batch_size, distribution.num_replicas_in_sync)
   checks.real('train_eval.learning_rate_decay', learning_rate_decay,
               low=1e-12, high=1.0)
-  with _exclusive_run_dir(root_dir):
-    _remove_temporary_files(root_dir)
-    tf.random.set_seed(seed)
+  if dataset is None and replay_server is None:
+    raise ValueError('No demonstrations: set train_eval.dataset (a dataset '
+                     'directory or glob) or train_eval.replay_server.')
+  distribution = make_strategy(strategy, tpu)
+  replica_batch_size = _replica_batch_size(
+      batch_size, distribution.num_replicas_in_sync)
+  chief, worker_index = worker_role(distribution)
+  with _exclusive_run_dir(root_dir) if chief else contextlib.nullcontext():
+    if chief:
+      _remove_temporary_files(root_dir)
+    # Workers draw different counter-examples; variables start as the chief's.
+    tf.random.set_seed(seed + worker_index)
     time_step_spec, action_spec, data_spec = _specs(task, history_length)
-    episodes, statistics = demos.load_dataset(dataset, data_spec)
-    num_steps = int(sum(len(episode.step_type) for episode in episodes))
-    print(f'Loaded {len(episodes)} episodes ({num_steps} steps) from '
-          f'{dataset}.', flush=True)
-
-    with distribution.scope():
-      train_step = tf.Variable(0, dtype=tf.int64, trainable=False,
-                               name='train_step')
-      agent = agent_class(
-          time_step_spec, action_spec,
-          network_class(time_step_spec.observation, action_spec),
-          tf.keras.optimizers.Adam(
-              tf.keras.optimizers.schedules.ExponentialDecay(
-                  learning_rate, num_iterations, learning_rate_decay)),
-          observation_normalizer=normalization.ObservationNormalizer(
-              statistics.observation_mean, statistics.observation_std),
-          action_normalizer=normalization.ActionNormalizer(
-              action_spec, statistics.action_min, statistics.action_max),
-          training_data_spec=data_spec,
-          train_step_counter=train_step)
-
-    with replay.DemonstrationReplay(episodes, data_spec, history_length) as demo_replay:
-      learner = tf_agents_learner.Learner(
-          root_dir, train_step, agent,
-          experience_dataset_fn=lambda: demo_replay.as_dataset(
-              replica_batch_size),
-          checkpoint_interval=checkpoint_interval,
-          summary_interval=summary_interval,
-          strategy=distribution,
-          use_reverb_v2=True)
+    with _demonstrations(dataset, replay_server, task, data_spec,
+                         history_length) as demonstrations:
+      results = _train(
+          root_dir, demonstrations, distribution, chief,
+          time_step_spec=time_step_spec, action_spec=action_spec,
+          data_spec=data_spec, task=task, history_length=history_length,
+          replica_batch_size=replica_batch_size,
+          num_iterations=num_iterations, learning_rate=learning_rate,
+          learning_rate_decay=learning_rate_decay,
+          network_class=network_class, agent_class=agent_class,
+          eval_interval=eval_interval, eval_episodes=eval_episodes,
+          eval_seed=eval_seed, checkpoint_interval=checkpoint_interval,
+          summary_interval=summary_interval, log_interval=log_interval,
+          eval_plot_fn=eval_plot_fn, eval_video_fn=eval_video_fn)
+    if chief:  # again: evaluation has now also used the policy's parameters
       _write_operative_config(root_dir)
-      eval_fn = _make_eval_fn(root_dir, agent, task, history_length,
-                              eval_episodes, eval_seed, eval_plot_fn,
-                              eval_video_fn)
-      previous = _read_results(root_dir)
-      # Evaluations after the restored checkpoint are made again.
-      history = [entry for entry in previous.get('eval_history', [])
-                 if entry['step'] <= int(learner.train_step_numpy)]
-
-      def save_results(results: Dict[str, Any]) -> None:
-        results['dataset_episodes'] = len(episodes)
-        results['dataset_steps'] = num_steps
-        if results['steps_per_sec'] is None:  # nothing trained in this run
-          results['steps_per_sec'] = previous.get('steps_per_sec')
-        with tf.io.gfile.GFile(os.path.join(root_dir, RESULTS_FILE), 'w') as f:
-          json.dump(results, f, indent=2)
-
-      try:
-        results = _train_loop(learner, num_iterations, eval_interval,
-                              log_interval, eval_fn, history, save_results)
-      except tf.errors.OutOfRangeError:
-        step = int(learner.train_step_numpy)
-        for trigger in learner.triggers:  # keep every step trained so far
-          trigger(step, force_trigger=True)
-        raise RuntimeError(
-            f'The demonstration table at {demo_replay.address} stopped '
-            f'serving windows at step {step} (no sample within '
-            f'{replay.SAMPLE_TIMEOUT_SECONDS:.0f} s: the table was reset or '
-            f'wiped). The run is checkpointed at step {step} in {root_dir}; '
-            'run the same command again to resume.') from None
-    # Again: evaluation has now also used the policy's gin parameters.
-    _write_operative_config(root_dir)
     return results
 
 
-STRATEGIES = ('default', 'mirrored')
+def _demonstrations(dataset: Optional[str], replay_server: Optional[str],
+                    task: str, data_spec: trajectory.Trajectory,
+                    history_length: int):
+  """The demonstrations: a standalone server's, or `dataset` served here."""
+  if replay_server is None:
+    served = replay.DemonstrationReplay.from_dataset(
+        dataset, task, data_spec, history_length)
+    print(f'Loaded {served.info.num_episodes} episodes '
+          f'({served.info.num_steps} steps) from {dataset}.', flush=True)
+    return served
+  served = replay.RemoteDemonstrations(replay_server, data_spec,
+                                       history_length)
+  if served.info.task != task:
+    raise ValueError(
+        f'The demonstration server at {replay_server} serves task '
+        f'{served.info.task!r}, this training is on {task!r}.')
+  if dataset is not None:
+    logging.warning('train_eval.dataset (%s) is not read: the demonstrations '
+                    'come from the server at %s.', dataset, replay_server)
+  print(f'Reading {served.info.num_episodes} episodes '
+        f'({served.info.num_steps} steps of {served.info.dataset}) from the '
+        f'demonstration server at {replay_server}.', flush=True)
+  return served
 
 
-def make_strategy(name: str) -> tf.distribute.Strategy:
+def _train(root_dir: str, demonstrations, distribution: tf.distribute.Strategy,
+           chief: bool, *, time_step_spec, action_spec, data_spec, task: str,
+           history_length: int, replica_batch_size: int, num_iterations: int,
+           learning_rate: float, learning_rate_decay: float, network_class,
+           agent_class, eval_interval: int, eval_episodes: int, eval_seed: int,
+           checkpoint_interval: int, summary_interval: int, log_interval: int,
+           eval_plot_fn, eval_video_fn) -> Dict[str, Any]:
+  """Builds the agent and its `Learner`, and trains (see `train_eval`)."""
+  info = demonstrations.info
+  statistics = demos.DatasetStatistics.from_json(
+      info.statistics, f'the statistics of {info.dataset}')
+  with distribution.scope():
+    train_step = tf.Variable(0, dtype=tf.int64, trainable=False,
+                             name='train_step')
+    agent = agent_class(
+        time_step_spec, action_spec,
+        network_class(time_step_spec.observation, action_spec),
+        tf.keras.optimizers.Adam(
+            tf.keras.optimizers.schedules.ExponentialDecay(
+                learning_rate, num_iterations, learning_rate_decay)),
+        observation_normalizer=normalization.ObservationNormalizer(
+            statistics.observation_mean, statistics.observation_std),
+        action_normalizer=normalization.ActionNormalizer(
+            action_spec, statistics.action_min, statistics.action_max),
+        training_data_spec=data_spec,
+        train_step_counter=train_step)
+
+  learner = tf_agents_learner.Learner(
+      root_dir, train_step, agent,
+      experience_dataset_fn=lambda: demonstrations.as_dataset(
+          replica_batch_size),
+      # Only the chief writes; a worker's Learner only restores.
+      checkpoint_interval=checkpoint_interval if chief else -1,
+      summary_interval=summary_interval if chief else 0,
+      strategy=distribution,
+      use_reverb_v2=True)
+  if chief:
+    _write_operative_config(root_dir)
+    eval_fn = _make_eval_fn(root_dir, agent, task, history_length,
+                            eval_episodes, eval_seed, eval_plot_fn,
+                            eval_video_fn)
+  else:
+    eval_fn = None
+  previous = _read_results(root_dir) if chief else {}
+  # Evaluations after the restored checkpoint are made again.
+  history = [entry for entry in previous.get('eval_history', [])
+             if entry['step'] <= int(learner.train_step_numpy)]
+
+  def save_results(results: Dict[str, Any]) -> None:
+    results['dataset_episodes'] = info.num_episodes
+    results['dataset_steps'] = info.num_steps
+    if results['steps_per_sec'] is None:  # nothing trained in this run
+      results['steps_per_sec'] = previous.get('steps_per_sec')
+    with tf.io.gfile.GFile(os.path.join(root_dir, RESULTS_FILE), 'w') as f:
+      json.dump(results, f, indent=2)
+
+  if isinstance(demonstrations, replay.RemoteDemonstrations):
+    demonstrations.watch(functools.partial(_stop_for_lost_server, root_dir))
+  try:
+    return _train_loop(learner, num_iterations, eval_interval, log_interval,
+                       eval_fn, history, save_results)
+  except tf.errors.OutOfRangeError:
+    step = int(learner.train_step_numpy)
+    for trigger in learner.triggers:  # keep every step trained so far
+      trigger(step, force_trigger=True)
+    raise RuntimeError(
+        f'The demonstration table at {demonstrations.address} stopped '
+        f'serving windows at step {step} (no sample within '
+        f'{replay.SAMPLE_TIMEOUT_SECONDS:.0f} s: the table was reset or '
+        'wiped, or its server stopped). '
+        + (f'The run is checkpointed at step {step} in {root_dir}; run the '
+           'same command again to resume'
+           if chief else 'The chief checkpoints the run') + '.') from None
+
+
+def _stop_for_lost_server(root_dir: str, reason: str) -> None:
+  """Ends the process: its train step waits on the lost server for good.
+
+  Only the process can end: the step is blocked inside Reverb's sampler.
+  """
+  checkpoint = tf.train.latest_checkpoint(os.path.join(
+      root_dir, tf_agents_learner.TRAIN_DIR,
+      tf_agents_learner.POLICY_CHECKPOINT_DIR))
+  message = (f'Training stopped: {reason}. ' +
+             (f'The last checkpoint, {checkpoint}, is intact'
+              if checkpoint else 'No checkpoint was written yet') +
+             '; run the same command again once the server is back.')
+  logging.error(message)
+  print(message, file=sys.stderr, flush=True)
+  os._exit(SERVER_LOST_EXIT_STATUS)  # pylint: disable=protected-access
+
+
+STRATEGIES = ('default', 'mirrored', 'multi_worker', 'tpu')
+
+
+def make_strategy(name: str, tpu: str = '') -> tf.distribute.Strategy:
   """The `tf.distribute` strategy called `name` (one of `STRATEGIES`).
 
   'mirrored' replicates the training on every local GPU, or on every
-  logical CPU device where there is no GPU.
+  logical CPU device where there is no GPU. 'multi_worker' trains
+  synchronously in the processes that the TF_CONFIG environment variable
+  names (each on its local GPUs, or its CPU). 'tpu' trains on the TPU `tpu`
+  (empty: the local one).
+
+  Raises:
+    ValueError: for an unknown name, 'multi_worker' without TF_CONFIG, or
+      'tpu' where no TPU is found.
   """
   if name == 'default':
     return tf.distribute.get_strategy()
@@ -200,8 +308,43 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
                (tf.config.list_logical_devices('GPU') or
                 tf.config.list_logical_devices('CPU'))]
     return tf.distribute.MirroredStrategy(devices)
+  if name == 'multi_worker':
+    if not os.environ.get('TF_CONFIG'):
+      raise ValueError(
+          "train_eval.strategy = 'multi_worker' needs the TF_CONFIG "
+          'environment variable: the cluster and this process\'s task, e.g. '
+          '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+          '"task": {"type": "worker", "index": 0}} (README, "Scaling out").')
+    return tf.distribute.MultiWorkerMirroredStrategy()
+  if name == 'tpu':
+    try:
+      resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
+      tf.config.experimental_connect_to_cluster(resolver)
+      tf.tpu.experimental.initialize_tpu_system(resolver)
+    except (ValueError, tf.errors.OpError) as e:
+      raise ValueError(
+          f"train_eval.strategy = 'tpu' found no TPU{' ' + tpu if tpu else ''}"
+          f' ({type(e).__name__}: {e}).') from None
+    return tf.distribute.TPUStrategy(resolver)
   raise ValueError(f'train_eval.strategy must be one of {STRATEGIES}, got '
                    f'{name!r}.')
+
+
+def worker_role(distribution: tf.distribute.Strategy) -> Tuple[bool, int]:
+  """(whether this process is the chief, its index among the workers).
+
+  The chief is the 'chief' task, or worker 0 in a cluster without one; a
+  process outside a cluster is the chief.
+  """
+  resolver = getattr(distribution, 'cluster_resolver', None)
+  cluster = resolver.cluster_spec().as_dict() if resolver else {}
+  if not cluster or resolver.task_type is None:
+    return True, 0
+  task_type, task_id = resolver.task_type, int(resolver.task_id or 0)
+  index = task_id + (1 if task_type == 'worker' and 'chief' in cluster else 0)
+  chief = task_type == 'chief' or (task_type == 'worker' and task_id == 0 and
+                                   'chief' not in cluster)
+  return chief, index
 
 
 def _replica_batch_size(batch_size: int, num_replicas: int) -> int:
@@ -353,12 +496,13 @@ def _make_eval_fn(root_dir: str, agent, task: str, history_length: int,
 
 def _train_loop(learner: tf_agents_learner.Learner, num_iterations: int,
                 eval_interval: int, log_interval: int,
-                eval_fn: Callable[[int], evaluation.EvalResult],
+                eval_fn: Optional[Callable[[int], evaluation.EvalResult]],
                 history: List[Dict[str, Any]],
                 save_fn: Callable[[Dict[str, Any]], None]) -> Dict[str, Any]:
   """Runs the learner to `num_iterations`, printing progress and evaluating.
 
-  `history` holds the evaluations of earlier runs in the same directory; each
+  Without `eval_fn` (a worker that is not the chief) it only trains, in the
+  same chunks as the chief, and returns {}. `history` holds the evaluations of earlier runs in the same directory; each
   evaluation is added to it (replacing one at the same step), and `save_fn`
   gets the results so far after each (and may add to them). Returns the
   results of the last evaluation.
@@ -388,7 +532,7 @@ def _train_loop(learner: tf_agents_learner.Learner, num_iterations: int,
     train_seconds += time.perf_counter() - start
     trained_steps += iterations
     step = int(learner.train_step_numpy)
-    if step % eval_interval == 0 or step >= num_iterations:
+    if eval_fn and (step % eval_interval == 0 or step >= num_iterations):
       last_eval = evaluate(step)
     eval_text = ('-' if last_eval is None
                  else f'{last_eval.success_rate:.2f}')
@@ -398,6 +542,6 @@ def _train_loop(learner: tf_agents_learner.Learner, num_iterations: int,
           flush=True)
   for trigger in learner.triggers:  # checkpoint the final step
     trigger(step, force_trigger=True)
-  if last_eval is None:
+  if eval_fn and last_eval is None:
     evaluate(step)
   return results

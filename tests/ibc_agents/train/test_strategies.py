@@ -1,5 +1,7 @@
 """Training under a tf.distribute strategy: `train_eval.strategy`."""
+import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -52,10 +54,13 @@ def test_mirrored_training_on_two_cpus_trains_exports_and_resumes(
 
 @pytest.mark.parametrize('bindings, message', [
     (["train_eval.strategy = 'tpu_pod'"],
-     r"train_eval.strategy must be one of \('default', 'mirrored'\)"),
+     r"train_eval.strategy must be one of \('default', 'mirrored', "
+     r"'multi_worker', 'tpu'\)"),
+    (["train_eval.strategy = 'multi_worker'"], 'needs the TF_CONFIG'),
 ])
-def test_unknown_strategy_is_refused_naming_the_choices(
-    easy_particle, tmp_path, bindings, message):
+def test_unknown_or_unconfigured_strategy_is_refused_saying_why(
+    easy_particle, tmp_path, monkeypatch, bindings, message):
+  monkeypatch.delenv('TF_CONFIG', raising=False)
   gin.clear_config()
   gin.parse_config_files_and_bindings(
       ['gin_configs/particle/mse.gin'], [*easy_particle.bindings, *bindings])
@@ -72,3 +77,51 @@ def test_global_batch_must_split_evenly_over_the_replicas():
   with pytest.raises(ValueError, match=r'batch_size \(255\) must be a '
                      r'multiple of the number of replicas \(2\)'):
     train_eval._replica_batch_size(255, 2)
+
+
+def _multi_worker_round(easy_particle, address, root_dir, ports, steps):
+  """Runs two multi_worker trainers to `steps`; returns their outputs."""
+  cluster = {'worker': [f'localhost:{port}' for port in ports]}
+  processes = []
+  for index in range(2):
+    tf_config = json.dumps({'cluster': cluster,
+                            'task': {'type': 'worker', 'index': index}})
+    processes.append(subprocess.Popen(
+        [sys.executable, '-m', 'ibc_agents.train',
+         '--gin_file=gin_configs/particle/mse.gin', '--strategy=multi_worker',
+         f'--replay_server={address}', f'--root_dir={root_dir}',
+         *[f'--gin_bindings={binding}' for binding in (
+             *easy_particle.bindings, f'train_eval.num_iterations = {steps}',
+             'train_eval.checkpoint_interval = 20', 'train_eval.log_interval = 20',
+             'train_eval.eval_interval = 20', 'train_eval.eval_episodes = 2',
+             'train_eval.batch_size = 64')]],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=_ROOT,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', TF_CONFIG=tf_config)))
+  outputs = [process.communicate(timeout=600) for process in processes]
+  for process, (_, stderr) in zip(processes, outputs):
+    assert process.returncode == 0, stderr[-3000:]
+  return [stdout for stdout, _ in outputs]
+
+
+def test_two_multi_worker_processes_train_in_step_and_only_the_chief_writes(
+    easy_particle, start_replay_server, free_port, tmp_path):
+  server = start_replay_server(easy_particle.directory)
+  ports = (free_port(), free_port())
+  for steps in (40, 60):  # the second round resumes from the chief's checkpoint
+    chief, worker = _multi_worker_round(easy_particle, server.address,
+                                        tmp_path, ports, steps)
+    assert 'success_rate=' in chief and 'run_dir=' in chief
+    assert 'Trained in step with the chief' in worker
+    assert 'success_rate=' not in worker
+
+    def losses(stdout):
+      return re.findall(r'^step (\d+)/\d+ .* loss (\S+)', stdout, re.M)
+
+    # One synchronous training: both replicas see the same reduced loss.
+    assert losses(chief) == losses(worker)
+    assert losses(chief)[-1][0] == str(steps)
+  assert 'step 20/' not in chief  # restored at 40
+  with open(tmp_path / 'results.json') as f:
+    assert json.load(f)['train_steps'] == 60
+  # Only the chief writes summaries: one event file per round.
+  assert len(list((tmp_path / 'train').glob('events.out.tfevents.*'))) == 2

@@ -11,7 +11,7 @@ _ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
 
 def _namespaces_allowed() -> bool:
   probe = subprocess.run(
-      [sys.executable, '-c', 'from ibc_agents.train import network_isolation as n\n'
+      [sys.executable, '-c', 'from data_tools import network_isolation as n\n'
        'n.isolate_network()'], capture_output=True, env=_ENV, check=False)
   return probe.returncode == 0
 
@@ -24,7 +24,7 @@ needs_namespaces = pytest.mark.skipif(
 @needs_namespaces
 def test_isolated_process_serves_reverb_on_loopback_only():
   script = textwrap.dedent('''
-      from ibc_agents.train import network_isolation
+      from data_tools import network_isolation
       network_isolation.isolate_network()
       assert network_isolation.only_loopback()
       import reverb
@@ -41,7 +41,7 @@ def test_isolated_process_serves_reverb_on_loopback_only():
 def test_isolation_refuses_a_process_that_already_runs_threads():
   script = textwrap.dedent('''
       import threading, time
-      from ibc_agents.train import network_isolation
+      from data_tools import network_isolation
       threading.Thread(target=time.sleep, args=(5,), daemon=True).start()
       try:
         network_isolation.isolate_network()

@@ -1,0 +1,79 @@
+"""The standalone demonstration server: serves, stops cleanly, refuses."""
+import signal
+import socket
+import time
+
+import numpy as np
+import pytest
+
+from data_tools import demos
+from data_tools import replay
+import environments
+
+
+def _particle_spec():
+  env = environments.make('PARTICLE')
+  try:
+    return demos.trajectory_spec_from_env(env)
+  finally:
+    env.close()
+
+
+def _listening_addresses(port: int) -> set[str]:
+  """Local addresses listening on `port` in this network namespace (IPv4)."""
+  addresses = set()
+  with open('/proc/net/tcp') as table:
+    for line in list(table)[1:]:
+      local, _, state = line.split()[1:4]
+      address, port_hex = local.split(':')
+      if state == '0A' and int(port_hex, 16) == port:  # 0A: LISTEN
+        addresses.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+  return addresses
+
+
+def test_server_serves_windows_and_statistics_on_loopback_and_stops_cleanly(
+    easy_particle, start_replay_server):
+  server = start_replay_server(easy_particle.directory, '--history_length=2')
+  assert server.address.startswith('127.0.0.1:')
+  assert _listening_addresses(server.port) == {'127.0.0.1'}
+  with replay.RemoteDemonstrations(server.address, _particle_spec(),
+                                   sequence_length=2) as served:
+    expected = demos.DatasetStatistics.load(easy_particle.directory)
+    assert served.info.task == 'PARTICLE'
+    assert served.info.num_episodes == 300 == expected.num_episodes
+    np.testing.assert_allclose(served.info.statistics['action']['min'],
+                               expected.action_min)
+    batch = next(iter(served.as_dataset(batch_size=64))).data
+  assert batch.action.shape == (64, 2, 2)
+  assert batch.observation['pos_agent'].shape == (64, 2, 2)
+  stopped = server.stop(signal.SIGTERM)
+  assert stopped.returncode == 0, stopped.stderr[-2000:]
+  assert 'Stopped.' in stopped.stdout
+  assert not _listening_addresses(server.port)
+
+
+def test_windows_of_another_length_are_refused_showing_both_signatures(
+    easy_particle, start_replay_server):
+  server = start_replay_server(easy_particle.directory, '--history_length=2')
+  with pytest.raises(ValueError) as refused:
+    replay.RemoteDemonstrations(server.address, _particle_spec(),
+                                sequence_length=3)
+  message = str(refused.value)
+  assert 'do not match' in message
+  served = next(line for line in message.splitlines()
+                if line.startswith('Served: '))
+  expected = next(line for line in message.splitlines()
+                  if line.startswith('Expected: '))
+  assert "'action': '[2, 2] float32'" in served
+  assert "'action': '[3, 2] float32'" in expected
+
+
+def test_unreachable_server_is_an_error_after_a_bounded_wait(free_port):
+  address = f'127.0.0.1:{free_port()}'
+  start = time.monotonic()
+  with pytest.raises(ConnectionError,
+                     match=f'No demonstration server answered at {address} '
+                     'within 2 s'):
+    replay.RemoteDemonstrations(address, _particle_spec(), sequence_length=2,
+                                timeout_seconds=2)
+  assert time.monotonic() - start < 30
