@@ -1,7 +1,8 @@
 r"""Command line: evaluate an exported policy on a registered task.
 
     python -m ibc_agents.evaluate --policy_dir=runs/quickstart/policy \
-        --task=PARTICLE [--episodes=100] [--seed=1000000] [--video_dir=DIR] \
+        --task=PARTICLE [--episodes=100] [--seed=1000000] [--workers=1] \
+        [--video_dir=DIR] \
         [--gin_file=...] [--gin_bindings=...]
 
 The policy is any TF-Agents SavedModel (`PolicySaver`) whose observations
@@ -11,6 +12,7 @@ of training's evaluation (`train_eval.eval_seed` is the default seed), so
 the printed results match it. Gin files and bindings configure the task
 (e.g. `ParticleEnv.n_dim = 4`).
 """
+import functools
 import os
 
 from absl import app
@@ -29,6 +31,9 @@ flags.DEFINE_string('task', None, 'Registered task, e.g. PARTICLE.')
 flags.DEFINE_integer('episodes', 100, 'Evaluation episodes.')
 flags.DEFINE_integer('seed', 1_000_000,
                      "The first episode's seed (training's default).")
+flags.DEFINE_integer('workers', 1,
+                     'Processes that step the environments (results do not '
+                     'depend on it).')
 flags.DEFINE_string('video_dir', None,
                     'Writes a GIF of the first episode here (tasks that '
                     'render images).')
@@ -53,6 +58,8 @@ def main(argv):
     raise app.UsageError('Too many command-line arguments.')
   if FLAGS.episodes < 1:
     raise app.UsageError(f'--episodes must be >= 1, got {FLAGS.episodes}.')
+  if FLAGS.workers < 1:
+    raise app.UsageError(f'--workers must be >= 1, got {FLAGS.workers}.')
   if FLAGS.task not in environments.known_tasks():
     raise app.UsageError(
         f'Unknown --task {FLAGS.task!r}; registered: '
@@ -65,9 +72,10 @@ def main(argv):
   history_length = history_length_of(policy)
   result = evaluation.evaluate(
       policy,
-      lambda seed: train_eval.make_env(FLAGS.task, history_length, seed=seed),
+      functools.partial(train_eval.make_env, FLAGS.task, history_length),
       FLAGS.episodes, seed=FLAGS.seed,
-      normalize_return=environments.normalized_score_fn(FLAGS.task))
+      normalize_return=environments.normalized_score_fn(FLAGS.task),
+      num_workers=FLAGS.workers)
   if FLAGS.video_dir:
     tf.io.gfile.makedirs(FLAGS.video_dir)
     path = os.path.join(FLAGS.video_dir, f'seed_{FLAGS.seed}.gif')

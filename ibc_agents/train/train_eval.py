@@ -67,6 +67,7 @@ def train_eval(root_dir: str,
                eval_interval: int = 1000,
                eval_episodes: int = 50,
                eval_seed: int = 1_000_000,
+               eval_workers: int = 1,
                checkpoint_interval: int = 1000,
                summary_interval: int = 100,
                log_interval: int = 100,
@@ -100,6 +101,8 @@ def train_eval(root_dir: str,
     eval_interval: train steps between evaluations (and policy exports).
     eval_episodes: episodes per evaluation.
     eval_seed: seed of the first evaluation environment.
+    eval_workers: processes that step the evaluation environments (the
+      policy acts in this one, so results do not depend on it).
     checkpoint_interval: train steps between checkpoints.
     summary_interval: train steps between TensorBoard summaries.
     log_interval: train steps between progress lines.
@@ -128,7 +131,8 @@ def train_eval(root_dir: str,
     to `root_dir/results.json`.
   """
   for name in ('history_length', 'batch_size', 'num_iterations',
-               'eval_interval', 'eval_episodes', 'checkpoint_interval',
+               'eval_interval', 'eval_episodes', 'eval_workers',
+               'checkpoint_interval',
                'summary_interval', 'log_interval'):
     checks.integer(f'train_eval.{name}', locals()[name])
   for name in ('eval_seed', 'seed'):
@@ -160,7 +164,8 @@ def train_eval(root_dir: str,
           learning_rate_decay=learning_rate_decay,
           network_class=network_class, agent_class=agent_class,
           eval_interval=eval_interval, eval_episodes=eval_episodes,
-          eval_seed=eval_seed, checkpoint_interval=checkpoint_interval,
+          eval_seed=eval_seed, eval_workers=eval_workers,
+          checkpoint_interval=checkpoint_interval,
           summary_interval=summary_interval, log_interval=log_interval,
           eval_plot_fn=eval_plot_fn, eval_video_fn=eval_video_fn)
     if chief:  # again: evaluation has now also used the policy's parameters
@@ -198,7 +203,7 @@ def _train(root_dir: str, demonstrations, distribution: tf.distribute.Strategy,
            history_length: int, replica_batch_size: int, num_iterations: int,
            learning_rate: float, learning_rate_decay: float, network_class,
            agent_class, eval_interval: int, eval_episodes: int, eval_seed: int,
-           checkpoint_interval: int, summary_interval: int, log_interval: int,
+           eval_workers: int, checkpoint_interval: int, summary_interval: int, log_interval: int,
            eval_plot_fn, eval_video_fn) -> Dict[str, Any]:
   """Builds the agent and its `Learner`, and trains (see `train_eval`)."""
   info = demonstrations.info
@@ -232,8 +237,8 @@ def _train(root_dir: str, demonstrations, distribution: tf.distribute.Strategy,
   if chief:
     _write_operative_config(root_dir)
     eval_fn = _make_eval_fn(root_dir, agent, task, history_length,
-                            eval_episodes, eval_seed, eval_plot_fn,
-                            eval_video_fn)
+                            eval_episodes, eval_seed, eval_workers,
+                            eval_plot_fn, eval_video_fn)
   else:
     eval_fn = None
   previous = _read_results(root_dir) if chief else {}
@@ -462,7 +467,7 @@ def _write_operative_config(root_dir: str) -> None:
 
 
 def _make_eval_fn(root_dir: str, agent, task: str, history_length: int,
-                  eval_episodes: int, eval_seed: int,
+                  eval_episodes: int, eval_seed: int, eval_workers: int,
                   eval_plot_fn: Optional[Callable[..., None]],
                   eval_video_fn: Optional[Callable[..., None]]
                   ) -> Callable[[int], evaluation.EvalResult]:
@@ -474,9 +479,10 @@ def _make_eval_fn(root_dir: str, agent, task: str, history_length: int,
 
   def eval_fn(step: int) -> evaluation.EvalResult:
     result = evaluation.evaluate(
-        eager_policy, lambda s: make_env(task, history_length, seed=s),
+        eager_policy, functools.partial(make_env, task, history_length),
         eval_episodes, seed=eval_seed,
-        normalize_return=environments.normalized_score_fn(task))
+        normalize_return=environments.normalized_score_fn(task),
+        num_workers=eval_workers)
     with writer.as_default():
       for name, value in result.as_dict().items():
         tf.summary.scalar(f'eval/{name}', value, step=step)

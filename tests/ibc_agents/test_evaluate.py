@@ -48,11 +48,25 @@ def test_evaluating_the_exported_policy_prints_training_results(mse_run,
   assert (tmp_path / 'seed_1000000.gif').stat().st_size > 0
 
 
+@pytest.mark.parametrize('workers', [2, 3])
+def test_environments_in_worker_processes_give_the_same_results(mse_run,
+                                                               workers):
+  easy_particle, root_dir, results = mse_run
+  done = _evaluate(
+      f'--policy_dir={os.path.join(root_dir, "policy")}', '--task=PARTICLE',
+      f'--episodes={EPISODES}', f'--workers={workers}',
+      *[f'--gin_bindings={binding}' for binding in easy_particle.bindings])
+  assert done.returncode == 0, done.stderr
+  assert evaluation.format_result(results) in done.stdout
+
+
 @pytest.mark.parametrize('flags, message', [
     (['--policy_dir=/nonexistent', '--task=PARTICLE'],
      'No SavedModel in --policy_dir=/nonexistent'),
     (['--policy_dir=/nonexistent', '--task=PARTICEL'],
      "Unknown --task 'PARTICEL'; registered: "),
+    (['--policy_dir=/nonexistent', '--task=PARTICLE', '--workers=0'],
+     '--workers must be >= 1, got 0'),
 ])
 def test_bad_flags_are_refused_saying_why(flags, message):
   done = _evaluate(*flags)
