@@ -111,7 +111,7 @@ def _serve(listener) -> None:
     signal.signal(signum, lambda *_: stop.set())
   with replay.DemonstrationReplay.from_dataset(
       FLAGS.dataset, FLAGS.task, data_spec, FLAGS.history_length,
-      port=None if listener else FLAGS.port) as served:
+      port=None if listener or not FLAGS.port else FLAGS.port) as served:
     if listener is None:
       address = f'{FLAGS.host or "0.0.0.0"}:{served.server.port}'
       relay = None

@@ -77,3 +77,13 @@ def test_unreachable_server_is_an_error_after_a_bounded_wait(free_port):
     replay.RemoteDemonstrations(address, _particle_spec(), sequence_length=2,
                                 timeout_seconds=2)
   assert time.monotonic() - start < 30
+
+
+def test_server_asked_for_every_interface_serves_without_a_relay(
+    easy_particle, start_replay_server):
+  server = start_replay_server(easy_particle.directory, '--host=0.0.0.0')
+  assert server.address.startswith('0.0.0.0:') and server.port > 0
+  with replay.RemoteDemonstrations(f'127.0.0.1:{server.port}',
+                                   _particle_spec(), sequence_length=2) as served:
+    assert served.info.num_windows == served.info.num_steps - 300
+  assert server.stop().returncode == 0

@@ -1,0 +1,359 @@
+r"""Scaling out on loopback: server readers, strategies, evaluation workers.
+
+    python -m bench.scale [--sections=replay,train,eval,parity] \
+        [--work_dir=/tmp/ibc_scale] [--readers=1,2,4] [--train_steps=400]
+
+Prints one Markdown table per section:
+
+- replay: batches/s of `--batch_size` particle windows read from a
+  standalone `data_tools.replay_server` by 1, 2 and 4 reader processes (per
+  reader and in total), through its loopback relay and bound to every
+  interface (no relay), against the embedded server's in-process reader.
+- train: train steps/s of particle IBC-DFO in one process, under `mirrored`
+  on 2 logical CPU devices, and as 2 `multi_worker` processes reading one
+  server (each at the same global batch), timed after the first
+  `log_interval` steps (tracing).
+- eval: wall time of 100 PUSH evaluation episodes (a briefly trained MSE
+  policy) with 1 and 2 `eval_workers`, and whether the results are equal.
+- parity: the shipped particle IBC-DFO training under `default` and under
+  `mirrored` (2 logical CPUs), same global batch and seed: final success.
+
+Every process shares the machine's cores, so the totals show where the
+cores cap the scaling; the per-process figures predict more cores or hosts.
+"""
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from typing import Dict, List, Sequence
+
+from bench import cli
+
+_SECTIONS = ('replay', 'train', 'eval', 'parity')
+_ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+_PARTICLE_IMPORT = 'import environments.particle.particle_env'
+_DFO = 'gin_configs/particle/ibc_dfo.gin'
+_LOG_INTERVAL = 50
+
+
+def _define_flags(values) -> None:
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  flags.DEFINE_list('sections', list(_SECTIONS), 'Sections to run.',
+                    flag_values=values)
+  flags.DEFINE_string('work_dir', '/tmp/ibc_scale', 'Datasets and runs.',
+                      flag_values=values)
+  flags.DEFINE_list('readers', ['1', '2', '4'], 'Reader process counts.',
+                    flag_values=values)
+  flags.DEFINE_integer('batch_size', 512, 'Windows per batch (replay).',
+                       flag_values=values)
+  flags.DEFINE_float('seconds', 10.0, 'Timed seconds per reader.',
+                     flag_values=values)
+  flags.DEFINE_integer('train_steps', 400, 'Train steps per timed run.',
+                       flag_values=values)
+  flags.DEFINE_integer('eval_episodes', 100, 'PUSH evaluation episodes.',
+                       flag_values=values)
+  # A reader process (started by the replay section).
+  flags.DEFINE_string('reader', None, 'Internal: read from this address.',
+                      flag_values=values)
+  flags.DEFINE_float('start_at', 0.0, 'Internal: when readers start timing.',
+                     flag_values=values)
+
+
+def _python(script: str, **env: str) -> subprocess.CompletedProcess:
+  done = subprocess.run([sys.executable, '-c', textwrap.dedent(script)],
+                        capture_output=True, text=True, check=False,
+                        env=dict(_ENV, **env))
+  if done.returncode:
+    raise RuntimeError(f'A benchmark process failed:\n{done.stderr[-3000:]}')
+  return done
+
+
+def _particle_data(work_dir: str) -> str:
+  """1000 particle oracle episodes (collected once)."""
+  from data_tools import collect  # pylint: disable=g-import-not-at-top
+  path = os.path.join(work_dir, 'particle')
+  if not collect.is_finished(path, 'PARTICLE', 1000, num_workers=2):
+    collect.collect('PARTICLE', 1000, path, num_workers=2)
+  return path
+
+
+class _Server:
+  """A `data_tools.replay_server` process on the particle data."""
+
+  def __init__(self, dataset: str, host: str = '127.0.0.1'):
+    self.process = subprocess.Popen(
+        [sys.executable, '-m', 'data_tools.replay_server',
+         f'--dataset={dataset}', '--task=PARTICLE', f'--host={host}',
+         f'--gin_bindings={_PARTICLE_IMPORT}'],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env=_ENV)
+    for line in self.process.stdout:
+      if line.startswith('Serving'):
+        self.address = line.split(' at ')[-1].strip().replace('0.0.0.0',
+                                                              '127.0.0.1')
+        return
+    raise RuntimeError('The demonstration server did not start.')
+
+  def __enter__(self) -> '_Server':
+    return self
+
+  def __exit__(self, *unused_exc) -> None:
+    self.process.terminate()
+    self.process.wait(timeout=60)
+
+
+def _read(address: str, batch_size: int, start_at: float,
+          seconds: float) -> None:
+  """Reader process: batches/s read between `start_at` and `seconds` later."""
+  from data_tools import replay  # pylint: disable=g-import-not-at-top
+  iterator = iter(replay.sample_dataset(address, batch_size))
+  for _ in range(5):
+    next(iterator)
+  time.sleep(max(0.0, start_at - time.time()))
+  count, start = 0, time.perf_counter()
+  while time.perf_counter() - start < seconds:
+    next(iterator)
+    count += 1
+  print(f'rate {count / (time.perf_counter() - start):.3f}', flush=True)
+
+
+def _readers(address: str, count: int, args: cli.Args) -> List[float]:
+  """Each of `count` concurrent reader processes' batches/s."""
+  start_at = time.time() + 20.0  # after every reader has started
+  processes = [subprocess.Popen(
+      [sys.executable, '-m', 'bench.scale', f'--reader={address}',
+       f'--batch_size={args.batch_size}', f'--seconds={args.seconds}',
+       f'--start_at={start_at}'], stdout=subprocess.PIPE,
+      stderr=subprocess.DEVNULL, text=True, env=_ENV) for _ in range(count)]
+  rates = []
+  for process in processes:
+    stdout, _ = process.communicate()
+    rates.append(float(re.search(r'rate (\S+)', stdout).group(1)))
+  return rates
+
+
+def _replay_section(args: cli.Args) -> str:
+  dataset = _particle_data(args.work_dir)
+  embedded = _python(f'''
+      import statistics, time
+      from data_tools import demos, replay
+      import environments
+      env = environments.make('PARTICLE')
+      spec = demos.trajectory_spec_from_env(env)
+      with replay.DemonstrationReplay.from_dataset(
+          {dataset!r}, 'PARTICLE', spec, 2) as served:
+        iterator = iter(served.as_dataset({args.batch_size}))
+        for _ in range(5):
+          next(iterator)
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < {args.seconds}:
+          next(iterator)
+          count += 1
+        print('rate', count / (time.perf_counter() - start))
+  ''')
+  embedded_rate = float(re.search(r'rate (\S+)', embedded.stdout).group(1))
+  rows = [f'| embedded, in-process reader | 1 | {embedded_rate:.1f} | '
+          f'{embedded_rate:.1f} |']
+  for host, name in (('127.0.0.1', 'standalone, loopback relay'),
+                     ('0.0.0.0', 'standalone, every interface (no relay)')):
+    with _Server(dataset, host) as server:
+      for count in map(int, args.readers):
+        rates = _readers(server.address, count, args)
+        rows.append(f'| {name} | {count} | {statistics.median(rates):.1f} | '
+                    f'{sum(rates):.1f} |')
+  return '\n'.join([
+      f'Batches of {args.batch_size} windows (history 2) per second, '
+      f'{args.seconds:.0f} s per reader, all readers at once.', '',
+      '| server | readers | batches/s per reader (median) | batches/s in '
+      'total |', '| --- | --- | --- | --- |', *rows])
+
+
+def _interval_rate(stdout: str) -> float:
+  """Steps/s after the first progress line, from the cumulative rates."""
+  points = [(int(step), float(rate)) for step, rate in re.findall(
+      r'^step (\d+)/\d+ \| (\S+) steps/s', stdout, re.M)]
+  (first_step, first_rate), (last_step, last_rate) = points[0], points[-1]
+  first_time = first_step / first_rate
+  last_time = last_step / last_rate
+  return (last_step - first_step) / (last_time - first_time)
+
+
+def _train_bindings(steps: int) -> List[str]:
+  return [f'train_eval.num_iterations = {steps}',
+          f'train_eval.log_interval = {_LOG_INTERVAL}',
+          f'train_eval.eval_interval = {steps}', 'train_eval.eval_episodes = 2',
+          'train_eval.eval_plot_fn = None']
+
+
+def _train_in_process(dataset: str, root_dir: str, bindings: Sequence[str],
+                      logical_cpus: int = 1) -> str:
+  """Trains particle IBC-DFO in a fresh process; returns its output."""
+  return _python(f'''
+      import tensorflow as tf
+      if {logical_cpus} > 1:
+        tf.config.set_logical_device_configuration(
+            tf.config.list_physical_devices('CPU')[0],
+            [tf.config.LogicalDeviceConfiguration()] * {logical_cpus})
+      import gin
+      from ibc_agents.train import train_eval
+      gin.parse_config_files_and_bindings([{_DFO!r}], {list(bindings)!r})
+      results = train_eval.train_eval(root_dir={root_dir!r},
+                                      dataset={dataset!r})
+      print('results', results['success_rate'])
+  ''').stdout
+
+
+def _train_section(args: cli.Args) -> str:
+  dataset = _particle_data(args.work_dir)
+  runs = os.path.join(args.work_dir, 'runs', str(time.time_ns()))
+  bindings = _train_bindings(args.train_steps)
+  rates: Dict[str, float] = {}
+  rates['default (one process)'] = _interval_rate(_train_in_process(
+      dataset, os.path.join(runs, 'default'), bindings))
+  rates['mirrored, 2 logical CPU devices'] = _interval_rate(_train_in_process(
+      dataset, os.path.join(runs, 'mirrored'),
+      [*bindings, "train_eval.strategy = 'mirrored'"], logical_cpus=2))
+  with _Server(dataset) as server:
+    rates['default, reading a standalone server'] = _interval_rate(
+        _train_cli(server, os.path.join(runs, 'remote'), bindings)[0])
+    chief, _ = _train_cli(server, os.path.join(runs, 'multi_worker'),
+                          bindings, workers=2)
+    rates['multi_worker, 2 processes, one server'] = _interval_rate(chief)
+  baseline = rates['default (one process)']
+  return '\n'.join([
+      f'Particle IBC-DFO (`{_DFO}`), global batch 256, steps {_LOG_INTERVAL}'
+      f' to {args.train_steps} timed.', '',
+      '| training | steps/s | against one process |', '| --- | --- | --- |',
+      *[f'| {name} | {rate:.1f} | {rate / baseline:.2f} |'
+        for name, rate in rates.items()]])
+
+
+def _free_port() -> int:
+  import socket  # pylint: disable=g-import-not-at-top
+  with socket.socket() as sock:
+    sock.bind(('127.0.0.1', 0))
+    return sock.getsockname()[1]
+
+
+def _train_cli(server: _Server, root_dir: str, bindings: Sequence[str],
+               workers: int = 1) -> List[str]:
+  """`python -m ibc_agents.train` processes reading `server`; their outputs."""
+  command = [sys.executable, '-m', 'ibc_agents.train', f'--gin_file={_DFO}',
+             f'--replay_server={server.address}', f'--root_dir={root_dir}',
+             *[f'--gin_bindings={binding}' for binding in bindings]]
+  envs = [_ENV]
+  if workers > 1:
+    command.append('--strategy=multi_worker')
+    cluster = {'worker': [f'localhost:{_free_port()}' for _ in range(workers)]}
+    envs = [dict(_ENV, TF_CONFIG=json.dumps(
+        {'cluster': cluster, 'task': {'type': 'worker', 'index': index}}))
+            for index in range(workers)]
+  processes = [subprocess.Popen(command, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+               for env in envs]
+  outputs = []
+  for process in processes:
+    stdout, stderr = process.communicate()
+    if process.returncode:
+      raise RuntimeError(f'A trainer failed:\n{stderr[-3000:]}')
+    outputs.append(stdout)
+  return outputs
+
+
+def _eval_section(args: cli.Args) -> str:
+  from data_tools import collect  # pylint: disable=g-import-not-at-top
+  dataset = os.path.join(args.work_dir, 'push')
+  if not collect.is_finished(dataset, 'PUSH', 10):
+    collect.collect('PUSH', 10, dataset)
+  root_dir = os.path.join(args.work_dir, 'runs', f'push_mse_{time.time_ns()}')
+  _python(f'''
+      import gin
+      from ibc_agents.train import train_eval
+      gin.parse_config_files_and_bindings(
+          ['gin_configs/pushing_states/mse.gin'],
+          ['train_eval.num_iterations = 50', 'train_eval.eval_interval = 50',
+           'train_eval.eval_episodes = 1'])
+      train_eval.train_eval(root_dir={root_dir!r}, dataset={dataset!r})
+  ''')
+  rows, lines = [], set()
+  for workers in (1, 2):
+    done = _python(f'''
+        import functools, time
+        import gin
+        from tf_agents.policies import py_tf_eager_policy
+        from ibc_agents.train import evaluation, train_eval
+        gin.parse_config_files_and_bindings(
+            ['gin_configs/pushing_states/mse.gin'], [])
+        policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
+            {os.path.join(root_dir, 'policy')!r}, load_specs_from_pbtxt=True,
+            batch_time_steps=False)
+        start = time.perf_counter()
+        result = evaluation.evaluate(
+            policy, functools.partial(train_eval.make_env, 'PUSH', 2),
+            {args.eval_episodes}, seed=1_000_000, num_workers={workers})
+        print('seconds', time.perf_counter() - start)
+        print('result', evaluation.format_result(result.as_dict()))
+    ''')
+    seconds = float(re.search(r'seconds (\S+)', done.stdout).group(1))
+    lines.add(re.search(r'result (.*)', done.stdout).group(1))
+    rows.append((workers, seconds))
+  return '\n'.join([
+      f'{args.eval_episodes} PUSH episodes (states; an MSE policy trained 50 '
+      'steps, so most episodes run to their step limit).', '',
+      '| eval_workers | wall time (s) | against 1 |', '| --- | --- | --- |',
+      *[f'| {workers} | {seconds:.1f} | {rows[0][1] / seconds:.2f}x |'
+        for workers, seconds in rows], '',
+      f'Results identical: {"yes" if len(lines) == 1 else "NO"} '
+      f'({"; ".join(sorted(lines))}).'])
+
+
+def _parity_section(args: cli.Args) -> str:
+  dataset = _particle_data(args.work_dir)
+  runs = os.path.join(args.work_dir, 'runs', f'parity_{time.time_ns()}')
+  rows = []
+  for strategy, cpus in (('default', 1), ('mirrored', 2)):
+    start = time.perf_counter()
+    stdout = _train_in_process(
+        dataset, os.path.join(runs, strategy),
+        ['train_eval.eval_plot_fn = None',
+         f"train_eval.strategy = '{strategy}'",
+         'train_eval.eval_episodes = 100'], logical_cpus=cpus)
+    success = float(re.search(r'^results (\S+)', stdout, re.M).group(1))
+    rows.append((strategy, success, time.perf_counter() - start))
+  gap = abs(rows[0][1] - rows[1][1])
+  return '\n'.join([
+      f'`{_DFO}` as shipped (seed 0, global batch 256), 100 evaluation '
+      'episodes.', '', '| strategy | success | wall time (s) |',
+      '| --- | --- | --- |',
+      *[f'| {name} | {success:.2f} | {seconds:.0f} |'
+        for name, success, seconds in rows], '',
+      f'Gap: {100 * gap:.0f} points ({"within" if gap <= 0.05 else "beyond"} '
+      '5).'])
+
+
+def main(argv: Sequence[str]) -> None:
+  args = cli.parse(_define_flags, argv, 'bench.scale')
+  if args.reader:
+    _read(args.reader, args.batch_size, args.start_at, args.seconds)
+    return
+  sections = cli.known_names('--sections', args.sections, _SECTIONS)
+  cli.require(all(count.isdigit() and int(count) > 0
+                  for count in args.readers),
+              f'--readers: positive counts, got {args.readers}')
+  from bench import report  # pylint: disable=g-import-not-at-top
+  print(f'machine: {report.machine_description()}', flush=True)
+  builders = {'replay': _replay_section, 'train': _train_section,
+              'eval': _eval_section, 'parity': _parity_section}
+  for section in sections:
+    start = time.perf_counter()
+    table = builders[section](args)
+    print(f'\n### {section} ({time.perf_counter() - start:.0f} s)\n\n{table}',
+          flush=True)
+
+
+if __name__ == '__main__':
+  cli.run(main)
