@@ -135,7 +135,26 @@ def sample_dataset(address: str, batch_size: int,
   ).batch(batch_size, drop_remainder=True).prefetch(prefetch)
 
 
-class DemonstrationReplay:
+class ServedDemonstrations:
+  """Demonstration windows on the Reverb server at `address`."""
+
+  address: str
+
+  def as_dataset(self, batch_size: int, prefetch: int = 4) -> tf.data.Dataset:
+    """Batches of windows (`sample_dataset`)."""
+    return sample_dataset(self.address, batch_size, prefetch)
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *unused_exc) -> None:
+    self.close()
+
+  def close(self) -> None:
+    raise NotImplementedError
+
+
+class DemonstrationReplay(ServedDemonstrations):
   """A Reverb server holding every demonstration window (and their info).
 
   Use as a context manager (or call `close`) to stop the server. The server
@@ -177,22 +196,12 @@ class DemonstrationReplay:
         num_windows=count_windows(episodes), statistics=statistics.to_json())
     return cls(episodes, data_spec, sequence_length, port=port, info=info)
 
-  def as_dataset(self, batch_size: int, prefetch: int = 4) -> tf.data.Dataset:
-    """Batches of windows (`sample_dataset`)."""
-    return sample_dataset(self.address, batch_size, prefetch)
-
-  def __enter__(self) -> 'DemonstrationReplay':
-    return self
-
-  def __exit__(self, *unused_exc) -> None:
-    self.close()
-
   def close(self) -> None:
     self.server.stop()
 
 
 @gin.configurable
-class RemoteDemonstrations:
+class RemoteDemonstrations(ServedDemonstrations):
   """The demonstrations of a standalone server (`data_tools.replay_server`).
 
   Connecting checks that the server answers within `timeout_seconds` and
@@ -241,14 +250,13 @@ class RemoteDemonstrations:
     self.info = DemonstrationInfo.from_bytes(
         np.asarray(sample[0].data[0]).item())
 
-  def as_dataset(self, batch_size: int, prefetch: int = 4) -> tf.data.Dataset:
-    """Batches of windows (`sample_dataset`)."""
-    return sample_dataset(self.address, batch_size, prefetch)
-
   def watch(self, on_lost: Callable[[str], None],
             poll_seconds: float = 2.0) -> None:
-    """Calls `on_lost(reason)` once the server has not answered for
-    `lost_after_seconds`; polls it in a daemon thread until `close`."""
+    """Calls `on_lost(reason)` once the server is silent for a while.
+
+    A daemon thread polls the server until `close`; `on_lost` is called once
+    it has not answered for `lost_after_seconds`.
+    """
 
     def poll() -> None:
       client = reverb.Client(self.address)
@@ -266,12 +274,6 @@ class RemoteDemonstrations:
 
     threading.Thread(target=poll, daemon=True,
                      name='demonstration-server-watch').start()
-
-  def __enter__(self) -> 'RemoteDemonstrations':
-    return self
-
-  def __exit__(self, *unused_exc) -> None:
-    self.close()
 
   def close(self) -> None:
     """Stops watching; the server itself belongs to its own process."""

@@ -19,7 +19,6 @@ server moves into a network namespace of its own and relays to it from a
 socket bound to `--host` only (loopback by default). Where the kernel
 forbids namespaces, it warns and listens on every interface.
 """
-import ipaddress
 import signal
 import socket
 import threading
@@ -35,7 +34,8 @@ flags.DEFINE_string('dataset', None,
                     'Demonstrations: a dataset directory or a glob of shards.')
 flags.DEFINE_string('task', None, 'Registered task, e.g. PARTICLE.')
 flags.DEFINE_integer('history_length', 2,
-                     'Steps per window: the trainers\' train_eval.history_length.')
+                     "Steps per window: the trainers' "
+                     'train_eval.history_length.')
 flags.DEFINE_integer('port', 0, 'Port to serve on (0: any free port).')
 flags.DEFINE_string('host', '127.0.0.1',
                     'Address to serve on: loopback by default; 0.0.0.0 '
@@ -52,8 +52,7 @@ _EVERY_INTERFACE = ('0.0.0.0', '::', '')
 
 def _listen(host: str, port: int) -> socket.socket:
   """A listening TCP socket on (host, port), in this namespace."""
-  family = (socket.AF_INET6 if ':' in host and ipaddress.ip_address(host).version
-            == 6 else socket.AF_INET)
+  family = socket.AF_INET6 if ':' in host else socket.AF_INET
   try:
     return socket.create_server((host, port), family=family, backlog=64)
   except OSError as e:

@@ -199,8 +199,8 @@ class _EnvironmentWorkers:
     for worker, connection in enumerate(self._connections):
       mine = owners == worker
       if mine.any():
-        connection.send(('step', np.asarray(indices)[mine] - self._starts[worker],
-                         np.asarray(actions)[mine]))
+        local_indices = np.asarray(indices)[mine] - self._starts[worker]
+        connection.send(('step', local_indices, np.asarray(actions)[mine]))
         busy.append(connection)
     return [stepped for connection in busy
             for stepped in self._receive(connection)]

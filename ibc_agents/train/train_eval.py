@@ -175,7 +175,7 @@ def train_eval(root_dir: str,
 
 def _demonstrations(dataset: Optional[str], replay_server: Optional[str],
                     task: str, data_spec: trajectory.Trajectory,
-                    history_length: int):
+                    history_length: int) -> replay.ServedDemonstrations:
   """The demonstrations: a standalone server's, or `dataset` served here."""
   if replay_server is None:
     served = replay.DemonstrationReplay.from_dataset(
@@ -198,12 +198,14 @@ def _demonstrations(dataset: Optional[str], replay_server: Optional[str],
   return served
 
 
-def _train(root_dir: str, demonstrations, distribution: tf.distribute.Strategy,
+def _train(root_dir: str, demonstrations: replay.ServedDemonstrations,
+           distribution: tf.distribute.Strategy,
            chief: bool, *, time_step_spec, action_spec, data_spec, task: str,
            history_length: int, replica_batch_size: int, num_iterations: int,
            learning_rate: float, learning_rate_decay: float, network_class,
            agent_class, eval_interval: int, eval_episodes: int, eval_seed: int,
-           eval_workers: int, checkpoint_interval: int, summary_interval: int, log_interval: int,
+           eval_workers: int, checkpoint_interval: int, summary_interval: int,
+           log_interval: int,
            eval_plot_fn, eval_video_fn) -> Dict[str, Any]:
   """Builds the agent and its `Learner`, and trains (see `train_eval`)."""
   info = demonstrations.info

@@ -36,28 +36,19 @@ def _evaluate(*flags):
                         capture_output=True, text=True, env=_ENV, check=False)
 
 
-def test_evaluating_the_exported_policy_prints_training_results(mse_run,
-                                                                tmp_path):
+@pytest.mark.parametrize('workers', [1, 2, 3])
+def test_evaluating_the_exported_policy_prints_training_results(
+    mse_run, tmp_path, workers):
+  """In one process, or with the environments in worker processes."""
   easy_particle, root_dir, results = mse_run
   done = _evaluate(
       f'--policy_dir={os.path.join(root_dir, "policy")}', '--task=PARTICLE',
       f'--episodes={EPISODES}', f'--video_dir={tmp_path}',
+      f'--workers={workers}',
       *[f'--gin_bindings={binding}' for binding in easy_particle.bindings])
   assert done.returncode == 0, done.stderr
   assert evaluation.format_result(results) in done.stdout
   assert (tmp_path / 'seed_1000000.gif').stat().st_size > 0
-
-
-@pytest.mark.parametrize('workers', [2, 3])
-def test_environments_in_worker_processes_give_the_same_results(mse_run,
-                                                               workers):
-  easy_particle, root_dir, results = mse_run
-  done = _evaluate(
-      f'--policy_dir={os.path.join(root_dir, "policy")}', '--task=PARTICLE',
-      f'--episodes={EPISODES}', f'--workers={workers}',
-      *[f'--gin_bindings={binding}' for binding in easy_particle.bindings])
-  assert done.returncode == 0, done.stderr
-  assert evaluation.format_result(results) in done.stdout
 
 
 @pytest.mark.parametrize('flags, message', [

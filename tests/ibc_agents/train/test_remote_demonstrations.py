@@ -36,8 +36,10 @@ def test_training_from_a_server_stops_when_it_is_lost_and_resumes_after(
       break
   server.stop()
   stdout, stderr = training.communicate(timeout=120)
-  assert training.returncode == train_eval.SERVER_LOST_EXIT_STATUS, stderr[-3000:]
-  assert f'the demonstration server at {server.address} has not answered' in stderr
+  assert (training.returncode == train_eval.SERVER_LOST_EXIT_STATUS
+         ), stderr[-3000:]
+  assert (f'the demonstration server at {server.address} has not answered'
+          in stderr)
   assert 'The last checkpoint' in stderr and 'is intact' in stderr
   assert 'success_rate=' not in stdout
 
@@ -45,7 +47,8 @@ def test_training_from_a_server_stops_when_it_is_lost_and_resumes_after(
   resumed = subprocess.run(command, capture_output=True, text=True, env=_ENV,
                            cwd=_ROOT, check=False)
   assert resumed.returncode == 0, resumed.stderr[-3000:]
-  assert 'Network: host, because it reads the demonstration server' in resumed.stdout
+  assert ('Network: host, because it reads the demonstration server'
+          in resumed.stdout)
   assert 'Reading 300 episodes' in resumed.stdout
   assert 'step 50/' not in resumed.stdout  # restored, not restarted
   with open(tmp_path / 'results.json') as f:
