@@ -57,6 +57,7 @@ def test_mirrored_training_on_two_cpus_trains_exports_and_resumes(
      r"train_eval.strategy must be one of \('default', 'mirrored', "
      r"'multi_worker', 'tpu'\)"),
     (["train_eval.strategy = 'multi_worker'"], 'needs the TF_CONFIG'),
+    (["train_eval.strategy = 'tpu'"], "train_eval.strategy = 'tpu' found no TPU"),
 ])
 def test_unknown_or_unconfigured_strategy_is_refused_saying_why(
     easy_particle, tmp_path, monkeypatch, bindings, message):
