@@ -74,15 +74,17 @@ def parse_args(argv: Sequence[str]) -> cli.Args:
 
 
 def prepare_dataset(task: str, num_episodes: int, data_dir: str,
-                    gin_files: Sequence[str],
-                    gin_bindings: Sequence[str]) -> str:
+                    gin_files: Sequence[str], gin_bindings: Sequence[str],
+                    action_noise: float = 0.0) -> str:
   """Collects oracle demonstrations into `data_dir`, reusing a matching dataset.
 
   The collection workers parse `gin_files` and `gin_bindings`, so the task's
-  environment is configured as in training.
+  environment is configured as in training. `action_noise` is `collect`'s
+  (DART: the oracle's actions executed with noise, recorded clean).
   """
   settings = dict(num_workers=_NUM_WORKERS, seed=_DATA_SEED,
-                  gin_files=gin_files, gin_bindings=gin_bindings)
+                  gin_files=gin_files, gin_bindings=gin_bindings,
+                  action_noise=action_noise)
   if collect.is_finished(data_dir, task, num_episodes, **settings):
     print(f'compare: reusing the dataset in {data_dir}', flush=True)
     return data_dir

@@ -3,8 +3,9 @@ r"""The N-D particle study: success rate per action dimension and method.
     C=gin_configs/particle
     python -m bench.particle_nd --dims=2,4,8,16 \
         --configs=$C/ibc_langevin.gin,$C/ibc_dfo.gin --num_iterations=6000 \
-        [--num_episodes=1000] [--gin_bindings=...] [--work_dir=/tmp/ibc_nd] \
-        [--output=docs/benchmarks.md]
+        [--num_episodes=1000] [--dart_noise=0.04] [--seeds=0,1] \
+        [--chart=docs/particle_nd.png] [--gin_bindings=...] \
+        [--work_dir=/tmp/ibc_nd] [--output=docs/benchmarks.md]
 
 The IBC paper's Figure 6: as the particle's dimension grows, implicit models
 should hold their success. For every dimension one oracle dataset is collected
@@ -12,15 +13,22 @@ should hold their success. For every dimension one oracle dataset is collected
 budget of train steps, in a fresh `python -m ibc_agents.train` process, and is
 evaluated on the same seeded episodes. The `## Particle N-D study` section of
 --output is written (or replaced) with one row per config and one column per
-dimension. A run that finished with the same config, dataset and bindings is
-reused, so an interrupted study picks up where it stopped.
+dimension (mean ± standard deviation over the training seeds), and
+`--chart` draws it as the paper's figure. `--dart_noise` collects DART data
+instead: the oracle's actions executed with Gaussian noise of that Euclidean
+size (per unit of action range, so `dart_noise / sqrt(d)` per dimension)
+and recorded clean. A run that finished with the same config, dataset and
+bindings is reused, so an interrupted study picks up where it stopped.
 """
 import datetime
 import json
+import math
 import os
 import shlex
 import time
 from typing import Any, Dict, List, Sequence
+
+import numpy as np
 
 from absl import app
 from absl import flags
@@ -67,6 +75,14 @@ def _define_flags(values: flags.FlagValues) -> None:
   flags.DEFINE_integer('num_episodes', 1000,
                        'Oracle demonstrations per dimension.', lower_bound=1,
                        flag_values=values)
+  flags.DEFINE_float('dart_noise', 0.0,
+                     'Euclidean size of the noise executed on the oracle\'s '
+                     'actions while collecting (0: plain demonstrations).',
+                     lower_bound=0.0, flag_values=values)
+  flags.DEFINE_list('seeds', ['0'], 'Training seeds of every run.',
+                    flag_values=values)
+  flags.DEFINE_string('chart', '', 'PNG of success against dimension '
+                      '(none if empty).', flag_values=values)
   cli.define_run_flags(values, '/tmp/ibc_nd',
                        'Markdown file whose study section is written.')
 
@@ -81,59 +97,92 @@ def parse_args(argv: Sequence[str]) -> cli.Args:
         f'--dims must be comma-separated integers, got {args.dims}') from None
   cli.require(all(dim >= 1 for dim in args.dims),
               f'--dims must be positive, got {args.dims}')
+  cli.require(bool(args.seeds) and all(seed.isdigit() for seed in args.seeds),
+              f'--seeds must be non-negative integers, got {args.seeds}')
+  args.seeds = [int(seed) for seed in args.seeds]
   args.configs, args.names = cli.gin_files(args.configs)
   return args
 
 
+def success(runs: Sequence[dict]) -> tuple[float, float]:
+  """(mean, population std) of the final success over a method's seeds."""
+  rates = [run['success_rate'] for run in runs]
+  return float(np.mean(rates)), float(np.std(rates))
+
+
 def format_table(names: Sequence[str], dims: Sequence[int],
-                 runs: Dict[str, Dict[int, dict]]) -> str:
-  """Success rate per method (rows) and dimension (columns), then speed."""
+                 runs: Dict[str, Dict[int, List[dict]]]) -> str:
+  """Success per method (rows) and dimension (columns), then speed.
+
+  With several seeds a cell is `mean ± std`.
+  """
   lines = ['| method | ' + ' | '.join(f'{dim}D' for dim in dims)
            + ' | train steps/s per dimension |',
            '| --- |' + ' --- |' * (len(dims) + 1)]
   for name in names:
-    rates = ' | '.join(f'{runs[name][dim]["success_rate"]:.2f}'
-                       for dim in dims)
-    speeds = ', '.join(f'{runs[name][dim]["steps_per_sec"]:.1f}'
-                       for dim in dims)
-    lines.append(f'| {name} | {rates} | {speeds} |')
+    cells = []
+    for dim in dims:
+      mean, std = success(runs[name][dim])
+      cells.append(f'{mean:.2f}' if len(runs[name][dim]) == 1
+                   else f'{mean:.2f} ± {std:.2f}')
+    speeds = ', '.join(
+        f'{np.median([run["steps_per_sec"] for run in runs[name][dim]]):.1f}'
+        for dim in dims)
+    lines.append(f'| {name} | {" | ".join(cells)} | {speeds} |')
   return '\n'.join(lines)
+
+
+def _run_name(name: str, seed: int) -> str:
+  return name if seed == 0 else f'{name}_seed{seed}'
 
 
 def main(argv: Sequence[str]) -> None:
   args = parse_args(argv)
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
   work_dir = os.path.abspath(args.work_dir)
-  runs: Dict[str, Dict[int, dict]] = {name: {} for name in args.names}
+  runs: Dict[str, Dict[int, List[dict]]] = {
+      name: {dim: [] for dim in args.dims} for name in args.names}
   episodes: List[str] = []
   for dim in args.dims:
     bindings = ["train_eval.task = 'PARTICLE'", f'ParticleEnv.n_dim = {dim}'
                 ] + args.gin_bindings
+    action_noise = args.dart_noise / math.sqrt(dim)
     dataset = compare.prepare_dataset(
         'PARTICLE', args.num_episodes,
-        os.path.join(work_dir, 'data', f'particle_{dim}d'),
-        args.configs[:1], bindings)
+        os.path.join(work_dir, 'data', f'particle_{dim}d' + (
+            f'_dart{args.dart_noise:g}' if args.dart_noise else '')),
+        args.configs[:1], bindings, action_noise=action_noise)
     bindings.append(f'train_eval.num_iterations = {args.num_iterations}')
     for gin_file, name in zip(args.configs, args.names):
-      start = time.perf_counter()
-      run = train_or_reuse(
-          gin_file, dataset, os.path.join(work_dir, 'runs', f'{dim}d', name),
-          bindings)
-      runs[name][dim] = run
-      episodes.append(str(run['eval_episodes']))
-      print(f'particle_nd: {dim}D {name}: success {run["success_rate"]:.2f}, '
-            f'{run["steps_per_sec"]:.1f} steps/s '
-            f'({time.perf_counter() - start:.0f} s)', flush=True)
+      for seed in args.seeds:
+        start = time.perf_counter()
+        run = train_or_reuse(
+            gin_file, dataset,
+            os.path.join(work_dir, 'runs', f'{dim}d', _run_name(name, seed)),
+            bindings + ([f'train_eval.seed = {seed}'] if seed else []))
+        runs[name][dim].append(run)
+        episodes.append(str(run['eval_episodes']))
+        print(f'particle_nd: {dim}D {name} seed {seed}: success '
+              f'{run["success_rate"]:.2f}, {run["steps_per_sec"]:.1f} '
+              f'steps/s ({time.perf_counter() - start:.0f} s)', flush=True)
   table = format_table(args.names, args.dims, runs)
+  if args.chart:
+    report.draw_dimension_chart(
+        args.dims, {name: [success(runs[name][dim]) for dim in args.dims]
+                    for name in args.names}, args.chart,
+        f'Particle N-D: success after {args.num_iterations} steps')
   section = '\n\n'.join([
       HEADING,
       '`' + shlex.join(['python', '-m', 'bench.particle_nd', *argv]) + '`',
       f'Machine: {report.machine_description()}. '
       f'Date: {datetime.date.today().isoformat()}. Per dimension: '
-      f'{args.num_episodes} oracle episodes (collection seed 0); every run '
-      f'trains {args.num_iterations} steps and is evaluated on the same '
-      f'{"/".join(sorted(set(episodes)))} seeded episodes (final evaluation, '
-      'one training seed).',
+      f'{args.num_episodes} oracle episodes (collection seed 0'
+      + (f'; DART noise {args.dart_noise:g} in all, '
+         f'{args.dart_noise:g}/sqrt(d) per dimension' if args.dart_noise
+         else '') +
+      f'); every run trains {args.num_iterations} steps and is evaluated on '
+      f'the same {"/".join(sorted(set(episodes)))} seeded episodes (final '
+      f'evaluation; training seeds {", ".join(map(str, args.seeds))}).',
       table,
   ]) + '\n'
   report.write_section(args.output, HEADING, section)

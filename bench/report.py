@@ -5,7 +5,7 @@ import os
 import platform
 import re
 import statistics
-from typing import List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
@@ -184,6 +184,59 @@ def draw_success_chart(results: Sequence[MethodResult], path: str,
               font=font, anchor='mt')
   draw.line([(left, top), (left, to_y(0.0)), (width - right, to_y(0.0))],
             fill='black')
+  draw.text((width / 2, 22), title, fill='black',
+            font=ImageFont.load_default(size=16), anchor='mm')
+  os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+  image.save(path)
+
+
+def draw_dimension_chart(dims: Sequence[int],
+                         series: Dict[str, Sequence[Tuple[float, float]]],
+                         path: str, title: str) -> None:
+  """Success (mean, ±std bars) against action dimension, one line per method.
+
+  `series` maps a method to its (mean, std) per entry of `dims`; the x axis
+  spaces the dimensions evenly (2, 4, 8, ... as in the paper's Figure 6).
+  """
+  width, height = 720, 420
+  left, right, top, bottom = 70, 210, 56, 56
+  inset = 40  # between the axis and the first and last dimension
+  image = Image.new('RGB', (width, height), 'white')
+  draw = ImageDraw.Draw(image)
+  font = ImageFont.load_default(size=14)
+  to_y = lambda value: top + (1.0 - value) * (height - top - bottom)
+  span = width - left - right - 2 * inset
+  step = span / max(1, len(dims) - 1)
+  to_x = lambda index: left + inset + (step * index if len(dims) > 1
+                                       else span / 2)
+  for tick in np.linspace(0.0, 1.0, 5):
+    draw.line([(left, to_y(tick)), (width - right, to_y(tick))],
+              fill='#dddddd')
+    draw.text((left - 8, to_y(tick)), f'{tick:.2f}', fill='black', font=font,
+              anchor='rm')
+  for index, dim in enumerate(dims):
+    draw.text((to_x(index), height - bottom + 10), f'{dim}D', fill='black',
+              font=font, anchor='mt')
+  for number, (name, points) in enumerate(series.items()):
+    color = _BAR_COLORS[number % len(_BAR_COLORS)]
+    xy = [(to_x(index), to_y(mean)) for index, (mean, _) in enumerate(points)]
+    if len(xy) > 1:
+      draw.line(xy, fill=color, width=3)
+    for (x, y), (mean, std) in zip(xy, points):
+      draw.ellipse([(x - 4, y - 4), (x + 4, y + 4)], fill=color)
+      if std > 0:
+        draw.line([(x, to_y(max(0.0, mean - std))),
+                   (x, to_y(min(1.0, mean + std)))], fill=color, width=2)
+    legend_y = top + 20 * number
+    draw.line([(width - right + 15, legend_y), (width - right + 40, legend_y)],
+              fill=color, width=3)
+    draw.text((width - right + 46, legend_y), name, fill='black', font=font,
+              anchor='lm')
+  draw.line([(left, top), (left, to_y(0.0)), (width - right, to_y(0.0))],
+            fill='black')
+  draw.text((left - 50, top - 20), 'success', fill='black', font=font)
+  draw.text(((left + width - right) / 2, height - 18), 'action dimension',
+            fill='black', font=font, anchor='mm')
   draw.text((width / 2, 22), title, fill='black',
             font=ImageFont.load_default(size=16), anchor='mm')
   os.makedirs(os.path.dirname(path) or '.', exist_ok=True)

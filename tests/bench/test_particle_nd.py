@@ -83,3 +83,26 @@ def test_rejects_non_integer_dimensions():
   with pytest.raises(app.UsageError, match='--dims must be comma-separated'):
     particle_nd.parse_args(['--dims=2,x',
                             '--configs=gin_configs/particle/mse.gin'])
+
+
+def test_dart_data_several_seeds_and_the_chart(tmp_path):
+  chart = tmp_path / 'nd.png'
+  command = [sys.executable, '-m', 'bench.particle_nd', '--dims=2',
+             '--configs=gin_configs/particle/mse.gin', '--num_iterations=20',
+             '--num_episodes=20', '--dart_noise=0.02', '--seeds=0,1',
+             f'--chart={chart}', f'--work_dir={tmp_path / "work"}',
+             f'--output={tmp_path / "bench.md"}']
+  command += [f'--gin_bindings={binding}' for binding in TINY_BUDGET]
+  _run_study(command)
+  markdown = (tmp_path / 'bench.md').read_text()
+  assert re.search(r'^\| mse \| \d\.\d\d ± \d\.\d\d \| \d+\.\d \|$', markdown,
+                   re.MULTILINE), markdown
+  assert 'DART noise 0.02 in all' in markdown
+  data = tmp_path / 'work' / 'data' / 'particle_2d_dart0.02'
+  assert '"action_noise": 0.0141' in (data / 'collection.json').read_text()
+  runs = tmp_path / 'work' / 'runs' / '2d'
+  assert 'train_eval.seed = 1' in (runs / 'mse_seed1' /
+                                   'operative_config.gin').read_text()
+  assert 'train_eval.seed = 1' not in (runs / 'mse' /
+                                       'operative_config.gin').read_text()
+  assert chart.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
