@@ -311,10 +311,9 @@ def make_strategy(name: str, tpu: str = '') -> tf.distribute.Strategy:
   if name == 'default':
     return tf.distribute.get_strategy()
   if name == 'mirrored':
-    devices = [device.name for device in
-               (tf.config.list_logical_devices('GPU') or
-                tf.config.list_logical_devices('CPU'))]
-    return tf.distribute.MirroredStrategy(devices)
+    return _mirrored_strategy(tuple(
+        device.name for device in (tf.config.list_logical_devices('GPU') or
+                                   tf.config.list_logical_devices('CPU'))))
   if name == 'multi_worker':
     if not os.environ.get('TF_CONFIG'):
       raise ValueError(
@@ -335,6 +334,17 @@ def make_strategy(name: str, tpu: str = '') -> tf.distribute.Strategy:
     return tf.distribute.TPUStrategy(resolver)
   raise ValueError(f'train_eval.strategy must be one of {STRATEGIES}, got '
                    f'{name!r}.')
+
+
+@functools.lru_cache(maxsize=None)
+def _mirrored_strategy(devices: Tuple[str, ...]) -> tf.distribute.Strategy:
+  """The process's one MirroredStrategy over `devices`.
+
+  Trainings run one after another in a process share it: a second strategy
+  over the same devices reuses the first one's collective keys, and its
+  all-reduces then fail on shape mismatches.
+  """
+  return tf.distribute.MirroredStrategy(list(devices))
 
 
 def worker_role(distribution: tf.distribute.Strategy) -> Tuple[bool, int]:

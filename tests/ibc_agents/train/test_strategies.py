@@ -52,6 +52,46 @@ def test_mirrored_training_on_two_cpus_trains_exports_and_resumes(
   assert 'policy (2,)' in done.stdout
 
 
+def test_mirrored_training_of_langevin_mdn_and_compiled_dfo_on_two_cpus(
+    easy_particle, tmp_path):
+  """The other methods and options train, evaluate and export under mirrored."""
+  runs = [('gin_configs/particle/ibc_langevin.gin', []),
+          ('gin_configs/particle/mdn.gin', []),
+          ('gin_configs/particle/ibc_dfo.gin',
+           ['ImplicitBCAgent.jit_compile = True',
+            'ImplicitBCAgent.policy_averaging_decay = 0.9'])]
+  script = textwrap.dedent(f'''
+      import tensorflow as tf
+      cpu = tf.config.list_physical_devices('CPU')[0]
+      tf.config.set_logical_device_configuration(
+          cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+      import gin
+      from tf_agents.policies import py_tf_eager_policy
+      from ibc_agents.train import train_eval
+      for index, (gin_file, extra) in enumerate({runs!r}):
+        gin.clear_config()
+        gin.parse_config_files_and_bindings([gin_file], [
+            *{list(easy_particle.bindings)!r}, *extra,
+            'train_eval.num_iterations = 10', 'train_eval.eval_interval = 10',
+            'train_eval.eval_episodes = 2', 'train_eval.batch_size = 32',
+            'train_eval.eval_plot_fn = None',
+            "train_eval.strategy = 'mirrored'"])
+        root_dir = f'{str(tmp_path)}/run_{{index}}'
+        results = train_eval.train_eval(root_dir=root_dir,
+                                        dataset={easy_particle.directory!r})
+        policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
+            root_dir + '/policy', load_specs_from_pbtxt=True)
+        print('trained', gin_file, results['train_steps'],
+              policy.action_spec.shape)
+  ''')
+  done = subprocess.run(
+      [sys.executable, '-c', script], capture_output=True, text=True,
+      check=False, cwd=_ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+  assert done.returncode == 0, done.stderr[-3000:]
+  for gin_file, _ in runs:
+    assert f'trained {gin_file} 10 (2,)' in done.stdout, done.stdout
+
+
 @pytest.mark.parametrize('bindings, message', [
     (["train_eval.strategy = 'tpu_pod'"],
      r"train_eval.strategy must be one of \('default', 'mirrored', "
