@@ -174,6 +174,16 @@ class ServerProcess:
       self.process.communicate()
 
 
+@pytest.fixture(scope='session')
+def namespaces_allowed() -> bool:
+  """Whether this kernel lets a process move into its own network namespace."""
+  probe = subprocess.run(
+      [sys.executable, '-c', 'from data_tools import network_isolation as n\n'
+       'n.isolate_network()'], capture_output=True, env=_ENV, check=False,
+      cwd=str(_REPO))
+  return probe.returncode == 0
+
+
 @pytest.fixture
 def start_replay_server() -> Callable[..., ServerProcess]:
   """Starts `python -m data_tools.replay_server` on a PARTICLE dataset.
