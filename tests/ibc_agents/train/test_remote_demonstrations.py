@@ -66,3 +66,26 @@ def test_a_server_of_windows_of_another_length_is_refused(easy_particle, start_r
       capture_output=True, text=True, env=_ENV, cwd=_ROOT, check=False)
   assert done.returncode != 0
   assert 'serves windows that do not match' in done.stderr
+
+
+def test_a_seed_sweep_shares_one_server(easy_particle, start_replay_server,
+                                        tmp_path):
+  server = start_replay_server(easy_particle.directory)
+  trainings = [subprocess.Popen(
+      _train_command(easy_particle, server.address, tmp_path / f'seed_{seed}',
+                     'train_eval.num_iterations = 30',
+                     'train_eval.eval_interval = 30',
+                     'train_eval.eval_episodes = 2',
+                     f'train_eval.seed = {seed}'),
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_ENV,
+      cwd=_ROOT) for seed in (0, 1)]
+  losses = []
+  for training in trainings:
+    stdout, stderr = training.communicate(timeout=600)
+    assert training.returncode == 0, stderr[-3000:]
+    assert 'success_rate=' in stdout
+    losses.append(stdout.split('loss ')[-1].split()[0])
+  for seed in (0, 1):
+    with open(tmp_path / f'seed_{seed}' / 'results.json') as f:
+      assert json.load(f)['train_steps'] == 30
+  assert losses[0] != losses[1]  # two trainings, not one run twice
