@@ -8,6 +8,7 @@ table holds one item, the dataset's description (`DemonstrationInfo`), so
 that a trainer reading a standalone server (`data_tools.replay_server`)
 needs no copy of the data.
 """
+import abc
 import dataclasses
 import json
 import threading
@@ -135,7 +136,7 @@ def sample_dataset(address: str, batch_size: int,
   ).batch(batch_size, drop_remainder=True).prefetch(prefetch)
 
 
-class ServedDemonstrations:
+class ServedDemonstrations(abc.ABC):
   """Demonstration windows on the Reverb server at `address`."""
 
   address: str
@@ -150,8 +151,9 @@ class ServedDemonstrations:
   def __exit__(self, *unused_exc) -> None:
     self.close()
 
+  @abc.abstractmethod
   def close(self) -> None:
-    raise NotImplementedError
+    """Releases what this side holds (the embedded server stops)."""
 
 
 class DemonstrationReplay(ServedDemonstrations):
