@@ -106,11 +106,14 @@ class _Server:
     self.process.wait(timeout=60)
 
 
-def _read(address: str, batch_size: int, start_at: float,
-          seconds: float) -> None:
-  """Reader process: batches/s read between `start_at` and `seconds` later."""
-  from data_tools import replay  # pylint: disable=g-import-not-at-top
-  iterator = iter(replay.sample_dataset(address, batch_size))
+def batches_per_second(dataset, seconds: float,
+                       start_at: float = 0.0) -> float:
+  """Batches/s read from `dataset` for `seconds` after a warm-up.
+
+  Timing starts no earlier than `start_at` (a `time.time()`), so that
+  concurrent readers time the same interval.
+  """
+  iterator = iter(dataset)
   for _ in range(5):
     next(iterator)
   time.sleep(max(0.0, start_at - time.time()))
@@ -118,7 +121,16 @@ def _read(address: str, batch_size: int, start_at: float,
   while time.perf_counter() - start < seconds:
     next(iterator)
     count += 1
-  print(f'rate {count / (time.perf_counter() - start):.3f}', flush=True)
+  return count / (time.perf_counter() - start)
+
+
+def _read(address: str, batch_size: int, start_at: float,
+          seconds: float) -> None:
+  """Reader process: prints the batches/s it read."""
+  from data_tools import replay  # pylint: disable=g-import-not-at-top
+  rate = batches_per_second(replay.sample_dataset(address, batch_size),
+                            seconds, start_at)
+  print(f'rate {rate:.3f}', flush=True)
 
 
 def _readers(address: str, count: int, args: cli.Args) -> List[float]:
@@ -139,21 +151,14 @@ def _readers(address: str, count: int, args: cli.Args) -> List[float]:
 def _replay_section(args: cli.Args) -> str:
   dataset = _particle_data(args.work_dir)
   embedded = _python(f'''
-      import statistics, time
+      from bench import scale
       from data_tools import demos, replay
       import environments
-      env = environments.make('PARTICLE')
-      spec = demos.trajectory_spec_from_env(env)
+      spec = demos.trajectory_spec_from_env(environments.make('PARTICLE'))
       with replay.DemonstrationReplay.from_dataset(
           {dataset!r}, 'PARTICLE', spec, 2) as served:
-        iterator = iter(served.as_dataset({args.batch_size}))
-        for _ in range(5):
-          next(iterator)
-        count, start = 0, time.perf_counter()
-        while time.perf_counter() - start < {args.seconds}:
-          next(iterator)
-          count += 1
-        print('rate', count / (time.perf_counter() - start))
+        print('rate', scale.batches_per_second(
+            served.as_dataset({args.batch_size}), {args.seconds}))
   ''')
   embedded_rate = float(re.search(r'rate (\S+)', embedded.stdout).group(1))
   rows = [f'| embedded, in-process reader | 1 | {embedded_rate:.1f} | '
