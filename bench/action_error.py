@@ -46,9 +46,11 @@ def action_errors(run_dir: str, task: str, num_episodes: int,
     inner = _unwrapped(env)
     oracle = environments.make_oracle(task, inner)
     time_step = env.reset()
+    policy_state = policy.get_initial_state(1)  # time steps are batched by 1
     for _ in range(steps_per_episode):
       wanted = np.asarray(oracle.action(inner.current_time_step()).action)
-      chosen = np.asarray(policy.action(time_step).action)
+      action_step = policy.action(time_step, policy_state)
+      chosen, policy_state = np.asarray(action_step.action), action_step.state
       errors.append(float(np.linalg.norm(chosen - wanted)))
       time_step = env.step(wanted)
       if time_step.is_last():

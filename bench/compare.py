@@ -28,11 +28,11 @@ from absl import flags
 import gin
 import tensorflow as tf
 from tf_agents.policies import py_tf_eager_policy
-from tf_agents.utils import nest_utils
 
 from data_tools import collect
 from data_tools import demos
 from bench import cli
+from bench import latency
 from bench import report
 from ibc_agents.train import train_eval
 
@@ -139,15 +139,7 @@ def policy_latency_ms(root_dir: str, task: str) -> float:
   observation_spec = tf.nest.flatten(policy.time_step_spec.observation)[0]
   history_length = observation_spec.shape[0]  # leaves are [T, ...]
   env = train_eval.make_env(task, history_length, seed=0)
-  time_step = env.reset()
-  seconds = []
-  for call in range(_WARMUP_CALLS + _TIMED_CALLS):
-    batch = nest_utils.batch_nested_array(time_step)
-    start = time.perf_counter()
-    action = policy.action(batch).action
-    if call >= _WARMUP_CALLS:
-      seconds.append(time.perf_counter() - start)
-    time_step = env.reset() if time_step.is_last() else env.step(action[0])
+  seconds = latency.action_seconds(policy, env, _TIMED_CALLS, _WARMUP_CALLS)
   env.close()
   gin.clear_config()
   return 1e3 * statistics.median(seconds)

@@ -42,9 +42,11 @@ def outcomes(run_dir: str, num_episodes: int) -> Dict[str, float]:
       particle = env.wrapped_env()
       time_step = env.reset()
       goal = time_step.observation['pos_first_goal'][-1]
+      policy_state = policy.get_initial_state(1)
       while not time_step.is_last():
-        action = policy.action(
-            nest_utils.batch_nested_array(time_step)).action[0]
+        action_step = policy.action(
+            nest_utils.batch_nested_array(time_step), policy_state)
+        action, policy_state = action_step.action[0], action_step.state
         if time_step.is_first():
           first_errors.append(float(np.linalg.norm(action - goal)))
         time_step = env.step(action)

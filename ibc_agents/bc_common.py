@@ -246,7 +246,8 @@ class NormalizedPolicyBase(tf_policy.TFPolicy):
 
   Observations are normalised, the subclass chooses a normalised action
   [B, A], and that action is mapped back to the environment's units and
-  clipped to the action spec.
+  clipped to the action spec. A subclass with a `policy_state_spec` carries
+  its state from step to step (e.g. the last action chosen).
   """
 
   def __init__(self,
@@ -256,8 +257,10 @@ class NormalizedPolicyBase(tf_policy.TFPolicy):
                action_normalizer: normalization.ActionNormalizer,
                observation_normalizer: Optional[
                    normalization.ObservationNormalizer] = None,
+               policy_state_spec: types.NestedTensorSpec = (),
                name: Optional[str] = None):
-    super().__init__(time_step_spec, action_spec, name=name)
+    super().__init__(time_step_spec, action_spec,
+                     policy_state_spec=policy_state_spec, name=name)
     self._cloning_network = cloning_network
     self._action_normalizer = action_normalizer
     self._observation_normalizer = observation_normalizer
@@ -266,9 +269,14 @@ class NormalizedPolicyBase(tf_policy.TFPolicy):
     return self._cloning_network.variables
 
   @abc.abstractmethod
-  def _choose_normalized_action(self, observation: types.NestedTensor,
-                                batch_size: tf.Tensor) -> tf.Tensor:
-    """The action [B, A] in normalised units for normalised observations."""
+  def _choose_normalized_action(
+      self, observation: types.NestedTensor, time_step: ts.TimeStep,
+      policy_state: types.NestedTensor
+  ) -> Tuple[tf.Tensor, types.NestedTensor]:
+    """(action [B, A] in normalised units, next policy state).
+
+    `observation` is the normalised `time_step.observation`.
+    """
 
   def _distribution(self, time_step: ts.TimeStep,
                     policy_state: types.NestedTensor) -> policy_step.PolicyStep:
@@ -278,8 +286,9 @@ class NormalizedPolicyBase(tf_policy.TFPolicy):
                                         time_step.observation)
     if self._observation_normalizer is not None:
       observation = self._observation_normalizer(observation)
-    action = self._action_normalizer.denormalize(self._choose_normalized_action(
-        observation, tf.shape(time_step.step_type)[0]))
+    normalized_action, policy_state = self._choose_normalized_action(
+        observation, time_step, policy_state)
+    action = self._action_normalizer.denormalize(normalized_action)
     return policy_step.PolicyStep(
         tfp.distributions.Deterministic(loc=action), policy_state, ())
 
@@ -300,11 +309,13 @@ class ExplicitPolicyBase(NormalizedPolicyBase):
                          ) -> tf.Tensor:
     """The action [B, A] in normalised units chosen from the network output."""
 
-  def _choose_normalized_action(self, observation: types.NestedTensor,
-                                batch_size: tf.Tensor) -> tf.Tensor:
-    del batch_size
+  def _choose_normalized_action(
+      self, observation: types.NestedTensor, time_step: ts.TimeStep,
+      policy_state: types.NestedTensor
+  ) -> Tuple[tf.Tensor, types.NestedTensor]:
+    del time_step
     output, _ = self._cloning_network(observation, training=False)
-    return self._normalized_action(output)
+    return self._normalized_action(output), policy_state
 
 
 def _history_length(time_step_spec: ts.TimeStep,

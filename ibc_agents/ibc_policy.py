@@ -1,5 +1,5 @@
 """Greedy policy of an energy-based model: the action with the best score."""
-from typing import Optional
+from typing import Optional, Tuple
 
 import gin
 import tensorflow as tf
@@ -25,6 +25,17 @@ class IbcPolicy(bc_common.NormalizedPolicyBase):
   chosen action is mapped back to the environment's units. A
   `late_fusion.LateFusionEBM` encodes the observations once per action
   choice, however many samples and iterations the sampler scores.
+
+  Options that make an action cheaper (see docs/benchmarks.md, "Acting at
+  a robot's rate"):
+  - `warm_start_samples` K > 0: the policy keeps the action it chose last
+    (its state, [B, A] in normalised units) and draws K of the samples
+    around it (Gaussian, `warm_start_std`), at every step but an episode's
+    first. A demonstrator's successive actions lie close, so a search
+    seeded there needs fewer samples or iterations.
+  - `jit_compile`: the search (encoder and sampler) is compiled by XLA,
+    which fuses the sampler's many small operations; the exported
+    SavedModel keeps the compiled function.
   """
 
   def __init__(self,
@@ -36,23 +47,68 @@ class IbcPolicy(bc_common.NormalizedPolicyBase):
                    normalization.ObservationNormalizer] = None,
                num_action_samples: int = 1024,
                sampler: protocols.Sampler = samplers.dfo_maximize,
+               warm_start_samples: int = 0,
+               warm_start_std: float = 0.05,
+               jit_compile: bool = False,
                name: Optional[str] = None):
     num_action_samples = checks.integer('IbcPolicy.num_action_samples',
                                         num_action_samples)
+    warm_start_samples = checks.integer(
+        'IbcPolicy.warm_start_samples', warm_start_samples, minimum=0)
+    if warm_start_samples > num_action_samples:
+      raise ValueError(
+          f'IbcPolicy.warm_start_samples ({warm_start_samples}) exceeds '
+          f'IbcPolicy.num_action_samples ({num_action_samples}).')
+    checks.real('IbcPolicy.warm_start_std', warm_start_std, low=0.0)
+    state_spec = (tf.TensorSpec(action_spec.shape, tf.float32,
+                                name='last_normalized_action')
+                  if warm_start_samples else ())
     super().__init__(time_step_spec, action_spec, cloning_network,
-                     action_normalizer, observation_normalizer, name=name)
+                     action_normalizer, observation_normalizer,
+                     policy_state_spec=state_spec, name=name)
     self._num_action_samples = num_action_samples
     self._sampler = sampler
+    self._warm_start_samples = warm_start_samples
+    self._warm_start_std = warm_start_std
+    self._search = (tf.function(self._best_action, jit_compile=True)
+                    if jit_compile else self._best_action)
 
-  def _choose_normalized_action(self, observation: types.NestedTensor,
-                                batch_size: tf.Tensor) -> tf.Tensor:
-    low = -tf.ones_like(self._action_normalizer.low)
-    high = tf.ones_like(self._action_normalizer.high)
+  def _choose_normalized_action(
+      self, observation: types.NestedTensor, time_step: ts.TimeStep,
+      policy_state: types.NestedTensor
+  ) -> Tuple[tf.Tensor, types.NestedTensor]:
+    initial = samplers.uniform_actions(
+        tf.shape(time_step.step_type)[0], self._num_action_samples,
+        *self._bounds())
+    if not self._warm_start_samples:
+      return self._search(observation, initial), policy_state
+    initial = self._warm_started(initial, time_step.is_first(), policy_state)
+    best = self._search(observation, initial)
+    return best, best
+
+  def _bounds(self) -> Tuple[tf.Tensor, tf.Tensor]:
+    """The normalised sampling bounds, low and high [A]."""
+    return (-tf.ones_like(self._action_normalizer.low),
+            tf.ones_like(self._action_normalizer.high))
+
+  def _warm_started(self, initial: tf.Tensor, is_first: tf.Tensor,
+                    last_action: tf.Tensor) -> tf.Tensor:
+    """`initial` [B, N, A] with its first K samples around `last_action`
+    [B, A], except in the rows starting an episode (`is_first` [B])."""
+    low, high = self._bounds()
+    uniform = initial[:, :self._warm_start_samples]
+    near = tf.clip_by_value(
+        last_action[:, None, :] + self._warm_start_std *
+        tf.random.normal(tf.shape(uniform)), low, high)
+    seeded = tf.where(is_first[:, None, None], uniform, near)
+    return tf.concat([seeded, initial[:, self._warm_start_samples:]], axis=1)
+
+  def _best_action(self, observation: types.NestedTensor,
+                   initial: tf.Tensor) -> tf.Tensor:
+    """The sampler's best action [B, A] from the samples `initial` [B, N, A]."""
     encoded = late_fusion.encode(self._cloning_network, observation,
                                  training=False)
-    initial = samplers.uniform_actions(
-        batch_size, self._num_action_samples, low, high)
     best, _, _ = self._sampler(
         late_fusion.score_fn(self._cloning_network, encoded, training=False),
-        initial, low, high)
+        initial, *self._bounds())
     return best

@@ -158,12 +158,16 @@ def langevin_actions(score_fn: ScoreFn,
                      step_size: StepSizeSchedule = PolynomialSchedule(),
                      noise_scale: float = 1.0,
                      delta_action_clip: float = 0.1,
+                     stop_below: Optional[float] = None,
                      ) -> tf.Tensor:
   """Runs Langevin MCMC on the energy -score (the IBC paper, Eq. 7).
 
   Each step moves every action by
   clip(step_size * (0.5 * d score / da + noise_scale * noise), +-c), with c
   `delta_action_clip` times half the action range, then clips to bounds.
+  With `stop_below`, the chains stop early once a step moved no action
+  coordinate by more than `stop_below` (action units): at acting time, the
+  remaining steps would not change the choice.
 
   Args:
     score_fn: maps actions [B, N, A] to scores [B, N].
@@ -173,23 +177,33 @@ def langevin_actions(score_fn: ScoreFn,
     step_size: schedule called as step_size(step, num_iterations).
     noise_scale: standard deviation of the injected noise (before step size).
     delta_action_clip: largest move per step, as a fraction of half the range.
+    stop_below: stop once no coordinate moved by more than this in a step
+      (None: run every step).
 
   Returns:
     The chains' final actions [B, N, A].
   """
   max_delta = delta_action_clip * 0.5 * (high - low)
 
-  def langevin_step(step, actions):
+  def langevin_step(step, actions, largest_move):
+    del largest_move
     _, gradients = score_gradients(score_fn, actions)
     noise = tf.random.normal(tf.shape(actions)) * noise_scale
     size = step_size(tf.cast(step, tf.float32), num_iterations)
     delta = tf.clip_by_value(size * (0.5 * gradients + noise),
                              -max_delta, max_delta)
-    return step + 1, tf.clip_by_value(actions + delta, low, high)
+    moved = tf.clip_by_value(actions + delta, low, high)
+    return step + 1, moved, tf.reduce_max(tf.abs(moved - actions))
 
-  _, actions = tf.while_loop(
-      lambda step, _: step < num_iterations, langevin_step,
-      (tf.constant(0), actions))
+  def keep_going(step, actions, largest_move):
+    del actions
+    if stop_below is None:
+      return step < num_iterations
+    return tf.logical_and(step < num_iterations, largest_move > stop_below)
+
+  _, actions, _ = tf.while_loop(
+      keep_going, langevin_step,
+      (tf.constant(0), actions, tf.constant(float('inf'))))
   return actions
 
 
@@ -202,13 +216,14 @@ def langevin_maximize(score_fn: ScoreFn,
                       step_size: StepSizeSchedule = PolynomialSchedule(),
                       noise_scale: float = 1.0,
                       delta_action_clip: float = 0.1,
+                      stop_below: Optional[float] = None,
                       ) -> SampleResult:
   """Langevin chains from `actions` (`langevin_actions`), then the best.
 
   Args:
     score_fn, actions, low, high: as `langevin_actions`.
-    num_iterations, step_size, noise_scale, delta_action_clip: the chains'
-      parameters, as `langevin_actions`. Bind them on this sampler, scoped
+    num_iterations, step_size, noise_scale, delta_action_clip, stop_below:
+      the chains' parameters, as `langevin_actions`. Bind them on this sampler, scoped
       where two uses differ (`counter_examples/langevin_maximize...`), with
       a schedule of that scope (`@counter_examples/PolynomialSchedule()`).
 
@@ -216,7 +231,8 @@ def langevin_maximize(score_fn: ScoreFn,
     (best actions [B, A], final chains [B, N, A], their scores [B, N]).
   """
   actions = langevin_actions(score_fn, actions, low, high, num_iterations,
-                             step_size, noise_scale, delta_action_clip)
+                             step_size, noise_scale, delta_action_clip,
+                             stop_below)
   return _best(score_fn, actions)
 
 

@@ -128,6 +128,7 @@ def plot_oracle_state(path: str, agent, task: str, history_length: int,
       break
     time_step = next_time_step
   demo_action = oracle.action(raw_env.current_time_step()).action
-  chosen = agent.policy.action(tf.nest.map_structure(
-      lambda x: tf.constant(x)[None], time_step)).action[0].numpy()
+  chosen = agent.policy.action(
+      tf.nest.map_structure(lambda x: tf.constant(x)[None], time_step),
+      agent.policy.get_initial_state(1)).action[0].numpy()
   policy_energy_png(path, agent, time_step.observation, demo_action, chosen)

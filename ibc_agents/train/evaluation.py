@@ -79,9 +79,11 @@ def evaluate(policy: py_policy.PyPolicy,
     success = np.zeros(num_episodes, bool)
     returns = np.zeros(num_episodes)
     lengths = np.zeros(num_episodes)
+    policy_state = policy.get_initial_state(num_episodes)
     while not done.all():
       batch = nest_utils.stack_nested_arrays(time_steps)
-      actions = np.asarray(policy.action(batch).action)
+      action_step = policy.action(batch, policy_state)
+      actions, policy_state = np.asarray(action_step.action), action_step.state
       active = np.flatnonzero(~done)
       for index, (time_step, succeeded) in zip(
           active, envs.step(active, actions[active])):

@@ -7,6 +7,7 @@ results.json. Running the same command again resumes from the last checkpoint.
 import contextlib
 import fcntl
 import functools
+import inspect
 import json
 import os
 import re
@@ -39,6 +40,7 @@ PLOTS_DIR = 'plots'
 VIDEOS_DIR = 'videos'
 RESULTS_FILE = 'results.json'
 OPERATIVE_CONFIG_FILE = 'operative_config.gin'
+STATISTICS_FILE = 'dataset_statistics.json'  # the normalizers' statistics
 LOCK_FILE = 'run.lock'  # held by the run using the directory
 # The exit status of a training whose demonstration server is lost (as
 # sysexits' EX_TEMPFAIL: try again later).
@@ -214,18 +216,11 @@ def _train(root_dir: str, demonstrations: replay.ServedDemonstrations,
   with distribution.scope():
     train_step = tf.Variable(0, dtype=tf.int64, trainable=False,
                              name='train_step')
-    agent = agent_class(
-        time_step_spec, action_spec,
-        network_class(time_step_spec.observation, action_spec),
-        tf.keras.optimizers.Adam(
-            tf.keras.optimizers.schedules.ExponentialDecay(
-                learning_rate, num_iterations, learning_rate_decay)),
-        observation_normalizer=normalization.ObservationNormalizer(
-            statistics.observation_mean, statistics.observation_std),
-        action_normalizer=normalization.ActionNormalizer(
-            action_spec, statistics.action_min, statistics.action_max),
-        training_data_spec=data_spec,
-        train_step_counter=train_step)
+    agent = _build_agent(
+        time_step_spec, action_spec, data_spec, statistics, train_step,
+        network_class=network_class, agent_class=agent_class,
+        learning_rate=learning_rate, learning_rate_decay=learning_rate_decay,
+        num_iterations=num_iterations)
 
   learner = tf_agents_learner.Learner(
       root_dir, train_step, agent,
@@ -238,6 +233,8 @@ def _train(root_dir: str, demonstrations: replay.ServedDemonstrations,
       use_reverb_v2=True)
   if chief:
     _write_operative_config(root_dir)
+    with tf.io.gfile.GFile(os.path.join(root_dir, STATISTICS_FILE), 'w') as f:
+      json.dump(info.statistics, f)
     eval_fn = _make_eval_fn(root_dir, agent, task, history_length,
                             eval_episodes, eval_seed, eval_workers,
                             eval_plot_fn, eval_video_fn)
@@ -273,6 +270,67 @@ def _train(root_dir: str, demonstrations: replay.ServedDemonstrations,
         + (f'The run is checkpointed at step {step} in {root_dir}; run the '
            'same command again to resume'
            if chief else 'The chief checkpoints the run') + '.') from None
+
+
+def _build_agent(time_step_spec, action_spec, data_spec,
+                 statistics: demos.DatasetStatistics, train_step: tf.Variable,
+                 *, network_class, agent_class, learning_rate: float,
+                 learning_rate_decay: float, num_iterations: int):
+  """The agent, its network, optimizer and normalizers (see `train_eval`)."""
+  return agent_class(
+      time_step_spec, action_spec,
+      network_class(time_step_spec.observation, action_spec),
+      tf.keras.optimizers.Adam(
+          tf.keras.optimizers.schedules.ExponentialDecay(
+              learning_rate, num_iterations, learning_rate_decay)),
+      observation_normalizer=normalization.ObservationNormalizer(
+          statistics.observation_mean, statistics.observation_std),
+      action_normalizer=normalization.ActionNormalizer(
+          action_spec, statistics.action_min, statistics.action_max),
+      training_data_spec=data_spec,
+      train_step_counter=train_step)
+
+
+def restore_agent(root_dir: str):
+  """The agent of the run in `root_dir`, at its last checkpoint.
+
+  The agent is built under the current gin config: parse the run's
+  (`parse_operative_config`) first, then any bindings that change how its
+  policy acts (e.g. `IbcPolicy.num_action_samples`), so that the restored
+  weights can be exported with other acting settings.
+
+  Raises:
+    ValueError: if the run has no checkpoint.
+  """
+  arguments = inspect.signature(train_eval).bind_partial()
+  arguments.apply_defaults()
+  settings = {**arguments.arguments, **gin.get_bindings(train_eval)}
+  checkpoint = tf.train.latest_checkpoint(os.path.join(
+      root_dir, tf_agents_learner.TRAIN_DIR,
+      tf_agents_learner.POLICY_CHECKPOINT_DIR))
+  if checkpoint is None:
+    raise ValueError(f'{root_dir} holds no training checkpoint.')
+  time_step_spec, action_spec, data_spec = _specs(
+      settings['task'], settings['history_length'])
+  statistics_path = os.path.join(root_dir, STATISTICS_FILE)
+  if tf.io.gfile.exists(statistics_path):  # runs since the file was added
+    with tf.io.gfile.GFile(statistics_path) as f:
+      statistics = demos.DatasetStatistics.from_json(json.load(f),
+                                                     statistics_path)
+  else:
+    statistics = demos.load_or_compute_statistics(settings['dataset'],
+                                                  data_spec)
+  train_step = tf.Variable(0, dtype=tf.int64, trainable=False,
+                           name='train_step')
+  agent = _build_agent(
+      time_step_spec, action_spec, data_spec, statistics, train_step,
+      **{name: settings[name] for name in (
+          'network_class', 'agent_class', 'learning_rate',
+          'learning_rate_decay', 'num_iterations')})
+  agent.initialize()
+  tf.train.Checkpoint(agent=agent, train_step=train_step).restore(
+      checkpoint).expect_partial()
+  return agent
 
 
 def _stop_for_lost_server(root_dir: str, reason: str) -> None:

@@ -6,11 +6,13 @@ from tf_agents.networks import network
 from tf_agents.policies import policy_saver
 from tf_agents.policies import py_tf_eager_policy
 from tf_agents.specs import tensor_spec
+from tf_agents.trajectories import time_step as ts
 from tf_agents.utils import nest_utils
 
 import environments
 from ibc_agents import ibc_policy
 from ibc_agents import normalization
+from ibc_agents import samplers
 
 
 class _GoalScore(network.Network):
@@ -39,7 +41,7 @@ def _env(seed):
                                  history_length=2, tile_first_step_obs=True)
 
 
-def _policy(num_action_samples=512):
+def _policy(num_action_samples=512, **options):
   env = _env(0)
   time_step_spec = tensor_spec.from_spec(env.time_step_spec())
   action_spec = tensor_spec.from_spec(env.action_spec())
@@ -47,7 +49,12 @@ def _policy(num_action_samples=512):
       time_step_spec, action_spec,
       _GoalScore(time_step_spec.observation, action_spec),
       action_normalizer=normalization.ActionNormalizer(action_spec),
-      num_action_samples=num_action_samples)
+      num_action_samples=num_action_samples, **options)
+
+
+def _best_initial_sample(score_fn, actions, low, high):
+  """A sampler that only picks the best of the samples it is given."""
+  return samplers.dfo_maximize(score_fn, actions, low, high, num_iterations=0)
 
 
 def _batch(seeds):
@@ -95,3 +102,66 @@ def test_saved_model_rejects_a_non_finite_observation_saying_so(tmp_path,
   with pytest.raises(tf.errors.InvalidArgumentError,
                      match='non-finite .* observation'):
     loaded.action(time_steps)
+
+
+def test_compiled_search_picks_the_best_scoring_action():
+  tf.random.set_seed(0)
+  time_steps = _batch([1, 2, 3])
+  actions = _policy(jit_compile=True).action(
+      tf.nest.map_structure(tf.constant, time_steps)).action.numpy()
+  np.testing.assert_allclose(
+      actions, time_steps.observation['pos_first_goal'][:, -1], atol=0.02)
+
+
+def _warm_started_actions(step_type):
+  """Actions of a policy whose every sample is drawn around its last action
+  (0.1, 0.1 in the [0, 1] box, normalised -0.8), and which only picks the
+  best of its initial samples."""
+  tf.random.set_seed(2)
+  policy = _policy(num_action_samples=256, warm_start_samples=256,
+                   warm_start_std=0.01, sampler=_best_initial_sample)
+  time_steps = tf.nest.map_structure(tf.constant, _batch([1, 2, 3]))
+  time_steps = time_steps._replace(step_type=tf.fill([3], step_type))
+  last_action = tf.fill([3, 2], -0.8)
+  action_step = policy.action(time_steps, last_action)
+  return (time_steps.observation['pos_first_goal'][:, -1].numpy(),
+          action_step.action.numpy(), action_step.state.numpy())
+
+
+def test_warm_start_searches_around_the_last_action_within_an_episode():
+  goals, actions, state = _warm_started_actions(ts.StepType.MID)
+  np.testing.assert_allclose(actions, 0.1, atol=0.02)
+  assert np.abs(actions - goals).max() > 0.1  # not where a full search goes
+  np.testing.assert_allclose(state, actions * 2.0 - 1.0, atol=1e-5)
+
+
+def test_warm_start_searches_everywhere_at_an_episode_start():
+  goals, actions, _ = _warm_started_actions(ts.StepType.FIRST)
+  np.testing.assert_allclose(actions, goals, atol=0.1)
+
+
+def test_warm_start_needs_no_more_samples_than_the_search_has():
+  with pytest.raises(ValueError, match='warm_start_samples'):
+    _policy(num_action_samples=64, warm_start_samples=65)
+
+
+def test_warm_started_compiled_saved_model_carries_its_state(tmp_path):
+  tf.random.set_seed(3)
+  policy_saver.PolicySaver(
+      _policy(warm_start_samples=64, jit_compile=True),
+      batch_size=None).save(str(tmp_path))
+  loaded = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
+      str(tmp_path), load_specs_from_pbtxt=True, batch_time_steps=False)
+  env = _env(5)
+  time_step = env.reset()
+  policy_state = loaded.get_initial_state(1)
+  for _ in range(5):
+    action_step = loaded.action(nest_utils.batch_nested_array(time_step),
+                                policy_state)
+    action = np.asarray(action_step.action)[0]
+    np.testing.assert_allclose(
+        action, time_step.observation['pos_first_goal'][-1], atol=0.02)
+    np.testing.assert_allclose(np.asarray(action_step.state)[0],
+                               action * 2.0 - 1.0, atol=1e-5)
+    policy_state = action_step.state
+    time_step = env.step(action)

@@ -81,6 +81,31 @@ def test_langevin_moves_samples_to_the_minimum_of_a_quadratic_energy():
   assert np.abs(chains.numpy() - optimum[:, None, :]).max() < 0.15
 
 
+def _noiseless_chains(num_iterations, stop_below=None):
+  """Deterministic chains (no noise) on a quadratic energy, constant step."""
+  low, high = -tf.ones(2), tf.ones(2)
+  start = tf.constant([[[0.9, 0.9], [-0.9, 0.5]]])
+  return samplers.langevin_actions(
+      _quadratic_score([[0.2, -0.1]]), start, low, high,
+      num_iterations=num_iterations, noise_scale=0.0,
+      step_size=samplers.ExponentialSchedule(0.005, 1.0),
+      stop_below=stop_below).numpy()
+
+
+def test_langevin_stops_once_no_sample_moves_more_than_the_threshold():
+  full = _noiseless_chains(400)
+  np.testing.assert_allclose(full[0], [[0.2, -0.1]] * 2, atol=1e-3)
+  # A step moves a sample a quarter of its distance to the optimum (at most
+  # 0.1): stopping below 10 ends the chains after one step, below 0 never.
+  np.testing.assert_allclose(_noiseless_chains(400, stop_below=10.0),
+                             _noiseless_chains(1), atol=1e-6)
+  np.testing.assert_allclose(_noiseless_chains(400, stop_below=0.0), full,
+                             atol=1e-6)
+  stopped = _noiseless_chains(400, stop_below=1e-3)
+  np.testing.assert_allclose(stopped, full, atol=0.05)
+  assert not np.allclose(stopped, full, atol=1e-6)
+
+
 def test_langevin_respects_bounds_and_the_per_step_clip():
   tf.random.set_seed(5)
   low, high = tf.constant([0.0, 0.0]), tf.constant([2.0, 1.0])

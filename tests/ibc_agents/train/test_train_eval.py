@@ -10,6 +10,7 @@ import time
 import gin
 import pytest
 import reverb
+import tensorflow as tf
 
 from data_tools import replay
 from ibc_agents.train import train_eval
@@ -102,6 +103,28 @@ print('acted', action)
                              capture_output=True, text=True, timeout=120)
   assert completed.returncode == 0, completed.stderr[-3000:]
   assert 'acted' in completed.stdout
+
+
+def test_restored_agent_holds_the_exported_weights_without_the_dataset(
+    trained_run):
+  _, root_dir, _ = trained_run
+  gin.clear_config()
+  train_eval.parse_operative_config(root_dir)
+  # The run keeps the statistics of its normalizers, and acting settings
+  # may change.
+  gin.parse_config(["train_eval.dataset = '/nonexistent'",
+                    'IbcPolicy.num_action_samples = 32'])
+  agent = train_eval.restore_agent(root_dir)
+  gin.clear_config()
+  exported = tf.saved_model.load(os.path.join(root_dir, 'policy'))
+  assert (sorted(v.numpy().tobytes() for v in agent.policy.variables()) ==
+          sorted(v.numpy().tobytes() for v in exported.model_variables))
+  assert agent.policy._num_action_samples == 32  # pylint: disable=protected-access
+
+
+def test_restoring_a_run_without_checkpoints_is_refused(tmp_path):
+  with pytest.raises(ValueError, match='no training checkpoint'):
+    train_eval.restore_agent(str(tmp_path))
 
 
 def test_rerun_resumes_from_the_last_checkpoint(trained_run, capsys):
