@@ -24,6 +24,19 @@ def uniform_actions(batch_size: tf.Tensor, num_samples: int, low: tf.Tensor,
   return tf.random.uniform(shape, seed=seed) * (high - low) + low
 
 
+def resample_indices(logits: tf.Tensor) -> tf.Tensor:
+  """N draws per row from softmax(logits): indices [B, N] from logits [B, N].
+
+  Inverse-CDF sampling (one uniform per draw, a sorted search): the same
+  distribution as `tf.random.categorical`, whose XLA form draws N x N
+  uniforms per row (60 ms for 1024 samples on a CPU core).
+  """
+  cdf = tf.cumsum(tf.nn.softmax(logits, axis=-1), axis=-1)
+  uniforms = tf.random.uniform(tf.shape(logits)) * cdf[:, -1:]
+  return tf.minimum(tf.searchsorted(cdf, uniforms, side='right'),
+                    tf.shape(logits)[1] - 1)
+
+
 @gin.configurable
 def dfo_maximize(score_fn: ScoreFn,
                  actions: tf.Tensor,
@@ -52,12 +65,11 @@ def dfo_maximize(score_fn: ScoreFn,
   Returns:
     (best actions [B, A], final population [B, N, A], its scores [B, N]).
   """
-  num_samples = tf.shape(actions)[1]
   noise_std = noise_scale
   for _ in range(num_iterations):
     scores = score_fn(actions)
-    indices = tf.random.categorical(scores / temperature, num_samples)
-    actions = tf.gather(actions, indices, batch_dims=1)
+    actions = tf.gather(actions, resample_indices(scores / temperature),
+                        batch_dims=1)
     actions += tf.random.normal(tf.shape(actions)) * noise_std
     actions = tf.clip_by_value(actions, low, high)
     noise_std *= noise_shrink

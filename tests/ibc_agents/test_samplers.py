@@ -190,3 +190,22 @@ def test_langevin_maximize_runs_the_chains_its_own_parameters_describe():
       step_size=samplers.ExponentialSchedule(0.1, 0.97), noise_scale=0.0)
   assert isinstance(converged, samplers.SampleResult)
   np.testing.assert_allclose(converged.best.numpy(), optimum, atol=0.02)
+
+
+def test_resampling_draws_indices_in_proportion_to_the_softmax():
+  tf.random.set_seed(6)
+  probabilities = np.array([0.1, 0.2, 0.3, 0.4, 0.0], np.float32)
+  with np.errstate(divide='ignore'):
+    logits = tf.tile(tf.math.log(probabilities)[None], [8000, 1])  # [B, 5]
+  indices = samplers.resample_indices(logits).numpy()
+  assert indices.shape == (8000, 5)
+  frequencies = np.bincount(indices.ravel(), minlength=5) / indices.size
+  np.testing.assert_allclose(frequencies, probabilities, atol=0.01)
+  assert frequencies[4] == 0.0  # a zero-probability sample is never drawn
+
+
+def test_resampling_compiles_with_xla():
+  tf.random.set_seed(7)
+  logits = tf.constant([[0.0, 50.0, 0.0]])
+  indices = tf.function(samplers.resample_indices, jit_compile=True)(logits)
+  np.testing.assert_array_equal(indices.numpy(), [[1, 1, 1]])
