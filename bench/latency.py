@@ -14,8 +14,8 @@ through its SavedModel on one observation at a time (batch 1), the
 environment stepped with the chosen actions, and evaluated on --episodes
 episodes (training's evaluation seeds). The variants of a run are timed in
 interleaved rounds, so that a busy machine slows them alike and their
-ratios to "today" hold. The `## Acting latency` section of --output is
-written (or replaced) and the table printed.
+ratios to "today" hold. The `## Acting latency: <runs>` section of --output
+is written (or replaced) and the table printed.
 """
 import dataclasses
 import functools
@@ -182,8 +182,8 @@ def _define_flags(values: flags.FlagValues) -> None:
   flags.DEFINE_string('work_dir', '/tmp/latency',
                       'Where the exported policies go.', flag_values=values)
   flags.DEFINE_string('output', 'docs/benchmarks.md',
-                      'Markdown file whose "Acting latency" section is '
-                      'written ("" for none).', flag_values=values)
+                      'Markdown file whose "Acting latency: <runs>" '
+                      'section is written ("" for none).', flag_values=values)
 
 
 def parse_args(argv: Sequence[str]) -> cli.Args:
@@ -216,12 +216,13 @@ def main(argv: Sequence[str]) -> None:
   table = format_table(results)
   print(table)
   if args.output:
-    heading = '## Acting latency'
+    heading = f'## Acting latency: {", ".join(args.runs)}'
     section = '\n\n'.join([
         heading,
         f'`{shlex.join(["python", "-m", "bench.latency", *argv])}`',
-        f'Machine: {report.machine_description()}. Load average (1 min) at '
-        f'the end: {os.getloadavg()[0]:.1f}.',
+        f'Machine: {report.machine_description()}. Date: '
+        f'{time.strftime("%Y-%m-%d")}. Load average (1 min) at the end: '
+        f'{os.getloadavg()[0]:.1f}.',
         table,
         f'One observation per call through the exported SavedModel, '
         f'{args.calls} calls per variant after {_WARMUP_CALLS} warm-up calls, '

@@ -59,7 +59,7 @@ def test_table_times_each_variant_against_the_runs_own_policy(tiny_run,
     assert float(row.group(1)) <= float(row.group(2))  # p50 <= p99
   markdown = output.read_text()
   assert '## Other\n\nkeep me' in markdown
-  assert '## Acting latency' in markdown
+  assert '## Acting latency: tiny\n' in markdown
   assert '`IbcPolicy.warm_start_samples = 16`' in markdown
   for variant in ('today', 'warm', 'langevin'):
     assert (tmp_path / 'work' / 'tiny' / variant / 'saved_model.pb').exists()
