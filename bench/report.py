@@ -198,31 +198,60 @@ def draw_dimension_chart(dims: Sequence[int],
   `series` maps a method to its (mean, std) per entry of `dims`; the x axis
   spaces the dimensions evenly (2, 4, 8, ... as in the paper's Figure 6).
   """
+  def position(index: int) -> float:
+    return index / (len(dims) - 1) if len(dims) > 1 else 0.5
+
+  _draw_line_chart(
+      {name: [(position(index), mean, std)
+              for index, (mean, std) in enumerate(points)]
+       for name, points in series.items()},
+      [(position(index), f'{dim}D') for index, dim in enumerate(dims)],
+      path, title, 'action dimension')
+
+
+def draw_curve_chart(series: Dict[str, Sequence[Tuple[float, float]]],
+                     path: str, title: str, x_label: str) -> None:
+  """Success against a quantity (e.g. minutes), one line per method.
+
+  `series` maps a method to its (x, success) points; the x axis runs from 0
+  to the largest x, with 5 ticks.
+  """
+  x_max = max((x for points in series.values() for x, _ in points),
+              default=1.0) or 1.0
+  _draw_line_chart(
+      {name: [(x / x_max, success, 0.0) for x, success in points]
+       for name, points in series.items()},
+      [(tick / x_max, f'{tick:.0f}') for tick in np.linspace(0, x_max, 5)],
+      path, title, x_label)
+
+
+def _draw_line_chart(series: Dict[str, Sequence[Tuple[float, float, float]]],
+                     x_ticks: Sequence[Tuple[float, str]], path: str,
+                     title: str, x_label: str) -> None:
+  """Lines of (x in [0, 1] of the axis, mean, std) points, success axis 0..1."""
   width, height = 720, 420
   left, right, top, bottom = 70, 210, 56, 56
-  inset = 40  # between the axis and the first and last dimension
+  inset = 40  # between the axis and the first and last point
   image = Image.new('RGB', (width, height), 'white')
   draw = ImageDraw.Draw(image)
   font = ImageFont.load_default(size=14)
   to_y = lambda value: top + (1.0 - value) * (height - top - bottom)
   span = width - left - right - 2 * inset
-  step = span / max(1, len(dims) - 1)
-  to_x = lambda index: left + inset + (step * index if len(dims) > 1
-                                       else span / 2)
+  to_x = lambda fraction: left + inset + span * fraction
   for tick in np.linspace(0.0, 1.0, 5):
     draw.line([(left, to_y(tick)), (width - right, to_y(tick))],
               fill='#dddddd')
     draw.text((left - 8, to_y(tick)), f'{tick:.2f}', fill='black', font=font,
               anchor='rm')
-  for index, dim in enumerate(dims):
-    draw.text((to_x(index), height - bottom + 10), f'{dim}D', fill='black',
+  for fraction, label in x_ticks:
+    draw.text((to_x(fraction), height - bottom + 10), label, fill='black',
               font=font, anchor='mt')
   for number, (name, points) in enumerate(series.items()):
     color = _BAR_COLORS[number % len(_BAR_COLORS)]
-    xy = [(to_x(index), to_y(mean)) for index, (mean, _) in enumerate(points)]
+    xy = [(to_x(fraction), to_y(mean)) for fraction, mean, _ in points]
     if len(xy) > 1:
       draw.line(xy, fill=color, width=3)
-    for (x, y), (mean, std) in zip(xy, points):
+    for (x, y), (_, mean, std) in zip(xy, points):
       draw.ellipse([(x - 4, y - 4), (x + 4, y + 4)], fill=color)
       if std > 0:
         draw.line([(x, to_y(max(0.0, mean - std))),
@@ -235,7 +264,7 @@ def draw_dimension_chart(dims: Sequence[int],
   draw.line([(left, top), (left, to_y(0.0)), (width - right, to_y(0.0))],
             fill='black')
   draw.text((left - 50, top - 20), 'success', fill='black', font=font)
-  draw.text(((left + width - right) / 2, height - 18), 'action dimension',
+  draw.text(((left + width - right) / 2, height - 18), x_label,
             fill='black', font=font, anchor='mm')
   draw.text((width / 2, 22), title, fill='black',
             font=ImageFont.load_default(size=16), anchor='mm')
