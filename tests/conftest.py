@@ -121,6 +121,28 @@ def easy_particle(tmp_path_factory) -> EasyParticle:
                       *demos.bindings])
   return demos
 
+
+@pytest.fixture(scope='module')
+def train_easy_particle(easy_particle) -> Callable[..., dict]:
+  """Trains on the easy demonstrations: fn(gin_file, root_dir, *bindings).
+
+  Returns the training's results; the gin config is cleared around it.
+  """
+  import gin  # pylint: disable=g-import-not-at-top
+  from ibc_agents.train import train_eval  # pylint: disable=g-import-not-at-top
+
+  def train(gin_file: str, root_dir: str, *bindings: str) -> dict:
+    gin.clear_config()
+    gin.parse_config_files_and_bindings(
+        [gin_file], [*easy_particle.bindings, *bindings])
+    try:
+      return train_eval.train_eval(root_dir=root_dir,
+                                   dataset=easy_particle.directory)
+    finally:
+      gin.clear_config()
+
+  return train
+
 _PARTICLE_TASK_FLAGS = ('--task=PARTICLE',
                        '--gin_bindings=import environments.particle.particle_env')
 

@@ -3,31 +3,22 @@ import os
 import subprocess
 import sys
 
-import gin
 import pytest
 
 from ibc_agents.train import evaluation
-from ibc_agents.train import train_eval
 
 _ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
 EPISODES = 10
 
 
 @pytest.fixture(scope='module')
-def mse_run(easy_particle, tmp_path_factory):
+def mse_run(easy_particle, train_easy_particle, tmp_path_factory):
   """A short MSE training: its greedy policy is deterministic."""
   root_dir = str(tmp_path_factory.mktemp('mse_run'))
-  gin.clear_config()
-  gin.parse_config_files_and_bindings(
-      ['gin_configs/particle/mse.gin'],
-      [*easy_particle.bindings, 'train_eval.num_iterations = 300',
-       'train_eval.eval_interval = 300',
-       f'train_eval.eval_episodes = {EPISODES}'])
-  try:
-    results = train_eval.train_eval(root_dir=root_dir,
-                                    dataset=easy_particle.directory)
-  finally:
-    gin.clear_config()
+  results = train_easy_particle(
+      'gin_configs/particle/mse.gin', root_dir,
+      'train_eval.num_iterations = 300', 'train_eval.eval_interval = 300',
+      f'train_eval.eval_episodes = {EPISODES}')
   return easy_particle, root_dir, results
 
 
