@@ -20,7 +20,7 @@ from ibc_agents.train import train_eval
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 GIN_FILE = 'gin_configs/pushing_pixels/ibc_dfo.gin'
-NUM_ITERATIONS = 80
+NUM_ITERATIONS = 120
 TINY_BINDINGS = [
     'PixelEBM.width = 32',
     'PixelEBM.depth = 1',
@@ -69,10 +69,13 @@ def test_short_pixel_run_lowers_its_info_nce_loss(run_dir):
   losses = _losses(os.path.join(run_dir, 'train'))
   steps = sorted(losses)
   assert len(steps) >= NUM_ITERATIONS - 1
-  first = np.mean([losses[step] for step in steps[:5]])
-  last = np.mean([losses[step] for step in steps[-5:]])
-  # log(17) = 2.83 at the start: 16 counter-examples and the expert action.
-  assert last < first - 0.5, (first, last)  # typically 2.8 -> 1.8
+  # Chance level: an untrained model scores the expert action and its 16
+  # counter-examples alike. The first steps are no steadier a baseline: which
+  # windows Reverb samples varies from run to run, and the loss already
+  # falls within them.
+  chance = np.log(17.0)
+  last = np.mean([losses[step] for step in steps[-10:]])
+  assert last < chance - 0.5, (chance, last)  # typically 2.83 -> 1.4-1.7
 
 
 def test_exported_pixel_policy_acts_within_the_bounds_of_the_task(run_dir):
