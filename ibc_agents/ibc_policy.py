@@ -26,16 +26,16 @@ class IbcPolicy(bc_common.NormalizedPolicyBase):
   `late_fusion.LateFusionEBM` encodes the observations once per action
   choice, however many samples and iterations the sampler scores.
 
-  Options that make an action cheaper (see docs/benchmarks.md, "Acting at
-  a robot's rate"):
+  Options meant to make an action cheaper (measured in docs/benchmarks.md,
+  "Acting at a robot's rate"; on the CPU tasks there, neither helped):
   - `warm_start_samples` K > 0: the policy keeps the action it chose last
     (its state, [B, A] in normalised units) and draws K of the samples
     around it (Gaussian, `warm_start_std`), at every step but an episode's
-    first. A demonstrator's successive actions lie close, so a search
-    seeded there needs fewer samples or iterations.
-  - `jit_compile`: the search (encoder and sampler) is compiled by XLA,
-    which fuses the sampler's many small operations; the exported
-    SavedModel keeps the compiled function.
+    first, for tasks whose actions change smoothly. On the particle task
+    it holds on to the first goal and loses success.
+  - `jit_compile`: the search (encoder and sampler) is compiled by XLA; the
+    exported SavedModel keeps the compiled function. Slower than without on
+    a CPU here; meant for accelerators.
   """
 
   def __init__(self,
