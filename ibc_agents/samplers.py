@@ -198,14 +198,15 @@ def langevin_actions(score_fn: ScoreFn,
   max_delta = delta_action_clip * 0.5 * (high - low)
 
   def langevin_step(step, actions, largest_move):
-    del largest_move
     _, gradients = score_gradients(score_fn, actions)
     noise = tf.random.normal(tf.shape(actions)) * noise_scale
     size = step_size(tf.cast(step, tf.float32), num_iterations)
     delta = tf.clip_by_value(size * (0.5 * gradients + noise),
                              -max_delta, max_delta)
     moved = tf.clip_by_value(actions + delta, low, high)
-    return step + 1, moved, tf.reduce_max(tf.abs(moved - actions))
+    if stop_below is not None:  # measured only when it can stop the chains
+      largest_move = tf.reduce_max(tf.abs(moved - actions))
+    return step + 1, moved, largest_move
 
   def keep_going(step, actions, largest_move):
     del actions
@@ -235,9 +236,10 @@ def langevin_maximize(score_fn: ScoreFn,
   Args:
     score_fn, actions, low, high: as `langevin_actions`.
     num_iterations, step_size, noise_scale, delta_action_clip, stop_below:
-      the chains' parameters, as `langevin_actions`. Bind them on this sampler, scoped
-      where two uses differ (`counter_examples/langevin_maximize...`), with
-      a schedule of that scope (`@counter_examples/PolynomialSchedule()`).
+      the chains' parameters, as `langevin_actions`. Bind them on this
+      sampler, scoped where two uses differ
+      (`counter_examples/langevin_maximize...`), with a schedule of that
+      scope (`@counter_examples/PolynomialSchedule()`).
 
   Returns:
     (best actions [B, A], final chains [B, N, A], their scores [B, N]).
