@@ -57,6 +57,7 @@ from bench import flops
 from bench import report
 from bench import throughput_configs
 from bench import throughput_report
+from data_tools import memory_replay
 from data_tools import replay
 from ibc_agents import bc_common
 from ibc_agents import ibc_policy
@@ -250,9 +251,16 @@ def _median_min_max(seconds: Sequence[float]) -> Dict[str, float]:
 
 def measure_variant(config: Config, variant: Variant,
                     served: replay.DemonstrationReplay,
+                    held: memory_replay.InMemoryDemonstrations,
                     budget: Budget) -> Dict[str, Any]:
-  """Train steps/s with real and fixed data, roofline, action latency."""
+  """Train steps/s with real and fixed data, roofline, action latency.
+
+  The real data comes from `held` for variants that sample in memory, else
+  from `served`.
+  """
   print(f'throughput: {config.name} {variant.name}', flush=True)
+  if variant.sample_in_memory:
+    served = held
   bind(config, variant)
   agent = make_agent(config, served.data_spec)
   with tempfile.TemporaryDirectory() as root_dir:
@@ -301,11 +309,16 @@ def measure_config(name: str, variant_names: Sequence[str],
   episodes = synthetic_episodes(
       spec, min(budget.num_episodes, config.max_episodes),
       budget.episode_length)
+  held = memory_replay.InMemoryDemonstrations(episodes, spec,
+                                              config.history_length)
+  memory_rate = replay_batches_per_second(held.as_dataset(config.batch_size),
+                                          budget)
   with replay.DemonstrationReplay(episodes, spec,
                                   config.history_length) as served:
     replay_rate = replay_batches_per_second(
         served.as_dataset(config.batch_size), budget)
-    variants = [measure_variant(config, VARIANTS[variant], served, budget)
+    variants = [measure_variant(config, VARIANTS[variant], served, held,
+                                budget)
                 for variant in variant_names]
   return dict(
       config=name, description=config.description,
@@ -315,6 +328,7 @@ def measure_config(name: str, variant_names: Sequence[str],
       num_action_samples=config.num_action_samples,
       matmul_rows=config.matmul_rows, reference=config.reference,
       replay_batches_per_sec=replay_rate,
+      memory_batches_per_sec=memory_rate,
       peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
       load_average=[load_start, os.getloadavg()[0]], quick=quick,
       variants=variants)

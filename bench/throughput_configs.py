@@ -153,10 +153,13 @@ def get(name: str) -> Config:
 
 @dataclasses.dataclass(frozen=True)
 class Variant:
-  """How the network computes and whether XLA compiles the loss."""
+  """How the network computes, whether XLA compiles the loss, and whether
+  the windows are sampled in memory (`train_eval.sample_in_memory`) rather
+  than from the embedded Reverb server."""
   name: str
   compute_dtype: str
   jit_compile: bool
+  sample_in_memory: bool = False
 
 
 VARIANTS = {variant.name: variant for variant in (
@@ -164,5 +167,7 @@ VARIANTS = {variant.name: variant for variant in (
     Variant('bfloat16', 'bfloat16', False),
     Variant('float32+xla', 'float32', True),
     Variant('bfloat16+xla', 'bfloat16', True),
+    Variant('float32+memory', 'float32', False, sample_in_memory=True),
+    Variant('bfloat16+memory', 'bfloat16', False, sample_in_memory=True),
 )}
 DEFAULT_VARIANTS = ('float32', 'bfloat16', 'float32+xla')

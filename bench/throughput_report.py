@@ -10,6 +10,11 @@ HEADING = '## Throughput'
 REFERENCE_ROOFLINE = '330 GFLOP/s float32, 650 GFLOP/s bfloat16'
 
 
+def _optional(rate) -> str:
+  """A rate, or '-' for results that did not measure it."""
+  return '-' if rate is None else f'{rate:.1f}'
+
+
 def format_section(command: str, results: Sequence[Dict[str, Any]]) -> str:
   """The Markdown section: provenance, training, action and memory tables."""
   loads = [load for result in results for load in result['load_average']]
@@ -21,7 +26,8 @@ def format_section(command: str, results: Sequence[Dict[str, Any]]) -> str:
   act_rows = ['| config | variant | sampler | GFLOP/action | p50 ms | p99 ms |',
               '| --- | --- | --- | --- | --- | --- |']
   data_rows = ['| config | what | shapes | replay batches/s alone | '
-               'peak RSS (GiB) |', '| --- | --- | --- | --- | --- |']
+               'in-memory batches/s alone | peak RSS (GiB) |',
+               '| --- | --- | --- | --- | --- | --- |']
   for result in results:
     for variant in result['variants']:
       speed = variant['steps_per_sec']
@@ -45,6 +51,7 @@ def format_section(command: str, results: Sequence[Dict[str, Any]]) -> str:
         f'{result["matmul_rows"]} rows, width {result["width"]}, '
         f'{2 * result["depth"] + 1} dense layers '
         f'| {result["replay_batches_per_sec"]:.1f} '
+        f'| {_optional(result.get("memory_batches_per_sec"))} '
         f'| {result["peak_rss_mib"] / 1024:.2f} |')
   quick_note = (' **Quick smoke run: the figures mean nothing.**'
                 if any(result['quick'] for result in results) else '')
@@ -56,7 +63,9 @@ def format_section(command: str, results: Sequence[Dict[str, Any]]) -> str:
       f'during the run: {min(loads):.1f} to {max(loads):.1f}.{quick_note}',
       '\n'.join(train_rows),
       'Each configuration runs in its own process on synthetic demonstrations '
-      'served by an embedded Reverb `DemonstrationReplay`; a step is one '
+      'served by an embedded Reverb `DemonstrationReplay` ("+memory" '
+      'variants: sampled in memory, `train_eval.sample_in_memory`); a step '
+      'is one '
       '`Learner.run(iterations=1)`. GFLOP/step counts the dense layers\' '
       'matrix products and the pixel encoder\'s convolutions from the shapes '
       '(backward = 2x forward; Langevin: '
@@ -64,7 +73,7 @@ def format_section(command: str, results: Sequence[Dict[str, Any]]) -> str:
       'forward), not elementwise work. The roofline is the best GFLOP/s of a '
       '[rows, width] x [width, width] matmul in the variant\'s dtype, measured '
       'in the same process. "Waiting on data" is 1 - (step time on a fixed '
-      'in-memory batch) / (step time on the replay). Reference: the original '
+      'in-memory batch) / (step time on the variant\'s data). Reference: the original '
       'implementation on a 2-core AMD EPYC, TF 2.15.1, where the issue '
       f'measured a {REFERENCE_ROOFLINE} matmul roofline: compare the '
       'percentages of roofline when this machine\'s roofline differs.',

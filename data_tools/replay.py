@@ -136,6 +136,19 @@ def sample_dataset(address: str, batch_size: int,
   ).batch(batch_size, drop_remainder=True).prefetch(prefetch)
 
 
+def load_with_info(dataset: str, task: str, data_spec: trajectory.Trajectory,
+                   sequence_length: int
+                   ) -> tuple[list[trajectory.Trajectory], DemonstrationInfo]:
+  """A dataset's episodes (checked by `demos.load_dataset`) and description."""
+  episodes, statistics = demos.load_dataset(dataset, data_spec)
+  info = DemonstrationInfo(
+      task=task, history_length=sequence_length, dataset=dataset,
+      num_episodes=len(episodes),
+      num_steps=int(sum(len(episode.step_type) for episode in episodes)),
+      num_windows=count_windows(episodes), statistics=statistics.to_json())
+  return episodes, info
+
+
 class ServedDemonstrations(abc.ABC):
   """Demonstration windows on the Reverb server at `address`."""
 
@@ -190,12 +203,7 @@ class DemonstrationReplay(ServedDemonstrations):
                    data_spec: trajectory.Trajectory, sequence_length: int,
                    port: Optional[int] = None) -> 'DemonstrationReplay':
     """Serves a dataset (checked and loaded by `demos.load_dataset`)."""
-    episodes, statistics = demos.load_dataset(dataset, data_spec)
-    info = DemonstrationInfo(
-        task=task, history_length=sequence_length, dataset=dataset,
-        num_episodes=len(episodes),
-        num_steps=int(sum(len(episode.step_type) for episode in episodes)),
-        num_windows=count_windows(episodes), statistics=statistics.to_json())
+    episodes, info = load_with_info(dataset, task, data_spec, sequence_length)
     return cls(episodes, data_spec, sequence_length, port=port, info=info)
 
   def close(self) -> None:

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from absl import logging
 import gin
@@ -28,6 +28,7 @@ from tf_agents.trajectories import trajectory
 
 import environments
 from data_tools import demos
+from data_tools import memory_replay
 from data_tools import replay
 from ibc_agents import checks
 from ibc_agents.train import evaluation
@@ -78,6 +79,7 @@ def train_eval(root_dir: str,
                seed: int = 0,
                strategy: str = 'default',
                replay_server: Optional[str] = None,
+               sample_in_memory: bool = False,
                tpu: str = '') -> Dict[str, Any]:
   """Trains on demonstrations, evaluating and exporting the policy on the way.
 
@@ -125,6 +127,11 @@ def train_eval(root_dir: str,
       answering for `RemoteDemonstrations.lost_after_seconds`, the process
       ends with status `SERVER_LOST_EXIT_STATUS` and its last checkpoint
       intact.
+    sample_in_memory: hold `dataset`'s windows in this process's memory and
+      sample them there (`memory_replay.InMemoryDemonstrations`) instead of
+      serving them from an embedded Reverb server: the same windows and
+      distribution, without the server's sampling and decoding on the step's
+      cores (the whole dataset must fit in memory).
     tpu: the TPU for `strategy='tpu'` (its name or grpc:// address; empty:
       the local TPU).
 
@@ -145,6 +152,10 @@ def train_eval(root_dir: str,
   if dataset is None and replay_server is None:
     raise ValueError('No demonstrations: set train_eval.dataset (a dataset '
                      'directory or glob) or train_eval.replay_server.')
+  if sample_in_memory and replay_server is not None:
+    raise ValueError('train_eval.sample_in_memory holds train_eval.dataset '
+                     'in this process; it cannot be combined with '
+                     f'train_eval.replay_server ({replay_server}).')
   distribution = make_strategy(strategy, tpu)
   replica_batch_size = _replica_batch_size(
       batch_size, distribution.num_replicas_in_sync)
@@ -155,8 +166,8 @@ def train_eval(root_dir: str,
     # Workers draw different counter-examples; variables start as the chief's.
     tf.random.set_seed(seed + worker_index)
     time_step_spec, action_spec, data_spec = _specs(task, history_length)
-    with _demonstrations(dataset, replay_server, task, data_spec,
-                         history_length) as demonstrations:
+    with _demonstrations(dataset, replay_server, sample_in_memory, task,
+                         data_spec, history_length) as demonstrations:
       results = _train(
           root_dir, demonstrations, distribution, chief,
           time_step_spec=time_step_spec, action_spec=action_spec,
@@ -175,13 +186,16 @@ def train_eval(root_dir: str,
     return results
 
 
-def _demonstrations(dataset: Optional[str], replay_server: Optional[str],
-                    task: str, data_spec: trajectory.Trajectory,
-                    history_length: int) -> replay.ServedDemonstrations:
-  """The demonstrations: a standalone server's, or `dataset` served here."""
+def _demonstrations(
+    dataset: Optional[str], replay_server: Optional[str],
+    sample_in_memory: bool, task: str, data_spec: trajectory.Trajectory,
+    history_length: int
+) -> Union[replay.ServedDemonstrations, memory_replay.InMemoryDemonstrations]:
+  """The demonstrations: a standalone server's, or `dataset` held here."""
   if replay_server is None:
-    served = replay.DemonstrationReplay.from_dataset(
-        dataset, task, data_spec, history_length)
+    source = (memory_replay.InMemoryDemonstrations if sample_in_memory
+              else replay.DemonstrationReplay)
+    served = source.from_dataset(dataset, task, data_spec, history_length)
     print(f'Loaded {served.info.num_episodes} episodes '
           f'({served.info.num_steps} steps) from {dataset}.', flush=True)
     return served
@@ -200,7 +214,9 @@ def _demonstrations(dataset: Optional[str], replay_server: Optional[str],
   return served
 
 
-def _train(root_dir: str, demonstrations: replay.ServedDemonstrations,
+def _train(root_dir: str,
+           demonstrations: Union[replay.ServedDemonstrations,
+                                 memory_replay.InMemoryDemonstrations],
            distribution: tf.distribute.Strategy,
            chief: bool, *, time_step_spec, action_spec, data_spec, task: str,
            history_length: int, replica_batch_size: int, num_iterations: int,

@@ -25,7 +25,7 @@ def test_quick_run_measures_every_configuration(tmp_path):
   output.write_text(EXISTING)
   completed = subprocess.run(
       [sys.executable, '-m', 'bench.throughput', '--quick',
-       '--variants=float32', f'--output={output}',
+       '--variants=float32,float32+memory', f'--output={output}',
        f'--json_dir={json_dir}'],
       cwd=_REPO, capture_output=True, text=True, timeout=900,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
@@ -36,8 +36,9 @@ def test_quick_run_measures_every_configuration(tmp_path):
   for name in throughput_configs.CONFIG_FILES:
     result = json.loads((json_dir / f'{name}.json').read_text())
     assert [variant['variant'] for variant in result['variants']] == [
-        'float32']
+        'float32', 'float32+memory']
     assert result['replay_batches_per_sec'] > 0
+    assert result['memory_batches_per_sec'] > 0
     assert result['peak_rss_mib'] > 0
     for variant in result['variants']:
       assert variant['steps_per_sec']['median'] > 0

@@ -58,6 +58,32 @@ def test_trained_policy_beats_a_random_policy(trained_run):
   assert results['success_rate'] >= random_rate + 0.3, (results, random_rate)
 
 
+def test_training_on_windows_sampled_in_memory_learns_as_well(
+    trained_run, tmp_path, capsys):
+  easy_particle, _, reverb_results = trained_run
+  gin.clear_config()
+  gin.parse_config_files_and_bindings(
+      [GIN_FILE], [*easy_particle.bindings, *FAST_BINDINGS,
+                   f'train_eval.num_iterations = {NUM_ITERATIONS}',
+                   'train_eval.sample_in_memory = True'])
+  try:
+    results = train_eval.train_eval(root_dir=str(tmp_path / 'run'),
+                                    dataset=easy_particle.directory)
+  finally:
+    gin.clear_config()
+  random_rate = easy_particle.random_policy_success_rate(EVAL_EPISODES)
+  assert results['success_rate'] >= random_rate + 0.3, (results, random_rate)
+  assert results['dataset_episodes'] == reverb_results['dataset_episodes']
+  assert 'Loaded' in capsys.readouterr().out
+
+
+def test_sampling_in_memory_from_a_replay_server_is_refused(tmp_path):
+  with pytest.raises(ValueError, match='cannot be combined with '
+                     r'train_eval.replay_server \(localhost:1\)'):
+    train_eval.train_eval(root_dir=str(tmp_path / 'run'),
+                          replay_server='localhost:1', sample_in_memory=True)
+
+
 def test_run_directory_holds_results_config_checkpoints_and_summaries(trained_run):
   _, root_dir, results = trained_run
   with open(os.path.join(root_dir, 'results.json')) as f:
