@@ -28,6 +28,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 from absl import flags
 import gin
+import numpy as np
 import tensorflow as tf
 
 from bench import cli
@@ -69,6 +70,15 @@ def read_evaluations(eval_dir: str, start_time: float) -> List[Evaluation]:
   return [evaluations[step] for step in sorted(evaluations)]
 
 
+def reaches(success_rate: float, threshold: float) -> bool:
+  """Whether a success rate, summarised as float32, is >= the threshold.
+
+  The comparison is in float32: 90 successes of 100 are summarised as
+  0.89999998, which must count as reaching 0.9.
+  """
+  return bool(np.float32(success_rate) >= np.float32(threshold))
+
+
 def task_and_network(gin_file: str,
                      gin_bindings: Sequence[str]) -> Tuple[str, str]:
   """(task, network configurable name) that `gin_file` trains."""
@@ -96,13 +106,13 @@ def timed_run(gin_file: str, dataset: str, root_dir: str,
       time.sleep(_POLL_SECONDS)
       evaluations = read_evaluations(eval_dir, start_time)
       reached = next((evaluation for evaluation in evaluations
-                      if evaluation.success_rate >= threshold), None)
+                      if reaches(evaluation.success_rate, threshold)), None)
     if reached is not None:
       process.terminate()
     returncode = process.wait()
   evaluations = read_evaluations(eval_dir, start_time)
   reached = next((evaluation for evaluation in evaluations
-                  if evaluation.success_rate >= threshold), None)
+                  if reaches(evaluation.success_rate, threshold)), None)
   if reached is None and returncode != 0:
     with open(log_path) as log:
       tail = log.read()[-3000:]

@@ -83,18 +83,18 @@ class InMemoryDemonstrations:
     windows = tf.constant(self._windows)
     steps = self._steps
 
-    def gather(draws):
-      window_index = draws % self.num_items  # [B]
+    def gather(seed):
+      window_index = tf.random.stateless_uniform(
+          [batch_size], seed=tf.stack([seed, 0]), minval=0,
+          maxval=self.num_items, dtype=tf.int64)  # [B]
       rows = tf.gather(windows, window_index)  # [B, T]
       return reverb.ReplaySample(
           info=window_index,
           data=tf.nest.map_structure(lambda column: tf.gather(column, rows),
                                      steps))
 
-    return (tf.data.Dataset.random()  # uniform 32-bit integers
-            .batch(batch_size, drop_remainder=True)
-            .map(gather)
-            .prefetch(prefetch))
+    # One element per batch: its integer seeds that batch's draws.
+    return tf.data.Dataset.random().map(gather).prefetch(prefetch)
 
   def __enter__(self):
     return self

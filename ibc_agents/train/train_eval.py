@@ -131,7 +131,8 @@ def train_eval(root_dir: str,
       sample them there (`memory_replay.InMemoryDemonstrations`) instead of
       serving them from an embedded Reverb server: the same windows and
       distribution, without the server's sampling and decoding on the step's
-      cores (the whole dataset must fit in memory).
+      cores (the whole dataset must fit in memory). Does not apply to
+      demonstrations from `replay_server`.
     tpu: the TPU for `strategy='tpu'` (its name or grpc:// address; empty:
       the local TPU).
 
@@ -152,10 +153,6 @@ def train_eval(root_dir: str,
   if dataset is None and replay_server is None:
     raise ValueError('No demonstrations: set train_eval.dataset (a dataset '
                      'directory or glob) or train_eval.replay_server.')
-  if sample_in_memory and replay_server is not None:
-    raise ValueError('train_eval.sample_in_memory holds train_eval.dataset '
-                     'in this process; it cannot be combined with '
-                     f'train_eval.replay_server ({replay_server}).')
   distribution = make_strategy(strategy, tpu)
   replica_batch_size = _replica_batch_size(
       batch_size, distribution.num_replicas_in_sync)
@@ -196,8 +193,11 @@ def _demonstrations(
     source = (memory_replay.InMemoryDemonstrations if sample_in_memory
               else replay.DemonstrationReplay)
     served = source.from_dataset(dataset, task, data_spec, history_length)
+    where = ('sampled in memory' if sample_in_memory
+             else 'served by an embedded Reverb server')
     print(f'Loaded {served.info.num_episodes} episodes '
-          f'({served.info.num_steps} steps) from {dataset}.', flush=True)
+          f'({served.info.num_steps} steps) from {dataset}, {where}.',
+          flush=True)
     return served
   served = replay.RemoteDemonstrations(replay_server, data_spec,
                                        history_length)
@@ -208,6 +208,10 @@ def _demonstrations(
   if dataset is not None:
     logging.warning('train_eval.dataset (%s) is not read: the demonstrations '
                     'come from the server at %s.', dataset, replay_server)
+  if sample_in_memory:
+    logging.warning('train_eval.sample_in_memory does not apply: the '
+                    'demonstrations come from the server at %s.',
+                    replay_server)
   print(f'Reading {served.info.num_episodes} episodes '
         f'({served.info.num_steps} steps of {served.info.dataset}) from the '
         f'demonstration server at {replay_server}.', flush=True)

@@ -31,6 +31,18 @@ def test_evaluations_are_read_from_the_eval_events(tmp_path):
   assert all(e.wall_seconds > 0 for e in evaluations)
 
 
+def test_ninety_of_a_hundred_episodes_reach_a_threshold_of_ninety_percent(
+    tmp_path):
+  writer = tf.summary.create_file_writer(str(tmp_path))
+  with writer.as_default():
+    tf.summary.scalar(time_to_success.SUCCESS_TAG, 90 / 100, step=1)
+  writer.flush()
+  (evaluation,) = time_to_success.read_evaluations(str(tmp_path), 0.0)
+  assert evaluation.success_rate < 0.9  # float32's 0.9 is below it
+  assert time_to_success.reaches(evaluation.success_rate, 0.9)
+  assert not time_to_success.reaches(89 / 100, 0.9)
+
+
 @pytest.mark.bfloat16
 def test_tiny_run_stops_at_the_first_evaluation_reaching_the_threshold(
     tmp_path):

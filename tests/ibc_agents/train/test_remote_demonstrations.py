@@ -50,6 +50,8 @@ def test_training_from_a_server_stops_when_it_is_lost_and_resumes_after(
   assert ('Network: host, because it reads the demonstration server'
           in resumed.stdout)
   assert 'Reading 300 episodes' in resumed.stdout
+  # mse.gin samples in memory; demonstrations from a server cannot be.
+  assert 'train_eval.sample_in_memory does not apply' in resumed.stderr
   assert 'step 50/' not in resumed.stdout  # restored, not restarted
   with open(tmp_path / 'results.json') as f:
     results = json.load(f)

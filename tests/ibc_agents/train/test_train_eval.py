@@ -58,14 +58,14 @@ def test_trained_policy_beats_a_random_policy(trained_run):
   assert results['success_rate'] >= random_rate + 0.3, (results, random_rate)
 
 
-def test_training_on_windows_sampled_in_memory_learns_as_well(
+def test_training_on_windows_from_an_embedded_reverb_server_learns_as_well(
     trained_run, tmp_path, capsys):
-  easy_particle, _, reverb_results = trained_run
+  easy_particle, _, memory_results = trained_run
   gin.clear_config()
   gin.parse_config_files_and_bindings(
       [GIN_FILE], [*easy_particle.bindings, *FAST_BINDINGS,
                    f'train_eval.num_iterations = {NUM_ITERATIONS}',
-                   'train_eval.sample_in_memory = True'])
+                   'train_eval.sample_in_memory = False'])
   try:
     results = train_eval.train_eval(root_dir=str(tmp_path / 'run'),
                                     dataset=easy_particle.directory)
@@ -73,15 +73,8 @@ def test_training_on_windows_sampled_in_memory_learns_as_well(
     gin.clear_config()
   random_rate = easy_particle.random_policy_success_rate(EVAL_EPISODES)
   assert results['success_rate'] >= random_rate + 0.3, (results, random_rate)
-  assert results['dataset_episodes'] == reverb_results['dataset_episodes']
-  assert 'Loaded' in capsys.readouterr().out
-
-
-def test_sampling_in_memory_from_a_replay_server_is_refused(tmp_path):
-  with pytest.raises(ValueError, match='cannot be combined with '
-                     r'train_eval.replay_server \(localhost:1\)'):
-    train_eval.train_eval(root_dir=str(tmp_path / 'run'),
-                          replay_server='localhost:1', sample_in_memory=True)
+  assert results['dataset_episodes'] == memory_results['dataset_episodes']
+  assert 'served by an embedded Reverb server' in capsys.readouterr().out
 
 
 def test_run_directory_holds_results_config_checkpoints_and_summaries(trained_run):
@@ -261,8 +254,9 @@ def test_reset_replay_table_stops_training_with_a_checkpoint_to_resume(
 
   resetter = threading.Thread(target=reset_after_the_first_checkpoint)
   gin.clear_config()
-  gin.parse_config_files_and_bindings(['gin_configs/particle/mse.gin'],
-                                      bindings)
+  gin.parse_config_files_and_bindings(
+      ['gin_configs/particle/mse.gin'],
+      [*bindings, 'train_eval.sample_in_memory = False'])
   try:
     resetter.start()
     started = time.monotonic()
