@@ -9,10 +9,12 @@ of the task's observation and action sizes (so no simulator is needed), for
 every variant (compute precision, XLA on the train step). It measures:
 
 - train steps/s through the agent's `train` as `tf_agents.train.Learner`
-  compiles it, fed by a real embedded Reverb `DemonstrationReplay`: median,
-  min and max over the timed steps after warm-up;
+  compiles it, fed by a real embedded Reverb `DemonstrationReplay` (or, for
+  "+memory" variants, `memory_replay.InMemoryDemonstrations`): median, min
+  and max over the timed steps after warm-up (at least 20, and at least 10 s
+  of them);
 - the same step fed by one fixed in-memory batch, hence the fraction of the
-  step spent waiting on data, and the replay's batches/s on its own;
+  step spent waiting on data, and each source's batches/s on its own;
 - FLOPs per step counted from the shapes (`bench.flops`), the
   achieved GFLOP/s, and a roofline measured in the same process: the best
   GFLOP/s of a dense matmul of the configuration's row count, width and dtype;
@@ -78,6 +80,7 @@ class Budget:
   """How long each measurement runs."""
   warmup_steps: int = 3
   timed_steps: int = 20
+  min_train_seconds: float = 10.0  # fast steps are timed for this long
   replay_batches: int = 50
   warmup_calls: int = 5
   timed_calls: int = 50
@@ -86,7 +89,8 @@ class Budget:
   episode_length: int = 100
 
 
-QUICK_BUDGET = Budget(warmup_steps=1, timed_steps=2, replay_batches=3,
+QUICK_BUDGET = Budget(warmup_steps=1, timed_steps=2, min_train_seconds=0.0,
+                      replay_batches=3,
                       warmup_calls=1, timed_calls=3, matmul_repeats=2,
                       num_episodes=8, episode_length=20)
 
@@ -188,12 +192,14 @@ def timed_policies(config: Config, agent: bc_common.BCAgentBase
           for name in config.act_samplers}
 
 
-def _seconds(run: Callable[[], Any], warmup: int, repeats: int) -> List[float]:
-  """Wall seconds of each of `repeats` calls of `run` after `warmup` calls."""
+def _seconds(run: Callable[[], Any], warmup: int, repeats: int,
+             min_seconds: float = 0.0) -> List[float]:
+  """Wall seconds of each call of `run` after `warmup` calls: at least
+  `repeats` calls, and more until they take `min_seconds` in all."""
   for _ in range(warmup):
     run()
   seconds = []
-  for _ in range(repeats):
+  while len(seconds) < repeats or sum(seconds) < min_seconds:
     start = time.perf_counter()
     run()
     seconds.append(time.perf_counter() - start)
@@ -269,13 +275,14 @@ def measure_variant(config: Config, variant: Variant,
         experience_dataset_fn=lambda: served.as_dataset(config.batch_size),
         checkpoint_interval=0, summary_interval=0, use_reverb_v2=True)
     real = _seconds(lambda: learner.run(iterations=1), budget.warmup_steps,
-                    budget.timed_steps)
+                    budget.timed_steps, budget.min_train_seconds)
     batch = next(iter(served.as_dataset(config.batch_size)))
     observation = tf.nest.map_structure(lambda x: x[:1].numpy(),
                                         batch.data.observation)  # [1, T, ...]
     fixed_batches = iter(tf.data.Dataset.from_tensors(batch).repeat())
     fixed = _seconds(lambda: learner.run(iterations=1, iterator=fixed_batches),
-                     budget.warmup_steps, budget.timed_steps)
+                     budget.warmup_steps, budget.timed_steps,
+                     budget.min_train_seconds)
   step_flops = flops.train_step_flops(config)
   steps_per_sec = _median_min_max(real)
   roofline = matmul_gflops(config.matmul_rows, config.width,
