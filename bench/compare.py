@@ -94,10 +94,16 @@ def prepare_dataset(task: str, num_episodes: int, data_dir: str,
 
 
 def train_command(gin_file: str, dataset: str, root_dir: str,
-                  gin_bindings: Sequence[str]) -> Tuple[List[str], str]:
-  """(`python -m ibc_agents.train` command, its log path) in a fresh `root_dir`."""
-  shutil.rmtree(root_dir, ignore_errors=True)
-  os.makedirs(root_dir)
+                  gin_bindings: Sequence[str],
+                  fresh: bool = True) -> Tuple[List[str], str]:
+  """(`python -m ibc_agents.train` command, its log path) in `root_dir`.
+
+  `fresh` empties `root_dir` first; otherwise the command resumes the run
+  there from its last checkpoint.
+  """
+  if fresh:
+    shutil.rmtree(root_dir, ignore_errors=True)
+  os.makedirs(root_dir, exist_ok=True)
   command = [sys.executable, '-m', 'ibc_agents.train',
              f'--gin_file={gin_file}', f'--dataset={dataset}',
              f'--root_dir={root_dir}']
@@ -106,13 +112,17 @@ def train_command(gin_file: str, dataset: str, root_dir: str,
 
 
 def train_run(gin_file: str, dataset: str, root_dir: str,
-              gin_bindings: Sequence[str]) -> Dict[str, Any]:
-  """Trains in a fresh process and a fresh `root_dir`; returns its results.json.
+              gin_bindings: Sequence[str],
+              fresh: bool = True) -> Dict[str, Any]:
+  """Trains in a fresh process; returns the run's results.json.
 
-  The process's output goes to `root_dir/train.log`.
+  `fresh` starts in an emptied `root_dir`; otherwise the run there resumes.
+  The process's output goes to (or, resuming, is added to)
+  `root_dir/train.log`.
   """
-  command, log_path = train_command(gin_file, dataset, root_dir, gin_bindings)
-  with open(log_path, 'w') as log:
+  command, log_path = train_command(gin_file, dataset, root_dir, gin_bindings,
+                                    fresh)
+  with open(log_path, 'w' if fresh else 'a') as log:
     completed = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
                                check=False)
   if completed.returncode:

@@ -18,13 +18,15 @@ dimension (mean ± standard deviation over the training seeds), and
 instead: the oracle's actions executed with Gaussian noise of that Euclidean
 size (per unit of action range, so `dart_noise / sqrt(d)` per dimension)
 and recorded clean. A run that finished with the same config, dataset and
-bindings is reused, so an interrupted study picks up where it stopped.
+bindings is reused and an unfinished one resumes from its last checkpoint,
+so an interrupted study picks up where it stopped.
 """
 import datetime
 import json
 import math
 import os
 import shlex
+import shutil
 import time
 from typing import Any, Dict, List, Sequence
 
@@ -42,26 +44,46 @@ HEADING = '## Particle N-D study'
 _SETTINGS_FILE = 'study_settings.json'  # beside a finished run's results.json
 
 
+def _write_settings(path: str, settings: Dict[str, Any],
+                    finished: bool) -> None:
+  with open(path, 'w') as f:
+    json.dump(dict(settings, finished=finished), f, indent=1)
+
+
 def train_or_reuse(gin_file: str, dataset: str, root_dir: str,
                    gin_bindings: Sequence[str]) -> Dict[str, Any]:
-  """The results of a finished run with these settings, else a fresh run's.
+  """The results of a finished run with these settings, else a trained one's.
 
-  The settings hold the gin file's text, not that of the files it includes.
+  A run started with these settings and not finished (the study was
+  stopped) resumes from its last checkpoint; a run with other settings is
+  replaced. The settings hold the gin file's text, not that of the files it
+  includes.
   """
   with open(gin_file) as f:
     settings = dict(gin_file=gin_file, gin_text=f.read(), dataset=dataset,
                     gin_bindings=list(gin_bindings))
   settings_path = os.path.join(root_dir, _SETTINGS_FILE)
+  started = False
   if os.path.exists(settings_path):
     with open(settings_path) as f:
-      if json.load(f) == settings:
-        print(f'particle_nd: reusing the finished run in {root_dir}',
-              flush=True)
-        with open(os.path.join(root_dir, train_eval.RESULTS_FILE)) as f:
-          return json.load(f)
-  run = compare.train_run(gin_file, dataset, root_dir, gin_bindings)
-  with open(settings_path, 'w') as f:
-    json.dump(settings, f, indent=1)
+      recorded = json.load(f)
+    finished = recorded.pop('finished', True)  # older files: finished runs
+    if recorded == settings and finished:
+      print(f'particle_nd: reusing the finished run in {root_dir}',
+            flush=True)
+      with open(os.path.join(root_dir, train_eval.RESULTS_FILE)) as f:
+        return json.load(f)
+    started = recorded == settings
+  if started:
+    print(f'particle_nd: resuming the unfinished run in {root_dir}',
+          flush=True)
+  else:
+    shutil.rmtree(root_dir, ignore_errors=True)
+    os.makedirs(root_dir)
+    _write_settings(settings_path, settings, finished=False)
+  run = compare.train_run(gin_file, dataset, root_dir, gin_bindings,
+                          fresh=False)
+  _write_settings(settings_path, settings, finished=True)
   return run
 
 

@@ -1,4 +1,5 @@
 """A tiny real run of `python -m bench.particle_nd`."""
+import json
 import os
 import pathlib
 import re
@@ -77,6 +78,33 @@ def test_rerun_reuses_finished_runs_and_retrains_when_settings_change(study):
                       + ['--dims=2', '--gin_bindings=train_eval.seed = 1'])
   assert 'reusing the finished run' not in output, output
   assert logs[2].stat().st_mtime_ns != written[2]
+
+
+def test_an_unfinished_run_resumes_where_it_stopped(tmp_path):
+  root_dir = tmp_path / 'run'
+  gin_file, dataset = 'gin_configs/particle/mse.gin', str(tmp_path / 'data')
+  command = [sys.executable, '-m', 'data_tools.collect', '--task=PARTICLE',
+             '--num_episodes=10', f'--output_dir={dataset}']
+  subprocess.run(command, cwd=_REPO, check=True, capture_output=True,
+                 env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+  bindings = [*TINY_BUDGET, 'train_eval.num_iterations = 20',
+              'train_eval.log_interval = 10']
+  first = particle_nd.train_or_reuse(gin_file, dataset, str(root_dir),
+                                     bindings)
+  settings_path = root_dir / 'study_settings.json'
+  # As if the study had been stopped before the run's end.
+  settings = json.loads(settings_path.read_text())
+  assert settings.pop('finished') is True
+  settings_path.write_text(json.dumps(dict(settings, finished=False)))
+  log_before = (root_dir / 'train.log').read_text()
+  assert 'step 10/20' in log_before
+  again = particle_nd.train_or_reuse(gin_file, dataset, str(root_dir),
+                                     bindings)
+  log = (root_dir / 'train.log').read_text()
+  assert log.startswith(log_before)  # kept, and added to
+  assert 'step 10/20' not in log[len(log_before):]  # restored, not retrained
+  assert again['train_steps'] == first['train_steps'] == 20
+  assert json.loads(settings_path.read_text())['finished'] is True
 
 
 def test_rejects_non_integer_dimensions():
