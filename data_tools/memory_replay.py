@@ -48,10 +48,7 @@ class InMemoryDemonstrations:
   def __init__(self, episodes: Sequence[trajectory.Trajectory],
                data_spec: trajectory.Trajectory, sequence_length: int,
                info: Optional[replay.DemonstrationInfo] = None):
-    num_windows = replay.count_windows(episodes)
-    if num_windows == 0:
-      raise ValueError('The demonstrations hold no training window: '
-                       'every episode is empty or only a LAST step.')
+    replay.require_windows(episodes)
     self.data_spec = data_spec
     self.sequence_length = sequence_length
     self.info = info

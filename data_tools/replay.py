@@ -113,6 +113,15 @@ def count_windows(episodes: Sequence[trajectory.Trajectory]) -> int:
   return int(sum(np.sum(episode.step_type != 2) for episode in episodes))
 
 
+def require_windows(episodes: Sequence[trajectory.Trajectory]) -> int:
+  """`count_windows`, refusing demonstrations that hold none."""
+  num_windows = count_windows(episodes)
+  if num_windows == 0:
+    raise ValueError('The demonstrations hold no training window: '
+                     'every episode is empty or only a LAST step.')
+  return num_windows
+
+
 def sample_dataset(address: str, batch_size: int,
                    prefetch: int = 4) -> tf.data.Dataset:
   """`reverb.ReplaySample(info, data=Trajectory [B, T, ...])` batches.
@@ -181,10 +190,7 @@ class DemonstrationReplay(ServedDemonstrations):
                data_spec: trajectory.Trajectory, sequence_length: int,
                port: Optional[int] = None,
                info: Optional[DemonstrationInfo] = None):
-    num_windows = count_windows(episodes)
-    if num_windows == 0:
-      raise ValueError('The demonstrations hold no training window: '
-                       'every episode is empty or only a LAST step.')
+    num_windows = require_windows(episodes)
     self.data_spec = data_spec
     self.sequence_length = sequence_length
     self.info = info

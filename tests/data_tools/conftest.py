@@ -62,3 +62,43 @@ def _check_windows(experience: trajectory.Trajectory, lengths, sequence_length):
 def check_windows():
   """Asserts that a batch of numbered windows is what the table holds."""
   return _check_windows
+
+
+def _image_episodes(lengths):
+  """(spec, numbered episodes with random uint8 images [L, 6, 8, 3])."""
+  image_spec = NUMBERED_SPEC._replace(observation=dict(
+      NUMBERED_SPEC.observation,
+      rgb=tensor_spec.TensorSpec((6, 8, 3), tf.uint8)))
+  rng = np.random.default_rng(0)
+  episodes = []
+  for episode_id, length in enumerate(lengths):
+    episode = _numbered_episode(episode_id, length)
+    episodes.append(episode._replace(observation=dict(
+        episode.observation,
+        rgb=rng.integers(0, 256, (length, 6, 8, 3), dtype=np.uint8))))
+  return image_spec, episodes
+
+
+def _check_images(experience: trajectory.Trajectory, episodes) -> None:
+  """Asserts that each window's images [B, T, 6, 8, 3] are its steps'."""
+  images = np.asarray(experience.observation['rgb'])
+  assert images.dtype == np.uint8 and images.shape[2:] == (6, 8, 3)
+  episode_ids = experience.observation['episode'].numpy().astype(int)
+  steps = experience.observation['step'].numpy().astype(int)
+  for row in range(images.shape[0]):
+    for t in range(images.shape[1]):
+      np.testing.assert_array_equal(
+          images[row, t],
+          episodes[episode_ids[row, t]].observation['rgb'][steps[row, t]])
+
+
+@pytest.fixture
+def image_episodes():
+  """Makes (spec, numbered episodes of these lengths with uint8 images)."""
+  return _image_episodes
+
+
+@pytest.fixture
+def check_images():
+  """Asserts that sampled windows carry their steps' images unchanged."""
+  return _check_images

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from tf_agents.specs import tensor_spec
 
 from data_tools import memory_replay
 from data_tools import replay
@@ -70,26 +69,10 @@ def test_no_training_window_is_an_error(numbered_spec, numbered_episode):
                                          numbered_spec, sequence_length=2)
 
 
-def test_uint8_images_keep_their_type_and_values(numbered_spec,
-                                                 numbered_episode):
-  image_spec = numbered_spec._replace(observation=dict(
-      numbered_spec.observation,
-      rgb=tensor_spec.TensorSpec((6, 8, 3), tf.uint8)))
-  rng = np.random.default_rng(0)
-  episodes = []
-  for episode in _numbered(numbered_episode):
-    length = episode.step_type.shape[0]
-    episodes.append(episode._replace(observation=dict(
-        episode.observation,
-        rgb=rng.integers(0, 256, (length, 6, 8, 3), dtype=np.uint8))))
+def test_uint8_images_keep_their_type_and_values(image_episodes,
+                                                 check_images):
+  image_spec, episodes = image_episodes(LENGTHS)
   held = memory_replay.InMemoryDemonstrations(episodes, image_spec, 2)
   experience = next(iter(held.as_dataset(batch_size=16))).data
-  images = experience.observation['rgb'].numpy()
-  assert images.dtype == np.uint8 and images.shape == (16, 2, 6, 8, 3)
-  episode_ids = experience.observation['episode'].numpy().astype(int)
-  steps = experience.observation['step'].numpy().astype(int)
-  for row in range(16):
-    for t in range(2):
-      np.testing.assert_array_equal(
-          images[row, t],
-          episodes[episode_ids[row, t]].observation['rgb'][steps[row, t]])
+  assert experience.observation['rgb'].shape == (16, 2, 6, 8, 3)
+  check_images(experience, episodes)

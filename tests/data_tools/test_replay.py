@@ -1,10 +1,8 @@
-import numpy as np
 import pytest
 import reverb
 import tensorflow as tf
 from tf_agents.replay_buffers import reverb_replay_buffer
 from tf_agents.specs import tensor_spec
-from tf_agents.trajectories import trajectory
 
 from data_tools import demos
 from data_tools import replay
@@ -58,26 +56,10 @@ def test_reverb_server_on_localhost_serves_anchor_demonstrations(anchor_dir):
   assert experience.step_type.shape == (8, 2)
 
 
-def test_uint8_images_come_out_of_reverb_unchanged(numbered_spec,
-                                                   numbered_episode):
-  image_spec = numbered_spec._replace(observation=dict(
-      numbered_spec.observation,
-      rgb=tensor_spec.TensorSpec((6, 8, 3), tf.uint8)))
-  rng = np.random.default_rng(0)
-  episodes = []
-  for episode_id, length in enumerate([3, 5]):
-    episode = numbered_episode(episode_id, length)
-    episodes.append(episode._replace(observation=dict(
-        episode.observation,
-        rgb=rng.integers(0, 256, (length, 6, 8, 3), dtype=np.uint8))))
+def test_uint8_images_come_out_of_reverb_unchanged(image_episodes,
+                                                   check_images):
+  image_spec, episodes = image_episodes([3, 5])
   with replay.DemonstrationReplay(episodes, image_spec, 2) as served:
     experience = next(iter(served.as_dataset(batch_size=16))).data
-  images = experience.observation['rgb']
-  assert images.dtype == tf.uint8 and images.shape == (16, 2, 6, 8, 3)
-  episode_ids = experience.observation['episode'].numpy().astype(int)
-  steps = experience.observation['step'].numpy().astype(int)
-  for row in range(16):
-    for t in range(2):
-      np.testing.assert_array_equal(
-          images[row, t].numpy(),
-          episodes[episode_ids[row, t]].observation['rgb'][steps[row, t]])
+  assert experience.observation['rgb'].shape == (16, 2, 6, 8, 3)
+  check_images(experience, episodes)
