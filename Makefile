@@ -18,7 +18,7 @@ $(VENV)/.installed: setup.py constraints.txt
 
 $(QUICKSTART_DATA)/statistics.json: $(VENV)/.installed
 	rm -rf $(QUICKSTART_DATA)
-	$(PY) -m data_tools.collect --task=PARTICLE --num_episodes=1000 \
+	$(PY) -m data_tools.collect --task=PARTICLE --num_episodes=2000 \
 	    --num_workers=2 --output_dir=$(QUICKSTART_DATA)
 
 quickstart: $(VENV)/.installed $(QUICKSTART_DATA)/statistics.json

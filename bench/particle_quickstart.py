@@ -21,7 +21,7 @@ from bench import report
 
 flags.DEFINE_integer('repeats', 3, 'Fresh quickstart runs to time.')
 flags.DEFINE_string('work_dir', '/tmp/ibc_bench', 'Scratch directory.')
-flags.DEFINE_integer('num_episodes', 1000, 'Demonstrations to collect.')
+flags.DEFINE_integer('num_episodes', 2000, 'Demonstrations to collect.')
 FLAGS = flags.FLAGS
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
