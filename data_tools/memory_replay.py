@@ -25,11 +25,11 @@ def window_steps(episode_lengths: Sequence[int], step_types: np.ndarray,
   at every step that is not LAST, and before an episode's start it repeats
   the episode's first step.
   """
+  offsets = np.arange(sequence_length) - (sequence_length - 1)  # [T]
   windows = []
   start = 0
   for length in episode_lengths:
     ends = np.arange(length)
-    offsets = np.arange(sequence_length) - (sequence_length - 1)  # [T]
     rows = start + np.maximum(ends[:, None] + offsets[None, :], 0)  # [L, T]
     keep = step_types[start:start + length] != 2
     windows.append(rows[keep])
