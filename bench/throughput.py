@@ -265,18 +265,17 @@ def measure_variant(config: Config, variant: Variant,
   from `served`.
   """
   print(f'throughput: {config.name} {variant.name}', flush=True)
-  if variant.sample_in_memory:
-    served = held
+  source = held if variant.sample_in_memory else served
   bind(config, variant)
-  agent = make_agent(config, served.data_spec)
+  agent = make_agent(config, source.data_spec)
   with tempfile.TemporaryDirectory() as root_dir:
     learner = tf_agents_learner.Learner(
         root_dir, agent.train_step_counter, agent,
-        experience_dataset_fn=lambda: served.as_dataset(config.batch_size),
+        experience_dataset_fn=lambda: source.as_dataset(config.batch_size),
         checkpoint_interval=0, summary_interval=0, use_reverb_v2=True)
     real = _seconds(lambda: learner.run(iterations=1), budget.warmup_steps,
                     budget.timed_steps, budget.min_train_seconds)
-    batch = next(iter(served.as_dataset(config.batch_size)))
+    batch = next(iter(source.as_dataset(config.batch_size)))
     observation = tf.nest.map_structure(lambda x: x[:1].numpy(),
                                         batch.data.observation)  # [1, T, ...]
     fixed_batches = iter(tf.data.Dataset.from_tensors(batch).repeat())
