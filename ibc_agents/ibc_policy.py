@@ -9,6 +9,7 @@ from tf_agents.typing import types
 
 from ibc_agents import bc_common
 from ibc_agents import checks
+from ibc_agents import keyed_random
 from ibc_agents import normalization
 from ibc_agents import protocols
 from ibc_agents import samplers
@@ -25,6 +26,12 @@ class IbcPolicy(bc_common.NormalizedPolicyBase):
   chosen action is mapped back to the environment's units. A
   `late_fusion.LateFusionEBM` encodes the observations once per action
   choice, however many samples and iterations the sampler scores.
+
+  The search's random numbers are keyed by each row's observation and
+  `draw_seed` (`keyed_random.RowKeyedDraws`): an observation gets the same
+  action whichever rows share its batch, so an evaluation's result does not
+  depend on how many episodes act at once, and repeats exactly.
+  `draw_seed=None` draws from `tf.random`'s stream instead.
 
   Options meant to make an action cheaper (measured in docs/benchmarks.md,
   "Acting at a robot's rate"; on the CPU tasks there, neither helped):
@@ -50,6 +57,7 @@ class IbcPolicy(bc_common.NormalizedPolicyBase):
                warm_start_samples: int = 0,
                warm_start_std: float = 0.05,
                jit_compile: bool = False,
+               draw_seed: Optional[int] = 0,
                name: Optional[str] = None):
     num_action_samples = checks.integer('IbcPolicy.num_action_samples',
                                         num_action_samples)
@@ -70,6 +78,9 @@ class IbcPolicy(bc_common.NormalizedPolicyBase):
     self._sampler = sampler
     self._warm_start_samples = warm_start_samples
     self._warm_start_std = warm_start_std
+    self._draw_seed = (None if draw_seed is None else
+                       checks.integer('IbcPolicy.draw_seed', draw_seed,
+                                      minimum=0))
     self._search = (tf.function(self._best_action, jit_compile=True)
                     if jit_compile else self._best_action)
 
@@ -77,13 +88,17 @@ class IbcPolicy(bc_common.NormalizedPolicyBase):
       self, observation: types.NestedTensor, time_step: ts.TimeStep,
       policy_state: types.NestedTensor
   ) -> Tuple[tf.Tensor, types.NestedTensor]:
+    draws = (keyed_random.TF_RANDOM if self._draw_seed is None else
+             keyed_random.RowKeyedDraws(keyed_random.observation_keys(
+                 time_step.observation, self._draw_seed)))
     initial = samplers.uniform_actions(
         tf.shape(time_step.step_type)[0], self._num_action_samples,
-        *self._bounds())
+        *self._bounds(), draws=draws)
     if not self._warm_start_samples:
-      return self._search(observation, initial), policy_state
-    initial = self._warm_started(initial, time_step.is_first(), policy_state)
-    best = self._search(observation, initial)
+      return self._search(observation, initial, draws), policy_state
+    initial = self._warm_started(initial, time_step.is_first(), policy_state,
+                                 draws)
+    best = self._search(observation, initial, draws)
     return best, best
 
   def _bounds(self) -> Tuple[tf.Tensor, tf.Tensor]:
@@ -92,23 +107,24 @@ class IbcPolicy(bc_common.NormalizedPolicyBase):
             tf.ones_like(self._action_normalizer.high))
 
   def _warm_started(self, initial: tf.Tensor, is_first: tf.Tensor,
-                    last_action: tf.Tensor) -> tf.Tensor:
+                    last_action: tf.Tensor,
+                    draws: protocols.Draws) -> tf.Tensor:
     """`initial` [B, N, A] with its first K samples around `last_action`
     [B, A], except in the rows starting an episode (`is_first` [B])."""
     low, high = self._bounds()
     uniform = initial[:, :self._warm_start_samples]
     near = tf.clip_by_value(
         last_action[:, None, :] + self._warm_start_std *
-        tf.random.normal(tf.shape(uniform)), low, high)
+        draws.normal(tf.shape(uniform)), low, high)
     seeded = tf.where(is_first[:, None, None], uniform, near)
     return tf.concat([seeded, initial[:, self._warm_start_samples:]], axis=1)
 
   def _best_action(self, observation: types.NestedTensor,
-                   initial: tf.Tensor) -> tf.Tensor:
+                   initial: tf.Tensor, draws: protocols.Draws) -> tf.Tensor:
     """The sampler's best action [B, A] from the samples `initial` [B, N, A]."""
     encoded = late_fusion.encode(self._cloning_network, observation,
                                  training=False)
     best, _, _ = self._sampler(
         late_fusion.score_fn(self._cloning_network, encoded, training=False),
-        initial, *self._bounds())
+        initial, *self._bounds(), draws=draws)
     return best

@@ -26,6 +26,22 @@ class SampleResult(NamedTuple):
   scores: tf.Tensor  # its scores [B, N]
 
 
+class Draws(Protocol):
+  """Where a sampler's random numbers come from (`keyed_random`).
+
+  Shapes are [B, ...], rows first; `counter` (a scalar tensor) tells apart
+  the draws of one call site traced once inside a loop.
+  """
+
+  def uniform(self, shape, counter=None) -> tf.Tensor:
+    """Uniform in [0, 1) of `shape`."""
+    ...
+
+  def normal(self, shape, counter=None) -> tf.Tensor:
+    """Standard normal of `shape`."""
+    ...
+
+
 class Sampler(Protocol):
   """Searches actions of high score from an initial population.
 
@@ -35,8 +51,9 @@ class Sampler(Protocol):
   """
 
   def __call__(self, score_fn: ScoreFn, actions: tf.Tensor, low: tf.Tensor,
-               high: tf.Tensor) -> SampleResult:
-    """Args: score_fn; actions [B, N, A]; low, high [A] bounds."""
+               high: tf.Tensor, draws: Draws = ...) -> SampleResult:
+    """Args: score_fn; actions [B, N, A]; low, high [A] bounds; draws: its
+    random numbers (default `keyed_random.TF_RANDOM`)."""
     ...
 
 

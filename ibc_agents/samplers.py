@@ -4,27 +4,33 @@ Scores are negative energies: higher is better. Shapes: B batch, N samples per
 batch row, A action dimensions. `dfo_maximize`, `autoregressive_dfo`,
 `langevin_maximize` and `dfo_then_langevin` are `protocols.Sampler`s: their
 own parameters are keyword arguments, bound with gin where they are used.
+Random numbers come from `draws` (`keyed_random`; TensorFlow's stream by
+default).
 """
 from typing import Optional
 
 import gin
 import tensorflow as tf
 
+from ibc_agents import keyed_random
+from ibc_agents.protocols import Draws
 from ibc_agents.protocols import SampleResult
 from ibc_agents.protocols import ScoreFn
 from ibc_agents.protocols import StepSizeSchedule
 
 
 def uniform_actions(batch_size: tf.Tensor, num_samples: int, low: tf.Tensor,
-                    high: tf.Tensor, seed: Optional[int] = None) -> tf.Tensor:
+                    high: tf.Tensor, draws: Draws = keyed_random.TF_RANDOM
+                    ) -> tf.Tensor:
   """Draws actions uniformly inside [low, high]: [B, N, A] from low, high [A]."""
   low = tf.convert_to_tensor(low, tf.float32)
   high = tf.convert_to_tensor(high, tf.float32)
   shape = tf.stack([batch_size, num_samples, tf.shape(low)[0]])
-  return tf.random.uniform(shape, seed=seed) * (high - low) + low
+  return draws.uniform(shape) * (high - low) + low
 
 
-def resample_indices(logits: tf.Tensor) -> tf.Tensor:
+def resample_indices(logits: tf.Tensor,
+                     draws: Draws = keyed_random.TF_RANDOM) -> tf.Tensor:
   """N draws per row from softmax(logits): indices [B, N] from logits [B, N].
 
   Inverse-CDF sampling (one uniform per draw, a sorted search): the same
@@ -32,7 +38,7 @@ def resample_indices(logits: tf.Tensor) -> tf.Tensor:
   uniforms per row (60 ms for 1024 samples on a CPU core).
   """
   cdf = tf.cumsum(tf.nn.softmax(logits, axis=-1), axis=-1)
-  uniforms = tf.random.uniform(tf.shape(logits)) * cdf[:, -1:]
+  uniforms = draws.uniform(tf.shape(logits)) * cdf[:, -1:]
   return tf.minimum(tf.searchsorted(cdf, uniforms, side='right'),
                     tf.shape(logits)[1] - 1)
 
@@ -46,6 +52,7 @@ def dfo_maximize(score_fn: ScoreFn,
                  noise_scale: float = 0.33,
                  noise_shrink: float = 0.5,
                  temperature: float = 1.0,
+                 draws: Draws = keyed_random.TF_RANDOM,
                  ) -> SampleResult:
   """Derivative-free optimisation of `score_fn` (the IBC paper, Algorithm 1).
 
@@ -61,6 +68,7 @@ def dfo_maximize(score_fn: ScoreFn,
     noise_scale: initial noise standard deviation, in action units.
     noise_shrink: factor applied to the noise after every round.
     temperature: softmax temperature of the resampling.
+    draws: the random numbers.
 
   Returns:
     (best actions [B, A], final population [B, N, A], its scores [B, N]).
@@ -68,9 +76,9 @@ def dfo_maximize(score_fn: ScoreFn,
   noise_std = noise_scale
   for _ in range(num_iterations):
     scores = score_fn(actions)
-    actions = tf.gather(actions, resample_indices(scores / temperature),
+    actions = tf.gather(actions, resample_indices(scores / temperature, draws),
                         batch_dims=1)
-    actions += tf.random.normal(tf.shape(actions)) * noise_std
+    actions += draws.normal(tf.shape(actions)) * noise_std
     actions = tf.clip_by_value(actions, low, high)
     noise_std *= noise_shrink
   return _best(score_fn, actions)
@@ -85,6 +93,7 @@ def autoregressive_dfo(score_fn: ScoreFn,
                        noise_scale: float = 0.33,
                        noise_shrink: float = 0.5,
                        temperature: float = 1.0,
+                       draws: Draws = keyed_random.TF_RANDOM,
                        ) -> SampleResult:
   """Chooses the action one dimension at a time (IBC paper, Section 3).
 
@@ -99,7 +108,7 @@ def autoregressive_dfo(score_fn: ScoreFn,
       depend on the actions' dimensions 0..j only.
     actions: initial population [B, N, A]; column j seeds dimension j.
     low, high: action bounds [A].
-    num_iterations, noise_scale, noise_shrink, temperature: as
+    num_iterations, noise_scale, noise_shrink, temperature, draws: as
       `dfo_maximize`, for every dimension's search.
 
   Returns:
@@ -123,7 +132,7 @@ def autoregressive_dfo(score_fn: ScoreFn,
         dimension_score_fn, actions[:, :, dimension:dimension + 1],
         low[dimension:dimension + 1], high[dimension:dimension + 1],
         num_iterations=num_iterations, noise_scale=noise_scale,
-        noise_shrink=noise_shrink, temperature=temperature)
+        noise_shrink=noise_shrink, temperature=temperature, draws=draws)
     chosen += best * is_dimension
   return SampleResult(chosen, with_values(values), scores)
 
@@ -171,6 +180,7 @@ def langevin_actions(score_fn: ScoreFn,
                      noise_scale: float = 1.0,
                      delta_action_clip: float = 0.1,
                      stop_below: Optional[float] = None,
+                     draws: Draws = keyed_random.TF_RANDOM,
                      ) -> tf.Tensor:
   """Runs Langevin MCMC on the energy -score (the IBC paper, Eq. 7).
 
@@ -191,6 +201,7 @@ def langevin_actions(score_fn: ScoreFn,
     delta_action_clip: largest move per step, as a fraction of half the range.
     stop_below: stop once no coordinate moved by more than this in a step
       (None: run every step).
+    draws: the random numbers.
 
   Returns:
     The chains' final actions [B, N, A].
@@ -199,7 +210,7 @@ def langevin_actions(score_fn: ScoreFn,
 
   def langevin_step(step, actions, largest_move):
     _, gradients = score_gradients(score_fn, actions)
-    noise = tf.random.normal(tf.shape(actions)) * noise_scale
+    noise = draws.normal(tf.shape(actions), counter=step) * noise_scale
     size = step_size(tf.cast(step, tf.float32), num_iterations)
     delta = tf.clip_by_value(size * (0.5 * gradients + noise),
                              -max_delta, max_delta)
@@ -230,11 +241,12 @@ def langevin_maximize(score_fn: ScoreFn,
                       noise_scale: float = 1.0,
                       delta_action_clip: float = 0.1,
                       stop_below: Optional[float] = None,
+                      draws: Draws = keyed_random.TF_RANDOM,
                       ) -> SampleResult:
   """Langevin chains from `actions` (`langevin_actions`), then the best.
 
   Args:
-    score_fn, actions, low, high: as `langevin_actions`.
+    score_fn, actions, low, high, draws: as `langevin_actions`.
     num_iterations, step_size, noise_scale, delta_action_clip, stop_below:
       the chains' parameters, as `langevin_actions`. Bind them on this
       sampler, scoped where two uses differ
@@ -246,7 +258,7 @@ def langevin_maximize(score_fn: ScoreFn,
   """
   actions = langevin_actions(score_fn, actions, low, high, num_iterations,
                              step_size, noise_scale, delta_action_clip,
-                             stop_below)
+                             stop_below, draws)
   return _best(score_fn, actions)
 
 
@@ -255,14 +267,15 @@ def dfo_then_langevin(score_fn: ScoreFn,
                       actions: tf.Tensor,
                       low: tf.Tensor,
                       high: tf.Tensor,
+                      draws: Draws = keyed_random.TF_RANDOM,
                       ) -> SampleResult:
   """DFO to find the mode, then Langevin chains to refine its population.
 
   Both steps take their parameters from their own bindings
   (`dfo_maximize.*`, `langevin_maximize.*`).
   """
-  _, actions, _ = dfo_maximize(score_fn, actions, low, high)
-  return langevin_maximize(score_fn, actions, low, high)
+  _, actions, _ = dfo_maximize(score_fn, actions, low, high, draws=draws)
+  return langevin_maximize(score_fn, actions, low, high, draws=draws)
 
 
 def _best(score_fn: ScoreFn, actions: tf.Tensor) -> SampleResult:

@@ -10,7 +10,9 @@ carry a history dimension (`HistoryWrapper`), from a run of this library or
 from a user's own pipeline. The episodes, seeds and success rule are those
 of training's evaluation (`train_eval.eval_seed` is the default seed), so
 the printed results match it. Gin files and bindings configure the task
-(e.g. `ParticleEnv.n_dim = 4`).
+(e.g. `ParticleEnv.n_dim = 4`) and the evaluation
+(`evaluate.max_live_episodes = 20`: episodes in waves of at most 20 live
+environments, to bound memory; the pixel configurations set it).
 """
 import functools
 import os

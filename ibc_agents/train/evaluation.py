@@ -1,7 +1,8 @@
 """Policy evaluation on many environments stepped in lockstep."""
 import dataclasses
 import multiprocessing
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import (Any, Callable, Dict, List, Mapping, Optional, Protocol,
+                    Sequence, Tuple)
 
 import gin
 import numpy as np
@@ -40,21 +41,29 @@ def format_result(result: Mapping[str, Any]) -> str:
   return line
 
 
+@gin.configurable(denylist=['policy', 'env_factory', 'num_episodes', 'seed',
+                             'normalize_return', 'num_workers'])
 def evaluate(policy: py_policy.PyPolicy,
              env_factory: Callable[[int], py_environment.PyEnvironment],
              num_episodes: int,
              seed: int = 0,
              normalize_return: Optional[Callable[[float], float]] = None,
-             num_workers: int = 1) -> EvalResult:
+             num_workers: int = 1,
+             max_live_episodes: Optional[int] = None) -> EvalResult:
   """Runs one episode in each of `num_episodes` seeded environments.
 
-  All environments step together so the policy acts on one batch [E, ...]
-  per step: a sampling-based policy costs one search per step, not one per
-  episode. Success is each environment's `get_info()['success']` at the end
-  of its episode. With `num_workers` > 1 the environments step in that many
-  processes (each holding a contiguous share, built under this process's
-  gin config); the policy still acts here on the same batches, so the
-  results are the same as in one process.
+  The live environments step together so the policy acts on one batch
+  [E, ...] per step: a sampling-based policy costs one search per step, not
+  one per episode. Success is each environment's `get_info()['success']` at
+  the end of its episode. With `num_workers` > 1 the environments step in
+  that many processes (each holding a contiguous share, built under this
+  process's gin config); the policy still acts here on the same batches, so
+  the results are the same as in one process. With `max_live_episodes`, the
+  episodes run in consecutive waves of at most that many environments, each
+  wave closed before the next opens: memory is bounded by the wave (a
+  rendering pybullet client holds about 42 MB). A policy whose action for an
+  observation does not depend on the rest of its batch (`IbcPolicy`'s keyed
+  draws, MSE, greedy MDN) gives the same results in any wave size.
 
   Args:
     policy: a batched policy (e.g. `PyTFEagerPolicy`, a loaded SavedModel).
@@ -65,36 +74,32 @@ def evaluate(policy: py_policy.PyPolicy,
     normalize_return: maps an episode return to the task's normalized score;
       when given, the result has its mean and (population) std over episodes.
     num_workers: processes stepping the environments (1: this process).
+    max_live_episodes: the most environments alive at once (None: all);
+      gin-configurable (`evaluate.max_live_episodes = 20`) for the
+      evaluations of training and of `python -m ibc_agents.evaluate`.
   """
   if num_episodes < 1:
     raise ValueError(f'num_episodes must be positive, got {num_episodes}.')
   if num_workers < 1:
     raise ValueError(f'num_workers must be positive, got {num_workers}.')
+  if max_live_episodes is not None and max_live_episodes < 1:
+    raise ValueError('max_live_episodes must be positive or None, got '
+                     f'{max_live_episodes}.')
+  wave_size = min(max_live_episodes or num_episodes, num_episodes)
   seeds = [seed + index for index in range(num_episodes)]
-  envs = (_LocalEnvironments(env_factory, seeds) if num_workers == 1 else
-          _EnvironmentWorkers(env_factory, seeds, num_workers))
+  success = np.zeros(num_episodes, bool)
+  returns = np.zeros(num_episodes)
+  lengths = np.zeros(num_episodes)
+  envs = (_LocalEnvironments(env_factory) if num_workers == 1 else
+          _EnvironmentWorkers(env_factory, min(num_workers, wave_size)))
   try:
-    time_steps = envs.reset()
-    done = np.zeros(num_episodes, bool)
-    success = np.zeros(num_episodes, bool)
-    returns = np.zeros(num_episodes)
-    lengths = np.zeros(num_episodes)
-    policy_state = policy.get_initial_state(num_episodes)
-    while not done.all():
-      batch = nest_utils.stack_nested_arrays(time_steps)
-      action_step = policy.action(batch, policy_state)
-      actions, policy_state = np.asarray(action_step.action), action_step.state
-      active = np.flatnonzero(~done)
-      for index, (time_step, succeeded) in zip(
-          active, envs.step(active, actions[active])):
-        time_steps[index] = time_step
-        returns[index] += time_step.reward
-        lengths[index] += 1
-        if time_step.is_last():
-          done[index] = True
-          success[index] = succeeded
+    for start in range(0, num_episodes, wave_size):
+      wave = slice(start, min(start + wave_size, num_episodes))
+      envs.open(seeds[wave])
+      success[wave], returns[wave], lengths[wave] = _run_episodes(policy, envs)
+      envs.close_all()
   finally:
-    envs.close()
+    envs.shut_down()
   result = EvalResult(success_rate=float(success.mean()),
                       avg_return=float(returns.mean()),
                       avg_episode_length=float(lengths.mean()),
@@ -104,6 +109,32 @@ def evaluate(policy: py_policy.PyPolicy,
     result.normalized_score_mean = float(scores.mean())
     result.normalized_score_std = float(scores.std())
   return result
+
+
+def _run_episodes(policy: py_policy.PyPolicy, envs: '_Environments'
+                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """One episode in each open environment: success, return and length [E]."""
+  time_steps = envs.reset()
+  count = len(time_steps)
+  done = np.zeros(count, bool)
+  success = np.zeros(count, bool)
+  returns = np.zeros(count)
+  lengths = np.zeros(count)
+  policy_state = policy.get_initial_state(count)
+  while not done.all():
+    batch = nest_utils.stack_nested_arrays(time_steps)
+    action_step = policy.action(batch, policy_state)
+    actions, policy_state = np.asarray(action_step.action), action_step.state
+    active = np.flatnonzero(~done)
+    for index, (time_step, succeeded) in zip(
+        active, envs.step(active, actions[active])):
+      time_steps[index] = time_step
+      returns[index] += time_step.reward
+      lengths[index] += 1
+      if time_step.is_last():
+        done[index] = True
+        success[index] = succeeded
+  return success, returns, lengths
 
 
 # A stepped environment's new time step, and at its last step whether the
@@ -122,11 +153,40 @@ def _step_all(envs: Sequence[py_environment.PyEnvironment],
   return stepped
 
 
+def _close_all(envs: List[py_environment.PyEnvironment]) -> None:
+  while envs:
+    envs.pop().close()
+
+
+class _Environments(Protocol):
+  """Environments opened a wave at a time, stepped by their index in it."""
+
+  def open(self, seeds: Sequence[int]) -> None:
+    ...
+
+  def reset(self) -> List[Any]:
+    ...
+
+  def step(self, indices: Sequence[int],
+           actions: np.ndarray) -> List[_Stepped]:
+    ...
+
+  def close_all(self) -> None:
+    ...
+
+  def shut_down(self) -> None:
+    ...
+
+
 class _LocalEnvironments:
   """The environments, built and stepped in this process."""
 
-  def __init__(self, env_factory: Callable[[int], Any], seeds: Sequence[int]):
-    self._envs = [env_factory(seed) for seed in seeds]
+  def __init__(self, env_factory: Callable[[int], Any]):
+    self._env_factory = env_factory
+    self._envs = []
+
+  def open(self, seeds: Sequence[int]) -> None:
+    self._envs.extend(self._env_factory(seed) for seed in seeds)
 
   def reset(self) -> List[Any]:
     return [env.reset() for env in self._envs]
@@ -135,46 +195,51 @@ class _LocalEnvironments:
            actions: np.ndarray) -> List[_Stepped]:
     return _step_all(self._envs, indices, actions)
 
-  def close(self) -> None:
-    for env in self._envs:
-      env.close()
+  def close_all(self) -> None:
+    _close_all(self._envs)
+
+  def shut_down(self) -> None:
+    self.close_all()
 
 
-def _worker(connection, env_factory: Callable[[int], Any], gin_config: str,
-            seeds: Sequence[int]) -> None:
-  """A worker process's loop: ('reset',), ('step', indices, actions), None."""
+def _worker(connection, env_factory: Callable[[int], Any],
+            gin_config: str) -> None:
+  """A worker process's loop: ('open', seeds), ('reset',),
+  ('step', indices, actions), ('close',); None ends it."""
   gin.parse_config(gin_config)
-  envs = [env_factory(seed) for seed in seeds]
+  envs = []
   try:
     while True:
       command = connection.recv()
       if command is None:
         return
-      if command[0] == 'reset':
+      if command[0] == 'open':
+        envs.extend(env_factory(seed) for seed in command[1])
+        connection.send(None)
+      elif command[0] == 'reset':
         connection.send([env.reset() for env in envs])
+      elif command[0] == 'close':
+        _close_all(envs)
+        connection.send(None)
       else:
         connection.send(_step_all(envs, *command[1:]))
   finally:
-    for env in envs:
-      env.close()
+    _close_all(envs)
 
 
 class _EnvironmentWorkers:
   """The environments, in `num_workers` processes with contiguous shares."""
 
-  def __init__(self, env_factory: Callable[[int], Any], seeds: Sequence[int],
-               num_workers: int):
+  def __init__(self, env_factory: Callable[[int], Any], num_workers: int):
     context = multiprocessing.get_context('spawn')
-    bounds = np.linspace(0, len(seeds), min(num_workers, len(seeds)) + 1)
-    self._starts = bounds.astype(int)
+    self._starts = np.zeros(1, int)
     self._connections = []
     self._processes = []
     gin_config = gin.config_str()
-    for start, end in zip(self._starts[:-1], self._starts[1:]):
+    for _ in range(num_workers):
       ours, theirs = context.Pipe()
       process = context.Process(
-          target=_worker, args=(theirs, env_factory, gin_config,
-                                list(seeds[start:end])), daemon=True)
+          target=_worker, args=(theirs, env_factory, gin_config), daemon=True)
       process.start()
       theirs.close()
       self._connections.append(ours)
@@ -188,11 +253,23 @@ class _EnvironmentWorkers:
                          '(its exit codes: '
                          f'{[p.exitcode for p in self._processes]}).') from None
 
-  def reset(self) -> List[Any]:
+  def _ask_all(self, command: Tuple[Any, ...]) -> List[Any]:
     for connection in self._connections:
-      connection.send(('reset',))
-    return [time_step for connection in self._connections
-            for time_step in self._receive(connection)]
+      connection.send(command)
+    return [self._receive(connection) for connection in self._connections]
+
+  def open(self, seeds: Sequence[int]) -> None:
+    bounds = np.linspace(0, len(seeds), len(self._connections) + 1)
+    self._starts = bounds.astype(int)
+    for connection, start, end in zip(self._connections, self._starts[:-1],
+                                      self._starts[1:]):
+      connection.send(('open', list(seeds[start:end])))
+    for connection in self._connections:
+      self._receive(connection)
+
+  def reset(self) -> List[Any]:
+    return [time_step for time_steps in self._ask_all(('reset',))
+            for time_step in time_steps]
 
   def step(self, indices: Sequence[int],
            actions: np.ndarray) -> List[_Stepped]:
@@ -207,7 +284,10 @@ class _EnvironmentWorkers:
     return [stepped for connection in busy
             for stepped in self._receive(connection)]
 
-  def close(self) -> None:
+  def close_all(self) -> None:
+    self._ask_all(('close',))
+
+  def shut_down(self) -> None:
     for connection in self._connections:
       try:
         connection.send(None)

@@ -88,8 +88,8 @@ def _agent(kind, jit_compile=False, compute_dtype='float32',
 @pytest.fixture
 def fixed_counter_examples(monkeypatch):
   """Replaces the uniform draw of counter-examples by a fixed one."""
-  def fixed_uniform_actions(batch_size, num_samples, low, high, seed=None):
-    del seed
+  def fixed_uniform_actions(batch_size, num_samples, low, high, draws=None):
+    del draws
     grid = tf.linspace(0.05, 0.95, num_samples)[None, :, None] * tf.ones(
         tf.stack([batch_size, 1, tf.shape(low)[0]]))
     return low + grid * (high - low)

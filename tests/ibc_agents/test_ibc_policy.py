@@ -52,9 +52,10 @@ def _policy(num_action_samples=512, **options):
       num_action_samples=num_action_samples, **options)
 
 
-def _best_initial_sample(score_fn, actions, low, high):
+def _best_initial_sample(score_fn, actions, low, high, draws):
   """A sampler that only picks the best of the samples it is given."""
-  return samplers.dfo_maximize(score_fn, actions, low, high, num_iterations=0)
+  return samplers.dfo_maximize(score_fn, actions, low, high, num_iterations=0,
+                               draws=draws)
 
 
 def _batch(seeds):
@@ -165,3 +166,37 @@ def test_warm_started_compiled_saved_model_carries_its_state(tmp_path):
                                action * 2.0 - 1.0, atol=1e-5)
     policy_state = action_step.state
     time_step = env.step(action)
+
+
+def _noisy_policy(**options):
+  """A policy whose choice depends on its draws: 16 samples, no refinement."""
+  return _policy(num_action_samples=16, sampler=_best_initial_sample,
+                 **options)
+
+
+def test_an_observation_gets_the_same_action_in_any_batch():
+  policy = _noisy_policy()
+  time_steps = tf.nest.map_structure(tf.constant, _batch([1, 2, 3, 4, 5]))
+  together = policy.action(time_steps).action.numpy()
+  for row in (0, 3):
+    alone = policy.action(tf.nest.map_structure(
+        lambda x, row=row: x[row:row + 1], time_steps)).action.numpy()
+    np.testing.assert_array_equal(alone[0], together[row])
+  again = policy.action(tf.nest.map_structure(
+      lambda x: tf.reverse(x, [0]), time_steps)).action.numpy()
+  np.testing.assert_array_equal(again[::-1], together)
+
+
+def test_the_draw_seed_changes_the_draws_and_none_uses_tf_random():
+  time_steps = tf.nest.map_structure(tf.constant, _batch([1, 2, 3, 4, 5]))
+  seed_0 = _noisy_policy().action(time_steps).action.numpy()
+  seed_1 = _noisy_policy(draw_seed=1).action(time_steps).action.numpy()
+  assert not np.array_equal(seed_0, seed_1)
+  stateful = _noisy_policy(draw_seed=None)
+  first = stateful.action(time_steps).action.numpy()
+  assert not np.array_equal(first, stateful.action(time_steps).action.numpy())
+
+
+def test_policy_rejects_a_negative_draw_seed():
+  with pytest.raises(ValueError, match='draw_seed'):
+    _policy(draw_seed=-1)

@@ -1,6 +1,7 @@
 import numpy as np
 import tensorflow as tf
 
+from ibc_agents import keyed_random
 from ibc_agents import samplers
 
 
@@ -209,3 +210,19 @@ def test_resampling_compiles_with_xla():
   logits = tf.constant([[0.0, 50.0, 0.0]])
   indices = tf.function(samplers.resample_indices, jit_compile=True)(logits)
   np.testing.assert_array_equal(indices.numpy(), [[1, 1, 1]])
+
+
+def test_keyed_langevin_noise_is_new_each_step_and_the_same_in_any_batch():
+  low, high = tf.constant([-1.0, -1.0]), tf.constant([1.0, 1.0])
+  start = tf.zeros([3, 8, 2])
+
+  def chains(keys, num_iterations):
+    return samplers.langevin_actions(
+        lambda actions: tf.reduce_sum(0.0 * actions, axis=-1),
+        start[:len(keys)], low, high, num_iterations=num_iterations,
+        step_size=samplers.ExponentialSchedule(initial=0.01, decay=1.0),
+        draws=keyed_random.RowKeyedDraws(tf.constant(keys, tf.uint32)))
+
+  one_step, two_steps = chains([5, 6, 7], 1), chains([5, 6, 7], 2)
+  assert not np.allclose(two_steps, 2.0 * one_step, atol=1e-4)
+  np.testing.assert_array_equal(chains([6], 2)[0], two_steps[1])

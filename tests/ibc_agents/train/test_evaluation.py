@@ -60,3 +60,41 @@ def test_normalize_return_gives_mean_and_std_of_scores():
   assert result.normalized_score_std == pytest.approx(np.sqrt(68.75))
   assert result.as_dict()['normalized_score_std'] == pytest.approx(
       np.sqrt(68.75))
+
+
+class _LiveCount:
+  """Counts the `_CountingEnv`s alive at once (built and not closed)."""
+  live = 0
+  most = 0
+
+
+class _CountedEnv(_CountingEnv):
+
+  def __init__(self, seed: int):
+    super().__init__(seed)
+    _LiveCount.live += 1
+    _LiveCount.most = max(_LiveCount.most, _LiveCount.live)
+
+  def close(self):
+    _LiveCount.live -= 1
+
+
+@pytest.mark.parametrize('max_live_episodes', [1, 2, 3, 7])
+def test_waves_bound_the_live_environments_and_keep_the_results(
+    max_live_episodes):
+  _LiveCount.live = _LiveCount.most = 0
+  env = _CountingEnv(0)
+  policy = random_py_policy.RandomPyPolicy(
+      env.time_step_spec(), env.action_spec(), outer_dims=(7,))
+  result = evaluation.evaluate(policy, _CountedEnv, num_episodes=7,
+                               max_live_episodes=max_live_episodes)
+  assert _LiveCount.most == min(max_live_episodes, 7)
+  assert _LiveCount.live == 0
+  # Seeds 0..6: lengths 1, 2, 3, 1, 2, 3, 1.
+  assert result.avg_episode_length == pytest.approx(13 / 7)
+  assert result.success_rate == pytest.approx(2 / 7)
+
+
+def test_waves_refuse_a_non_positive_size():
+  with pytest.raises(ValueError, match='max_live_episodes'):
+    _evaluate(max_live_episodes=0)
