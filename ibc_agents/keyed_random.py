@@ -112,4 +112,3 @@ class RowKeyedDraws:
     radius = tf.sqrt(-2.0 * tf.math.log(1.0 - self.uniform(shape, counter)))
     angle = 2.0 * 3.141592653589793 * self.uniform(shape, counter)
     return radius * tf.cos(angle)
-
