@@ -110,6 +110,13 @@ def main(argv):
   if results:
     print(f'{evaluation.format_result(results)} run_dir={root_dir}',
           flush=True)
+    if 'best' in results:
+      best = results['best']
+      print(f'best validated policy: step {best["step"]} '
+            f'validation_success_rate={best["validation_success_rate"]:.3f} '
+            f'success_rate={best["success_rate"]:.3f} '
+            f'policy_dir={os.path.join(root_dir, train_eval_lib.BEST_POLICY_DIR)}',
+            flush=True)
   else:  # a worker that is not the chief: the chief evaluates and writes
     print(f'Trained in step with the chief of run_dir={root_dir}.', flush=True)
 

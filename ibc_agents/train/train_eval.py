@@ -1,8 +1,8 @@
 """Train and evaluate a behavioural-cloning agent from demonstrations.
 
 The run directory holds checkpoints and TensorBoard summaries (train/, eval/),
-the greedy policy as a SavedModel (policy/), the operative gin config and
-results.json. Running the same command again resumes from the last checkpoint.
+the greedy policy as a SavedModel (policy/; with validation episodes also the
+best-validated one, best_policy/), the operative gin config and results.json. Running the same command again resumes from the last checkpoint.
 """
 import contextlib
 import fcntl
@@ -37,6 +37,7 @@ from ibc_agents import normalization
 from ibc_agents.networks import mlp_ebm
 
 POLICY_DIR = 'policy'
+BEST_POLICY_DIR = 'best_policy'  # the best on the validation episodes
 PLOTS_DIR = 'plots'
 VIDEOS_DIR = 'videos'
 RESULTS_FILE = 'results.json'
@@ -71,6 +72,8 @@ def train_eval(root_dir: str,
                eval_episodes: int = 50,
                eval_seed: int = 1_000_000,
                eval_workers: int = 1,
+               validation_episodes: int = 0,
+               validation_seed: int = 2_000_000,
                checkpoint_interval: int = 1000,
                summary_interval: int = 100,
                log_interval: int = 100,
@@ -107,6 +110,16 @@ def train_eval(root_dir: str,
     eval_seed: seed of the first evaluation environment.
     eval_workers: processes that step the evaluation environments (the
       policy acts in this one, so results do not depend on it).
+    validation_episodes: if positive, every evaluation also runs this many
+      episodes from `validation_seed`, and the policy with the best
+      validation success so far (ties: the higher validation return) is
+      exported to `best_policy/`; results['best'] gives its step and its
+      validation and evaluation figures. The selection sees only the
+      validation episodes, so the evaluation success reported for the
+      chosen step is not inflated by the choice (a policy whose success
+      falls late in training keeps its best).
+    validation_seed: seed of the first validation environment; the
+      validation seeds must not overlap the evaluation's.
     checkpoint_interval: train steps between checkpoints.
     summary_interval: train steps between TensorBoard summaries.
     log_interval: train steps between progress lines.
@@ -145,8 +158,19 @@ def train_eval(root_dir: str,
                'checkpoint_interval',
                'summary_interval', 'log_interval'):
     checks.integer(f'train_eval.{name}', locals()[name])
-  for name in ('eval_seed', 'seed'):
+  for name in ('eval_seed', 'seed', 'validation_episodes',
+               'validation_seed'):
     checks.integer(f'train_eval.{name}', locals()[name], minimum=0)
+  if (validation_episodes and
+      validation_seed < eval_seed + eval_episodes and
+      eval_seed < validation_seed + validation_episodes):
+    raise ValueError(
+        f'The validation episodes (seeds {validation_seed} to '
+        f'{validation_seed + validation_episodes - 1}) overlap the '
+        f'evaluation episodes (seeds {eval_seed} to '
+        f'{eval_seed + eval_episodes - 1}): a policy chosen on them would be '
+        'scored on the episodes it was chosen on. Move '
+        'train_eval.validation_seed.')
   checks.real('train_eval.learning_rate', learning_rate, low=1e-12)
   checks.real('train_eval.learning_rate_decay', learning_rate_decay,
               low=1e-12, high=1.0)
@@ -175,6 +199,8 @@ def train_eval(root_dir: str,
           network_class=network_class, agent_class=agent_class,
           eval_interval=eval_interval, eval_episodes=eval_episodes,
           eval_seed=eval_seed, eval_workers=eval_workers,
+          validation_episodes=validation_episodes,
+          validation_seed=validation_seed,
           checkpoint_interval=checkpoint_interval,
           summary_interval=summary_interval, log_interval=log_interval,
           eval_plot_fn=eval_plot_fn, eval_video_fn=eval_video_fn)
@@ -226,7 +252,8 @@ def _train(root_dir: str,
            history_length: int, replica_batch_size: int, num_iterations: int,
            learning_rate: float, learning_rate_decay: float, network_class,
            agent_class, eval_interval: int, eval_episodes: int, eval_seed: int,
-           eval_workers: int, checkpoint_interval: int, summary_interval: int,
+           eval_workers: int, validation_episodes: int, validation_seed: int,
+           checkpoint_interval: int, summary_interval: int,
            log_interval: int,
            eval_plot_fn, eval_video_fn) -> Dict[str, Any]:
   """Builds the agent and its `Learner`, and trains (see `train_eval`)."""
@@ -251,25 +278,30 @@ def _train(root_dir: str,
       summary_interval=summary_interval if chief else 0,
       strategy=distribution,
       use_reverb_v2=True)
+  previous = _read_results(root_dir) if chief else {}
+  # Evaluations after the restored checkpoint are made again; an exported
+  # best policy stays what it was measured to be, so it stays the best.
+  history = [entry for entry in previous.get('eval_history', [])
+             if entry['step'] <= int(learner.train_step_numpy)]
+  best = dict(previous.get('best', {}))
   if chief:
     _write_operative_config(root_dir)
     with tf.io.gfile.GFile(os.path.join(root_dir, STATISTICS_FILE), 'w') as f:
       json.dump(info.statistics, f)
     eval_fn = _make_eval_fn(root_dir, agent, task, history_length,
                             eval_episodes, eval_seed, eval_workers,
+                            validation_episodes, validation_seed, best,
                             eval_plot_fn, eval_video_fn)
   else:
     eval_fn = None
-  previous = _read_results(root_dir) if chief else {}
-  # Evaluations after the restored checkpoint are made again.
-  history = [entry for entry in previous.get('eval_history', [])
-             if entry['step'] <= int(learner.train_step_numpy)]
 
   def save_results(results: Dict[str, Any]) -> None:
     results['dataset_episodes'] = info.num_episodes
     results['dataset_steps'] = info.num_steps
     if results['steps_per_sec'] is None:  # nothing trained in this run
       results['steps_per_sec'] = previous.get('steps_per_sec')
+    if best:
+      results['best'] = dict(best)
     with tf.io.gfile.GFile(os.path.join(root_dir, RESULTS_FILE), 'w') as f:
       json.dump(results, f, indent=2)
 
@@ -558,25 +590,46 @@ def _write_operative_config(root_dir: str) -> None:
 
 def _make_eval_fn(root_dir: str, agent, task: str, history_length: int,
                   eval_episodes: int, eval_seed: int, eval_workers: int,
+                  validation_episodes: int, validation_seed: int,
+                  best: Dict[str, Any],
                   eval_plot_fn: Optional[Callable[..., None]],
                   eval_video_fn: Optional[Callable[..., None]]
-                  ) -> Callable[[int], evaluation.EvalResult]:
-  """Evaluates the greedy policy, logs summaries and exports it as a SavedModel."""
+                  ) -> Callable[[int], Dict[str, float]]:
+  """Evaluates the greedy policy, logs summaries and exports it as a SavedModel.
+
+  The returned function gives an evaluation's figures (with
+  `validation_success_rate` and `validation_avg_return` when there are
+  validation episodes); it updates `best` and `best_policy/` when the
+  validation figures beat `best`'s (see `train_eval`).
+  """
   eager_policy = py_tf_eager_policy.PyTFEagerPolicy(
       agent.policy, use_tf_function=True, batch_time_steps=False)
   saver = policy_saver.PolicySaver(agent.policy, train_step=agent.train_step_counter)
   writer = tf.summary.create_file_writer(os.path.join(root_dir, 'eval'))
 
-  def eval_fn(step: int) -> evaluation.EvalResult:
-    result = evaluation.evaluate(
+  def run_episodes(num_episodes: int, seed: int) -> evaluation.EvalResult:
+    return evaluation.evaluate(
         eager_policy, functools.partial(make_env, task, history_length),
-        eval_episodes, seed=eval_seed,
+        num_episodes, seed=seed,
         normalize_return=environments.normalized_score_fn(task),
         num_workers=eval_workers)
+
+  def eval_fn(step: int) -> Dict[str, float]:
+    figures = run_episodes(eval_episodes, eval_seed).as_dict()
+    if validation_episodes:
+      validation = run_episodes(validation_episodes, validation_seed)
+      figures.update(validation_success_rate=validation.success_rate,
+                     validation_avg_return=validation.avg_return)
     with writer.as_default():
-      for name, value in result.as_dict().items():
+      for name, value in figures.items():
         tf.summary.scalar(f'eval/{name}', value, step=step)
     saver.save(os.path.join(root_dir, POLICY_DIR))
+    if validation_episodes and _beats(figures, best):
+      saver.save(os.path.join(root_dir, BEST_POLICY_DIR))
+      best.clear()
+      best.update(step=step, **{name: figures[name] for name in (
+          'validation_success_rate', 'validation_avg_return', 'success_rate',
+          'avg_return')})
     if eval_plot_fn is not None:
       tf.io.gfile.makedirs(os.path.join(root_dir, PLOTS_DIR))
       eval_plot_fn(os.path.join(root_dir, PLOTS_DIR, f'step_{step:07d}.png'),
@@ -585,40 +638,47 @@ def _make_eval_fn(root_dir: str, agent, task: str, history_length: int,
       tf.io.gfile.makedirs(os.path.join(root_dir, VIDEOS_DIR))
       eval_video_fn(os.path.join(root_dir, VIDEOS_DIR, f'step_{step:07d}.gif'),
                     eager_policy, task, history_length, eval_seed)
-    return result
+    return figures
 
   return eval_fn
 
 
+def _beats(figures: Dict[str, float], best: Dict[str, Any]) -> bool:
+  """Whether `figures` validate better than `best` (success, then return)."""
+  key = ('validation_success_rate', 'validation_avg_return')
+  return not best or (tuple(figures[name] for name in key) >
+                      tuple(best[name] for name in key))
+
+
 def _train_loop(learner: tf_agents_learner.Learner, num_iterations: int,
                 eval_interval: int, log_interval: int,
-                eval_fn: Optional[Callable[[int], evaluation.EvalResult]],
+                eval_fn: Optional[Callable[[int], Dict[str, float]]],
                 history: List[Dict[str, Any]],
                 save_fn: Callable[[Dict[str, Any]], None]) -> Dict[str, Any]:
   """Runs the learner to `num_iterations`, printing progress and evaluating.
 
   Without `eval_fn` (a worker that is not the chief) it only trains, in the
-  same chunks as the chief, and returns {}. `history` holds the evaluations of earlier runs in the same directory; each
-  evaluation is added to it (replacing one at the same step), and `save_fn`
+  same chunks as the chief, and returns {}. `history` holds the evaluations
+  of earlier runs in the same directory; each evaluation is added to it (replacing one at the same step), and `save_fn`
   gets the results so far after each (and may add to them). Returns the
   results of the last evaluation.
   """
   step = int(learner.train_step_numpy)
   train_seconds, trained_steps = 0.0, 0
-  last_eval: Optional[evaluation.EvalResult] = None
+  last_eval: Optional[Dict[str, float]] = None
   results: Dict[str, Any] = {}
 
-  def evaluate(step: int) -> evaluation.EvalResult:
-    result = eval_fn(step)
+  def evaluate(step: int) -> Dict[str, float]:
+    figures = eval_fn(step)
     history[:] = [entry for entry in history if entry['step'] != step]
-    history.append(dict(step=step, **result.as_dict()))
+    history.append(dict(step=step, **figures))
     results.clear()
     results.update(
-        result.as_dict(), train_steps=step,
+        figures, train_steps=step,
         steps_per_sec=trained_steps / train_seconds if train_seconds else None,
         eval_history=history)
     save_fn(results)
-    return result
+    return figures
 
   while step < num_iterations:
     iterations = min(log_interval, num_iterations - step,
@@ -631,7 +691,11 @@ def _train_loop(learner: tf_agents_learner.Learner, num_iterations: int,
     if eval_fn and (step % eval_interval == 0 or step >= num_iterations):
       last_eval = evaluate(step)
     eval_text = ('-' if last_eval is None
-                 else f'{last_eval.success_rate:.2f}')
+                 else f'{last_eval["success_rate"]:.2f}')
+    if last_eval is not None and 'validation_success_rate' in last_eval:
+      eval_text += (f' | validation {last_eval["validation_success_rate"]:.2f}'
+                    f' (best {results["best"]["validation_success_rate"]:.2f}'
+                    f' at step {results["best"]["step"]})')
     print(f'step {step}/{num_iterations} | '
           f'{trained_steps / max(train_seconds, 1e-9):.1f} steps/s | '
           f'loss {float(loss_info.loss):.4f} | eval success {eval_text}',

@@ -31,7 +31,8 @@ CONFIGS = sorted(path.relative_to(CONFIG_DIR.parent).as_posix()
 # expert) must not round to zero and leave their sampler unused.
 TINY_VALUES = {
     'batch_size': 8, 'num_iterations': 2, 'eval_interval': 2,
-    'eval_episodes': 1, 'checkpoint_interval': 2, 'log_interval': 1,
+    'eval_episodes': 1, 'validation_episodes': 1, 'checkpoint_interval': 2,
+    'log_interval': 1,
     'width': 8, 'depth': 1, 'num_action_samples': 8,
     'image_width': 32, 'image_height': 24, 'filters': (8,),
 }
