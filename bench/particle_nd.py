@@ -13,7 +13,8 @@ should hold their success. For every dimension one oracle dataset is collected
 budget of train steps, in a fresh `python -m ibc_agents.train` process, and is
 evaluated on the same seeded episodes. The `## Particle N-D study` section of
 --output is written (or replaced) with one row per config and one column per
-dimension (mean ± standard deviation over the training seeds), and
+dimension (mean ± standard deviation over the training seeds; a run with
+validation episodes counts its best-validated policy), and
 `--chart` draws it as the paper's figure. `--dart_noise` collects DART data
 instead: the oracle's actions executed with Gaussian noise of that Euclidean
 size (per unit of action range, so `dart_noise / sqrt(d)` per dimension)
@@ -126,9 +127,14 @@ def parse_args(argv: Sequence[str]) -> cli.Args:
   return args
 
 
+def chosen_success(run: dict) -> float:
+  """A run's success: its best-validated policy's, else its final one's."""
+  return run.get('best', run)['success_rate']
+
+
 def success(runs: Sequence[dict]) -> tuple[float, float]:
-  """(mean, population std) of the final success over a method's seeds."""
-  rates = [run['success_rate'] for run in runs]
+  """(mean, population std) of `chosen_success` over a method's seeds."""
+  rates = [chosen_success(run) for run in runs]
   return float(np.mean(rates)), float(np.std(rates))
 
 
@@ -185,7 +191,7 @@ def main(argv: Sequence[str]) -> None:
         runs[name][dim].append(run)
         episodes.append(str(run['eval_episodes']))
         print(f'particle_nd: {dim}D {name} seed {seed}: success '
-              f'{run["success_rate"]:.2f}, {run["steps_per_sec"]:.1f} '
+              f'{chosen_success(run):.2f}, {run["steps_per_sec"]:.1f} '
               f'steps/s ({time.perf_counter() - start:.0f} s)', flush=True)
   table = format_table(args.names, args.dims, runs)
   if args.chart:
@@ -203,8 +209,10 @@ def main(argv: Sequence[str]) -> None:
          f'{args.dart_noise:g}/sqrt(d) per dimension' if args.dart_noise
          else '') +
       f'); every run trains {args.num_iterations} steps and is evaluated on '
-      f'the same {"/".join(sorted(set(episodes)))} seeded episodes (final '
-      f'evaluation; training seeds {", ".join(map(str, args.seeds))}).',
+      f'the same {"/".join(sorted(set(episodes)))} seeded episodes (the '
+      'evaluation of the policy that scored best on the validation episodes '
+      'where runs have them (`train_eval.validation_episodes`), else the '
+      f'final one; training seeds {", ".join(map(str, args.seeds))}).',
       table,
   ]) + '\n'
   report.write_section(args.output, HEADING, section)

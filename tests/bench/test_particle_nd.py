@@ -134,3 +134,11 @@ def test_dart_data_several_seeds_and_the_chart(tmp_path):
   assert 'train_eval.seed = 1' not in (runs / 'mse' /
                                        'operative_config.gin').read_text()
   assert chart.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_runs_with_validation_count_their_best_validated_policy():
+  validated = {'success_rate': 0.2, 'best': {'step': 4000,
+                                             'success_rate': 0.9}}
+  final_only = {'success_rate': 0.5}
+  assert particle_nd.success([validated, final_only]) == pytest.approx(
+      (0.7, 0.2))
