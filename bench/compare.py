@@ -80,8 +80,12 @@ def prepare_dataset(task: str, num_episodes: int, data_dir: str,
 
   The collection workers parse `gin_files` and `gin_bindings`, so the task's
   environment is configured as in training. `action_noise` is `collect`'s
-  (DART: the oracle's actions executed with noise, recorded clean).
+  (DART: the oracle's actions executed with noise, recorded clean). The
+  training's own bindings (`train_eval.*`) do not shape the demonstrations,
+  so they are left out: a study that changes only them reuses the dataset.
   """
+  gin_bindings = [binding for binding in gin_bindings
+                  if not binding.lstrip().startswith('train_eval.')]
   settings = dict(num_workers=_NUM_WORKERS, seed=_DATA_SEED,
                   gin_files=gin_files, gin_bindings=gin_bindings,
                   action_noise=action_noise)

@@ -84,3 +84,20 @@ def test_rerun_replaces_the_section_and_reuses_the_dataset(first_run):
   assert markdown.count('## Comparison: PARTICLE') == 1
   assert re.search(_row_pattern('ibc_dfo'), markdown, re.MULTILINE), markdown
   assert '| mse |' not in markdown and 'Relative to' not in markdown
+
+
+def test_dataset_is_reused_when_only_training_bindings_change(tmp_path,
+                                                              capsys):
+  from bench import compare  # pylint: disable=g-import-not-at-top
+  data_dir = str(tmp_path / 'data')
+  task_bindings = ['import environments.particle.particle_env',
+                   'ParticleEnv.n_dim = 3']
+  compare.prepare_dataset('PARTICLE', 4, data_dir, [],
+                          [*task_bindings, 'train_eval.eval_interval = 10'])
+  capsys.readouterr()
+  compare.prepare_dataset('PARTICLE', 4, data_dir, [],
+                          [*task_bindings, 'train_eval.eval_interval = 20'])
+  assert 'reusing the dataset' in capsys.readouterr().out
+  compare.prepare_dataset('PARTICLE', 4, data_dir, [],
+                          [task_bindings[0], 'ParticleEnv.n_dim = 2'])
+  assert 'reusing the dataset' not in capsys.readouterr().out
