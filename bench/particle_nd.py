@@ -3,15 +3,17 @@ r"""The N-D particle study: success rate per action dimension and method.
     C=gin_configs/particle
     python -m bench.particle_nd --dims=2,4,8,16 \
         --configs=$C/ibc_langevin.gin,$C/ibc_dfo.gin --num_iterations=6000 \
-        [--num_episodes=1000] [--dart_noise=0.04] [--seeds=0,1] \
+        [--method_iterations=mse=30000] [--num_episodes=1000] \
+        [--dart_noise=0.04] [--seeds=0,1] \
         [--chart=docs/particle_nd.png] [--gin_bindings=...] \
         [--work_dir=/tmp/ibc_nd] [--output=docs/benchmarks.md]
 
 The IBC paper's Figure 6: as the particle's dimension grows, implicit models
 should hold their success. For every dimension one oracle dataset is collected
 (`ParticleEnv.n_dim = d`); every config then trains on it with the same fixed
-budget of train steps, in a fresh `python -m ibc_agents.train` process, and is
-evaluated on the same seeded episodes. The `## Particle N-D study` section of
+budget of train steps (`--method_iterations` gives one method its own), in
+a fresh `python -m ibc_agents.train` process, and is evaluated on the same
+seeded episodes. The `## Particle N-D study` section of
 --output is written (or replaced) with one row per config and one column per
 dimension (mean ± standard deviation over the training seeds; a run with
 validation episodes counts its best-validated policy), and
@@ -95,6 +97,10 @@ def _define_flags(values: flags.FlagValues) -> None:
   flags.DEFINE_integer('num_iterations', 6000,
                        'Train steps of every run (the fixed budget).',
                        lower_bound=1, flag_values=values)
+  flags.DEFINE_list('method_iterations', [],
+                    'NAME=STEPS: train steps of the method of NAME.gin '
+                    'instead of --num_iterations (e.g. a cheap baseline '
+                    'trained to its plateau).', flag_values=values)
   flags.DEFINE_integer('num_episodes', 1000,
                        'Oracle demonstrations per dimension.', lower_bound=1,
                        flag_values=values)
@@ -124,6 +130,16 @@ def parse_args(argv: Sequence[str]) -> cli.Args:
               f'--seeds must be non-negative integers, got {args.seeds}')
   args.seeds = [int(seed) for seed in args.seeds]
   args.configs, args.names = cli.gin_files(args.configs)
+  iterations = {}
+  for entry in args.method_iterations:
+    name, _, steps = entry.partition('=')
+    cli.require(steps.isdigit() and int(steps) >= 1,
+                f'--method_iterations must be NAME=STEPS with STEPS >= 1, '
+                f'got {entry!r}')
+    iterations[name] = int(steps)
+  cli.known_names('--method_iterations', list(iterations), args.names)
+  args.iterations = {name: iterations.get(name, args.num_iterations)
+                     for name in args.names}
   return args
 
 
@@ -139,14 +155,15 @@ def success(runs: Sequence[dict]) -> tuple[float, float]:
 
 
 def format_table(names: Sequence[str], dims: Sequence[int],
-                 runs: Dict[str, Dict[int, List[dict]]]) -> str:
-  """Success per method (rows) and dimension (columns), then speed.
+                 runs: Dict[str, Dict[int, List[dict]]],
+                 iterations: Dict[str, int]) -> str:
+  """Success per method (rows) and dimension (columns), then budget and speed.
 
   With several seeds a cell is `mean ± std`.
   """
   lines = ['| method | ' + ' | '.join(f'{dim}D' for dim in dims)
-           + ' | train steps/s per dimension |',
-           '| --- |' + ' --- |' * (len(dims) + 1)]
+           + ' | train steps | train steps/s per dimension |',
+           '| --- |' + ' --- |' * (len(dims) + 2)]
   for name in names:
     cells = []
     for dim in dims:
@@ -156,7 +173,8 @@ def format_table(names: Sequence[str], dims: Sequence[int],
     speeds = ', '.join(
         f'{np.median([run["steps_per_sec"] for run in runs[name][dim]]):.1f}'
         for dim in dims)
-    lines.append(f'| {name} | {" | ".join(cells)} | {speeds} |')
+    lines.append(f'| {name} | {" | ".join(cells)} | {iterations[name]} | '
+                 f'{speeds} |')
   return '\n'.join(lines)
 
 
@@ -180,25 +198,29 @@ def main(argv: Sequence[str]) -> None:
         os.path.join(work_dir, 'data', f'particle_{dim}d' + (
             f'_dart{args.dart_noise:g}' if args.dart_noise else '')),
         args.configs[:1], bindings, action_noise=action_noise)
-    bindings.append(f'train_eval.num_iterations = {args.num_iterations}')
     for gin_file, name in zip(args.configs, args.names):
       for seed in args.seeds:
         start = time.perf_counter()
         run = train_or_reuse(
             gin_file, dataset,
             os.path.join(work_dir, 'runs', f'{dim}d', _run_name(name, seed)),
-            bindings + ([f'train_eval.seed = {seed}'] if seed else []))
+            bindings
+            + [f'train_eval.num_iterations = {args.iterations[name]}']
+            + ([f'train_eval.seed = {seed}'] if seed else []))
         runs[name][dim].append(run)
         episodes.append(str(run['eval_episodes']))
         print(f'particle_nd: {dim}D {name} seed {seed}: success '
               f'{chosen_success(run):.2f}, {run["steps_per_sec"]:.1f} '
               f'steps/s ({time.perf_counter() - start:.0f} s)', flush=True)
-  table = format_table(args.names, args.dims, runs)
+  table = format_table(args.names, args.dims, runs, args.iterations)
+  budget = f'{args.num_iterations} steps' + ''.join(
+      f', {name} {steps}' for name, steps in args.iterations.items()
+      if steps != args.num_iterations)
   if args.chart:
     report.draw_dimension_chart(
         args.dims, {name: [success(runs[name][dim]) for dim in args.dims]
                     for name in args.names}, args.chart,
-        f'Particle N-D: success after {args.num_iterations} steps')
+        f'Particle N-D: success after {budget}')
   section = '\n\n'.join([
       HEADING,
       '`' + shlex.join(['python', '-m', 'bench.particle_nd', *argv]) + '`',
@@ -208,7 +230,7 @@ def main(argv: Sequence[str]) -> None:
       + (f'; DART noise {args.dart_noise:g} in all, '
          f'{args.dart_noise:g}/sqrt(d) per dimension' if args.dart_noise
          else '') +
-      f'); every run trains {args.num_iterations} steps and is evaluated on '
+      f'); every run trains {budget} and is evaluated on '
       f'the same {"/".join(sorted(set(episodes)))} seeded episodes (the '
       'evaluation of the policy that scored best on the validation episodes '
       'where runs have them (`train_eval.validation_episodes`), else the '

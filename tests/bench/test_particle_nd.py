@@ -48,8 +48,9 @@ def test_section_has_a_success_rate_per_method_and_dimension(study):
   _, markdown, _ = study
   assert markdown.startswith(EXISTING.rstrip('\n'))
   assert markdown.count(particle_nd.HEADING) == 1
-  assert '| method | 2D | 3D | train steps/s per dimension |' in markdown
-  assert re.search(r'^\| mse \| \d\.\d\d \| \d\.\d\d \| \d+\.\d, \d+\.\d \|$',
+  assert ('| method | 2D | 3D | train steps | train steps/s per dimension |'
+          in markdown)
+  assert re.search(r'^\| mse \| \d\.\d\d \| \d\.\d\d \| 20 \| \d+\.\d, \d+\.\d \|$',
                    markdown, re.MULTILINE), markdown
 
 
@@ -113,26 +114,37 @@ def test_rejects_non_integer_dimensions():
                             '--configs=gin_configs/particle/mse.gin'])
 
 
-def test_dart_data_several_seeds_and_the_chart(tmp_path):
+def test_rejects_method_iterations_of_unknown_methods_or_bad_steps():
+  for value, message in (('ibc=30', 'unknown'), ('mse=0', 'NAME=STEPS'),
+                         ('mse', 'NAME=STEPS')):
+    with pytest.raises(app.UsageError, match=message):
+      particle_nd.parse_args(['--configs=gin_configs/particle/mse.gin',
+                              f'--method_iterations={value}'])
+
+
+def test_dart_data_several_seeds_own_budget_and_the_chart(tmp_path):
   chart = tmp_path / 'nd.png'
   command = [sys.executable, '-m', 'bench.particle_nd', '--dims=2',
              '--configs=gin_configs/particle/mse.gin', '--num_iterations=20',
+             '--method_iterations=mse=30',
              '--num_episodes=20', '--dart_noise=0.02', '--seeds=0,1',
              f'--chart={chart}', f'--work_dir={tmp_path / "work"}',
              f'--output={tmp_path / "bench.md"}']
   command += [f'--gin_bindings={binding}' for binding in TINY_BUDGET]
   _run_study(command)
   markdown = (tmp_path / 'bench.md').read_text()
-  assert re.search(r'^\| mse \| \d\.\d\d ± \d\.\d\d \| \d+\.\d \|$', markdown,
-                   re.MULTILINE), markdown
+  assert re.search(r'^\| mse \| \d\.\d\d ± \d\.\d\d \| 30 \| \d+\.\d \|$',
+                   markdown, re.MULTILINE), markdown
+  assert 'every run trains 20 steps, mse 30 and' in markdown
   assert 'DART noise 0.02 in all' in markdown
   data = tmp_path / 'work' / 'data' / 'particle_2d_dart0.02'
   assert '"action_noise": 0.0141' in (data / 'collection.json').read_text()
   runs = tmp_path / 'work' / 'runs' / '2d'
   assert 'train_eval.seed = 1' in (runs / 'mse_seed1' /
                                    'operative_config.gin').read_text()
-  assert 'train_eval.seed = 1' not in (runs / 'mse' /
-                                       'operative_config.gin').read_text()
+  operative = (runs / 'mse' / 'operative_config.gin').read_text()
+  assert 'train_eval.seed = 1' not in operative
+  assert 'train_eval.num_iterations = 30' in operative
   assert chart.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
