@@ -2,7 +2,8 @@
 
 The run directory holds checkpoints and TensorBoard summaries (train/, eval/),
 the greedy policy as a SavedModel (policy/; with validation episodes also the
-best-validated one, best_policy/), the operative gin config and results.json. Running the same command again resumes from the last checkpoint.
+best-validated one, best_policy/), the operative gin config and results.json.
+Running the same command again resumes from the last checkpoint.
 """
 import contextlib
 import fcntl
@@ -112,7 +113,8 @@ def train_eval(root_dir: str,
       policy acts in this one, so results do not depend on it).
     validation_episodes: if positive, every evaluation also runs this many
       episodes from `validation_seed`, and the policy with the best
-      validation success so far (ties: the higher validation return) is
+      validation success so far (ties: the higher validation return, then
+      the earlier step) is
       exported to `best_policy/`; results['best'] gives its step and its
       validation and evaluation figures. The selection sees only the
       validation episodes, so the evaluation success reported for the
