@@ -114,9 +114,8 @@ def train_eval(root_dir: str,
     validation_episodes: if positive, every evaluation also runs this many
       episodes from `validation_seed`, and the policy with the best
       validation success so far (ties: the higher validation return, then
-      the earlier step) is
-      exported to `best_policy/`; results['best'] gives its step and its
-      validation and evaluation figures. The selection sees only the
+      the earlier step) is exported to `best_policy/`; results['best']
+      gives its step and its validation and evaluation figures. The selection sees only the
       validation episodes, so the evaluation success reported for the
       chosen step is not inflated by the choice (a policy whose success
       falls late in training keeps its best).
