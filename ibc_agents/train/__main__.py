@@ -112,10 +112,10 @@ def main(argv):
           flush=True)
     if 'best' in results:
       best = results['best']
+      best_dir = os.path.join(root_dir, train_eval_lib.BEST_POLICY_DIR)
       print(f'best validated policy: step {best["step"]} '
             f'validation_success_rate={best["validation_success_rate"]:.3f} '
-            f'success_rate={best["success_rate"]:.3f} '
-            f'policy_dir={os.path.join(root_dir, train_eval_lib.BEST_POLICY_DIR)}',
+            f'success_rate={best["success_rate"]:.3f} policy_dir={best_dir}',
             flush=True)
   else:  # a worker that is not the chief: the chief evaluates and writes
     print(f'Trained in step with the chief of run_dir={root_dir}.', flush=True)

@@ -115,10 +115,10 @@ def train_eval(root_dir: str,
       episodes from `validation_seed`, and the policy with the best
       validation success so far (ties: the higher validation return, then
       the earlier step) is exported to `best_policy/`; results['best']
-      gives its step and its validation and evaluation figures. The selection sees only the
-      validation episodes, so the evaluation success reported for the
-      chosen step is not inflated by the choice (a policy whose success
-      falls late in training keeps its best).
+      gives its step and its validation and evaluation figures. The
+      selection sees only the validation episodes, so the evaluation
+      success reported for the chosen step is not inflated by the choice
+      (a policy whose success falls late in training keeps its best).
     validation_seed: seed of the first validation environment; the
       validation seeds must not overlap the evaluation's.
     checkpoint_interval: train steps between checkpoints.
@@ -660,9 +660,10 @@ def _train_loop(learner: tf_agents_learner.Learner, num_iterations: int,
 
   Without `eval_fn` (a worker that is not the chief) it only trains, in the
   same chunks as the chief, and returns {}. `history` holds the evaluations
-  of earlier runs in the same directory; each evaluation is added to it (replacing one at the same step), and `save_fn`
-  gets the results so far after each (and may add to them). Returns the
-  results of the last evaluation.
+  of earlier runs in the same directory; each evaluation is added to it
+  (replacing one at the same step), and `save_fn` gets the results so far
+  after each (and may add to them). Returns the results of the last
+  evaluation.
   """
   step = int(learner.train_step_numpy)
   train_seconds, trained_steps = 0.0, 0

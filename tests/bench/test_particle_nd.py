@@ -50,8 +50,9 @@ def test_section_has_a_success_rate_per_method_and_dimension(study):
   assert markdown.count(particle_nd.HEADING) == 1
   assert ('| method | 2D | 3D | train steps | train steps/s per dimension |'
           in markdown)
-  assert re.search(r'^\| mse \| \d\.\d\d \| \d\.\d\d \| 20 \| \d+\.\d, \d+\.\d \|$',
-                   markdown, re.MULTILINE), markdown
+  assert re.search(
+      r'^\| mse \| \d\.\d\d \| \d\.\d\d \| 20 \| \d+\.\d, \d+\.\d \|$',
+      markdown, re.MULTILINE), markdown
 
 
 def test_each_dimension_trains_on_its_own_dataset_and_budget(study):
