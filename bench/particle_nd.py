@@ -5,6 +5,7 @@ r"""The N-D particle study: success rate per action dimension and method.
         --configs=$C/ibc_langevin.gin,$C/ibc_dfo.gin --num_iterations=6000 \
         [--method_iterations=mse=30000] [--num_episodes=1000] \
         [--dart_noise=0.04] [--seeds=0,1] \
+        [--variants='lr3e-4: train_eval.learning_rate = 3e-4'] \
         [--chart=docs/particle_nd.png] [--gin_bindings=...] \
         [--work_dir=/tmp/ibc_nd] [--output=docs/benchmarks.md]
 
@@ -22,12 +23,15 @@ instead: the oracle's actions executed with Gaussian noise of that Euclidean
 size (per unit of action range, so `dart_noise / sqrt(d)` per dimension)
 and recorded clean. A run that finished with the same config, dataset and
 bindings is reused and an unfinished one resumes from its last checkpoint,
-so an interrupted study picks up where it stopped.
+so an interrupted study picks up where it stopped. `--variants` are the
+ablations of one change at a time: each trains the first config again with
+its bindings added, as the method `NAME+LABEL`.
 """
 import datetime
 import json
 import math
 import os
+import re
 import shlex
 import shutil
 import time
@@ -110,6 +114,10 @@ def _define_flags(values: flags.FlagValues) -> None:
                      lower_bound=0.0, flag_values=values)
   flags.DEFINE_list('seeds', ['0'], 'Training seeds of every run.',
                     flag_values=values)
+  flags.DEFINE_multi_string(
+      'variants', [], "'LABEL: BINDING[; BINDING...]': the first config "
+      'trained again with these bindings, reported as NAME+LABEL '
+      '(repeatable).', flag_values=values)
   flags.DEFINE_string('chart', '', 'PNG of success against dimension '
                       '(none if empty).', flag_values=values)
   cli.define_run_flags(values, '/tmp/ibc_nd',
@@ -130,6 +138,22 @@ def parse_args(argv: Sequence[str]) -> cli.Args:
               f'--seeds must be non-negative integers, got {args.seeds}')
   args.seeds = [int(seed) for seed in args.seeds]
   args.configs, args.names = cli.gin_files(args.configs)
+  args.method_bindings = {name: [] for name in args.names}
+  args.method_configs = dict(zip(args.names, args.configs))
+  for entry in args.variants:
+    label, _, bindings = entry.partition(':')
+    label = label.strip()
+    bindings = [binding.strip() for binding in bindings.split(';')
+                if binding.strip()]
+    cli.require(bool(re.fullmatch(r'[\w.-]+', label)) and bool(bindings),
+                f"--variants must be 'LABEL: BINDING[; BINDING...]' with a "
+                f'label of letters, digits, -, _ and ., got {entry!r}')
+    name = f'{args.names[0]}+{label}'
+    cli.require(name not in args.method_bindings,
+                f'--variants: label {label!r} given twice')
+    args.method_bindings[name] = bindings
+    args.method_configs[name] = args.configs[0]
+  args.names = list(args.method_bindings)
   iterations = {}
   for entry in args.method_iterations:
     name, _, steps = entry.partition('=')
@@ -138,8 +162,11 @@ def parse_args(argv: Sequence[str]) -> cli.Args:
                 f'got {entry!r}')
     iterations[name] = int(steps)
   cli.known_names('--method_iterations', list(iterations), args.names)
-  args.iterations = {name: iterations.get(name, args.num_iterations)
-                     for name in args.names}
+  base = args.names[0]  # a variant's budget defaults to its base config's
+  args.iterations = {
+      name: iterations.get(name, iterations.get(
+          base if name.startswith(f'{base}+') else name, args.num_iterations))
+      for name in args.names}
   return args
 
 
@@ -198,13 +225,13 @@ def main(argv: Sequence[str]) -> None:
         os.path.join(work_dir, 'data', f'particle_{dim}d' + (
             f'_dart{args.dart_noise:g}' if args.dart_noise else '')),
         args.configs[:1], bindings, action_noise=action_noise)
-    for gin_file, name in zip(args.configs, args.names):
+    for name in args.names:
       for seed in args.seeds:
         start = time.perf_counter()
         run = train_or_reuse(
-            gin_file, dataset,
+            args.method_configs[name], dataset,
             os.path.join(work_dir, 'runs', f'{dim}d', _run_name(name, seed)),
-            bindings
+            bindings + args.method_bindings[name]
             + [f'train_eval.num_iterations = {args.iterations[name]}']
             + ([f'train_eval.seed = {seed}'] if seed else []))
         runs[name][dim].append(run)

@@ -128,15 +128,18 @@ def test_dart_data_several_seeds_own_budget_and_the_chart(tmp_path):
   command = [sys.executable, '-m', 'bench.particle_nd', '--dims=2',
              '--configs=gin_configs/particle/mse.gin', '--num_iterations=20',
              '--method_iterations=mse=30',
+             '--variants=lr: train_eval.learning_rate = 0.0005',
              '--num_episodes=20', '--dart_noise=0.02', '--seeds=0,1',
              f'--chart={chart}', f'--work_dir={tmp_path / "work"}',
              f'--output={tmp_path / "bench.md"}']
   command += [f'--gin_bindings={binding}' for binding in TINY_BUDGET]
   _run_study(command)
   markdown = (tmp_path / 'bench.md').read_text()
-  assert re.search(r'^\| mse \| \d\.\d\d ± \d\.\d\d \| 30 \| \d+\.\d \|$',
-                   markdown, re.MULTILINE), markdown
-  assert 'every run trains 20 steps, mse 30 and' in markdown
+  for method in ('mse', r'mse\+lr'):
+    assert re.search(
+        rf'^\| {method} \| \d\.\d\d ± \d\.\d\d \| 30 \| \d+\.\d \|$',
+        markdown, re.MULTILINE), markdown
+  assert 'every run trains 20 steps, mse 30, mse+lr 30 and' in markdown
   assert 'DART noise 0.02 in all' in markdown
   data = tmp_path / 'work' / 'data' / 'particle_2d_dart0.02'
   assert '"action_noise": 0.0141' in (data / 'collection.json').read_text()
@@ -146,7 +149,35 @@ def test_dart_data_several_seeds_own_budget_and_the_chart(tmp_path):
   operative = (runs / 'mse' / 'operative_config.gin').read_text()
   assert 'train_eval.seed = 1' not in operative
   assert 'train_eval.num_iterations = 30' in operative
+  assert 'learning_rate = 0.0005' not in operative
+  variant = (runs / 'mse+lr_seed1' / 'operative_config.gin').read_text()
+  assert 'train_eval.learning_rate = 0.0005' in variant
+  assert 'train_eval.num_iterations = 30' in variant
   assert chart.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_variants_train_the_first_config_again_with_their_bindings():
+  args = particle_nd.parse_args([
+      '--configs=gin_configs/particle/ibc_dfo.gin,gin_configs/particle/mse.gin',
+      '--variants=wide: MLPEBM.width = 256',
+      '--variants=lr: train_eval.learning_rate = 3e-4; MLPEBM.depth = 3',
+      '--method_iterations=mse=30000,ibc_dfo+wide=9000'])
+  assert args.names == ['ibc_dfo', 'mse', 'ibc_dfo+wide', 'ibc_dfo+lr']
+  assert args.method_configs['ibc_dfo+lr'].endswith('particle/ibc_dfo.gin')
+  assert args.method_bindings['ibc_dfo+lr'] == [
+      'train_eval.learning_rate = 3e-4', 'MLPEBM.depth = 3']
+  assert args.method_bindings['ibc_dfo'] == []
+  assert args.iterations == {'ibc_dfo': 6000, 'mse': 30000,
+                             'ibc_dfo+wide': 9000, 'ibc_dfo+lr': 6000}
+
+
+def test_rejects_variants_without_a_label_or_bindings_or_twice():
+  for variants, message in ((['x y: MLPEBM.width = 8'], 'LABEL'),
+                            (['wide:'], 'LABEL'),
+                            (['wide: MLPEBM.width = 8'] * 2, 'twice')):
+    with pytest.raises(app.UsageError, match=message):
+      particle_nd.parse_args(['--configs=gin_configs/particle/mse.gin']
+                             + [f'--variants={v}' for v in variants])
 
 
 def test_runs_with_validation_count_their_best_validated_policy():
