@@ -130,7 +130,9 @@ def train_eval(root_dir: str,
     eval_video_fn: after each evaluation, called as fn(path, policy, task,
       history_length, seed) to write a GIF into `root_dir/videos/` (e.g.
       `video.write_episode_gif`); `policy` is the batched eager policy.
-    seed: TensorFlow's global seed.
+    seed: TensorFlow's global seed. Windows sampled by a Reverb server do
+      not follow it, so two runs of one seed differ; with
+      `sample_in_memory` the windows' draws follow it too.
     strategy: the `tf.distribute` strategy of the training (see
       `make_strategy`): 'default' (one device), 'mirrored' (every local
       GPU, or every logical CPU), 'multi_worker' (the processes TF_CONFIG
