@@ -181,12 +181,16 @@ def langevin_actions(score_fn: ScoreFn,
                      delta_action_clip: float = 0.1,
                      stop_below: Optional[float] = None,
                      draws: Draws = keyed_random.TF_RANDOM,
+                     sqrt_step_noise: bool = False,
                      ) -> tf.Tensor:
   """Runs Langevin MCMC on the energy -score (the IBC paper, Eq. 7).
 
   Each step moves every action by
   clip(step_size * (0.5 * d score / da + noise_scale * noise), +-c), with c
   `delta_action_clip` times half the action range, then clips to bounds.
+  With `sqrt_step_noise` the noise term is instead
+  noise_scale * sqrt(2 * step_size) * noise, the textbook Langevin scale
+  (the paper's equation and its reference code differ here).
   With `stop_below`, the chains stop early once a step moved no action
   coordinate by more than `stop_below` (action units): at acting time, the
   remaining steps would not change the choice.
@@ -202,6 +206,8 @@ def langevin_actions(score_fn: ScoreFn,
     stop_below: stop once no coordinate moved by more than this in a step
       (None: run every step).
     draws: the random numbers.
+    sqrt_step_noise: scale the noise by sqrt(2 * step_size) instead of
+      step_size.
 
   Returns:
     The chains' final actions [B, N, A].
@@ -212,7 +218,8 @@ def langevin_actions(score_fn: ScoreFn,
     _, gradients = score_gradients(score_fn, actions)
     noise = draws.normal(tf.shape(actions), counter=step) * noise_scale
     size = step_size(tf.cast(step, tf.float32), num_iterations)
-    delta = tf.clip_by_value(size * (0.5 * gradients + noise),
+    noise_size = tf.sqrt(2.0 * size) if sqrt_step_noise else size
+    delta = tf.clip_by_value(size * 0.5 * gradients + noise_size * noise,
                              -max_delta, max_delta)
     moved = tf.clip_by_value(actions + delta, low, high)
     if stop_below is not None:  # measured only when it can stop the chains
@@ -242,13 +249,14 @@ def langevin_maximize(score_fn: ScoreFn,
                       delta_action_clip: float = 0.1,
                       stop_below: Optional[float] = None,
                       draws: Draws = keyed_random.TF_RANDOM,
+                      sqrt_step_noise: bool = False,
                       ) -> SampleResult:
   """Langevin chains from `actions` (`langevin_actions`), then the best.
 
   Args:
     score_fn, actions, low, high, draws: as `langevin_actions`.
-    num_iterations, step_size, noise_scale, delta_action_clip, stop_below:
-      the chains' parameters, as `langevin_actions`. Bind them on this
+    num_iterations, step_size, noise_scale, delta_action_clip, stop_below,
+      sqrt_step_noise: the chains' parameters, as `langevin_actions`. Bind them on this
       sampler, scoped where two uses differ
       (`counter_examples/langevin_maximize...`), with a schedule of that
       scope (`@counter_examples/PolynomialSchedule()`).
@@ -258,7 +266,7 @@ def langevin_maximize(score_fn: ScoreFn,
   """
   actions = langevin_actions(score_fn, actions, low, high, num_iterations,
                              step_size, noise_scale, delta_action_clip,
-                             stop_below, draws)
+                             stop_below, draws, sqrt_step_noise)
   return _best(score_fn, actions)
 
 

@@ -226,3 +226,19 @@ def test_keyed_langevin_noise_is_new_each_step_and_the_same_in_any_batch():
   one_step, two_steps = chains([5, 6, 7], 1), chains([5, 6, 7], 2)
   assert not np.allclose(two_steps, 2.0 * one_step, atol=1e-4)
   np.testing.assert_array_equal(chains([6], 2)[0], two_steps[1])
+
+
+def test_langevin_noise_scales_with_the_step_or_its_square_root():
+  tf.random.set_seed(7)
+  low, high = -10.0 * tf.ones(1), 10.0 * tf.ones(1)
+  start = tf.zeros([1, 4000, 1])
+  flat = lambda actions: 0.0 * tf.reduce_sum(actions, -1)  # zero gradient
+  spreads = {}
+  for sqrt_step_noise in (False, True):
+    moved = samplers.langevin_actions(
+        flat, start, low, high, num_iterations=1,
+        step_size=samplers.ExponentialSchedule(0.02, 1.0),
+        delta_action_clip=1.0, sqrt_step_noise=sqrt_step_noise)
+    spreads[sqrt_step_noise] = float(np.std(moved.numpy()))
+  np.testing.assert_allclose(spreads[False], 0.02, rtol=0.1)
+  np.testing.assert_allclose(spreads[True], np.sqrt(2 * 0.02), rtol=0.1)
