@@ -190,7 +190,7 @@ def langevin_actions(score_fn: ScoreFn,
   `delta_action_clip` times half the action range, then clips to bounds.
   With `sqrt_step_noise` the noise term is instead
   noise_scale * sqrt(2 * step_size) * noise, the textbook Langevin scale
-  (the paper's equation and its reference code differ here).
+  (the paper's Eq. 7 and its code scale the noise by the step size).
   With `stop_below`, the chains stop early once a step moved no action
   coordinate by more than `stop_below` (action units): at acting time, the
   remaining steps would not change the choice.
@@ -256,8 +256,8 @@ def langevin_maximize(score_fn: ScoreFn,
   Args:
     score_fn, actions, low, high, draws: as `langevin_actions`.
     num_iterations, step_size, noise_scale, delta_action_clip, stop_below,
-      sqrt_step_noise: the chains' parameters, as `langevin_actions`. Bind them on this
-      sampler, scoped where two uses differ
+      sqrt_step_noise: the chains' parameters, as `langevin_actions`. Bind
+      them on this sampler, scoped where two uses differ
       (`counter_examples/langevin_maximize...`), with a schedule of that
       scope (`@counter_examples/PolynomialSchedule()`).
 
