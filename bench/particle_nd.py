@@ -162,10 +162,10 @@ def parse_args(argv: Sequence[str]) -> cli.Args:
                 f'got {entry!r}')
     iterations[name] = int(steps)
   cli.known_names('--method_iterations', list(iterations), args.names)
-  base = args.names[0]  # a variant's budget defaults to its base config's
+  config_names = dict(zip(args.configs, args.names))  # variants: the base's
   args.iterations = {
       name: iterations.get(name, iterations.get(
-          base if name.startswith(f'{base}+') else name, args.num_iterations))
+          config_names[args.method_configs[name]], args.num_iterations))
       for name in args.names}
   return args
 
