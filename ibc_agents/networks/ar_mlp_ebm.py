@@ -22,8 +22,9 @@ class ARMLPEBM(mlp_ebm.MLPEBM):
   the dimensions after j zeroed, and a one-hot code of j. `score_embedding`
   with `dimension=j` returns that score [B, N]; without, the sum over the
   dimensions, a joint score for code that needs one (energy plots). Higher
-  is better (negative energies). Arguments as `MLPEBM`; the dimensions are
-  the actions' last axis, known when traced.
+  is better (negative energies). Arguments as `MLPEBM` (`spectral_norm`
+  included: one power-iteration step per dimension's training call); the
+  dimensions are the actions' last axis, known when traced.
   """
 
   def score_embedding(self, embedding: tf.Tensor, actions: tf.Tensor,

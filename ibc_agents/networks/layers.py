@@ -67,6 +67,70 @@ class _Dense(tf.keras.layers.Dense):
                    tf.convert_to_tensor(self.bias))
 
 
+class SpectralNormDense(tf.keras.layers.Layer):
+  """Dense layer on rows [R, D] whose kernel is divided by its spectral norm.
+
+  Spectral normalisation (Miyato et al. 2018) keeps the kernel's largest
+  singular value at 1, which bounds how steep the layer can make the energy.
+  The largest singular value is estimated by power iteration on a vector u
+  [W], a non-trainable variable (checkpointed and exported with the kernel):
+  every call with `training=True` takes one power-iteration step and stores
+  the new u; calls with `training=False` read u without changing it, so a
+  policy acts deterministically with the kernel its training left. The
+  kernel K [D, W] is divided by sigma = |K u| (u normalised), which the
+  gradients see, with u held constant.
+
+  The power iteration runs in float32 on the float32 variables; with a
+  bfloat16 policy only the product runs in bfloat16. Under a
+  `tf.distribute` strategy each replica keeps its own u (ON_READ, averaged
+  when read across replicas): the replicas compute the same kernel, so
+  their u agree.
+  """
+
+  def __init__(self, units: int, dtype: tf.keras.mixed_precision.Policy,
+               name: str):
+    super().__init__(name=name, dtype=dtype)
+    self._units = units
+
+  def build(self, input_shape: tf.TensorShape) -> None:
+    num_features = int(input_shape[-1])
+    self.kernel = self.add_weight(
+        'kernel', [num_features, self._units], tf.float32,
+        initializer='glorot_uniform', experimental_autocast=False)
+    self.bias = self.add_weight('bias', [self._units], tf.float32,
+                                initializer='zeros',
+                                experimental_autocast=False)
+    self.singular_vector = self.add_weight(
+        'singular_vector', [self._units], tf.float32,
+        initializer=tf.keras.initializers.RandomNormal(), trainable=False,
+        synchronization=tf.VariableSynchronization.ON_READ,
+        aggregation=tf.VariableAggregation.MEAN, experimental_autocast=False)
+    super().build(input_shape)
+
+  def normalized_kernel(self, training: bool = False) -> tf.Tensor:
+    """The kernel over its estimated largest singular value: [D, W] float32.
+
+    With `training` the estimate first takes a power-iteration step and
+    stores its u.
+    """
+    kernel = tf.convert_to_tensor(self.kernel)  # [D, W]
+    u = tf.math.l2_normalize(tf.convert_to_tensor(self.singular_vector))
+    if training:
+      v = tf.math.l2_normalize(tf.linalg.matvec(kernel, u))  # [D]
+      u = tf.stop_gradient(tf.math.l2_normalize(
+          tf.linalg.matvec(kernel, v, transpose_a=True)))  # [W]
+      self.singular_vector.assign(u)
+      u = tf.math.l2_normalize(u)  # as a later read normalises it
+    sigma = tf.norm(tf.linalg.matvec(kernel, u))
+    return kernel / sigma
+
+  def call(self, inputs: tf.Tensor, training: bool = False) -> tf.Tensor:
+    """[R, D] -> [R, W] in the compute dtype."""
+    return _affine(
+        inputs, tf.cast(self.normalized_kernel(training), self.compute_dtype),
+        tf.cast(self.bias, self.compute_dtype))
+
+
 class ResNetPreActivationDense(tf.keras.layers.Layer):
   """Dense pre-activation residual stack: project to `width`, then `depth` blocks.
 
@@ -79,11 +143,14 @@ class ResNetPreActivationDense(tf.keras.layers.Layer):
   bfloat16 on float32 variables (Keras mixed precision: the inputs and the
   kernels are cast on use); the output is cast back to float32 either way, so
   heads and losses stay in float32.
+
+  With `spectral_norm` every dense layer is a `SpectralNormDense`; pass
+  `training=True` when training, so that its power iteration advances.
   """
 
   def __init__(self, width: int, depth: int, activation: str = 'relu',
                dropout_rate: float = 0.0, compute_dtype: str = 'float32',
-               name: str = 'resnet_dense'):
+               spectral_norm: bool = False, name: str = 'resnet_dense'):
     policy = precision_policy(compute_dtype)
     super().__init__(name=name, dtype=policy)
     if width <= 0 or depth < 0:
@@ -92,21 +159,29 @@ class ResNetPreActivationDense(tf.keras.layers.Layer):
     self._width = width
     self._activation: Callable[[tf.Tensor], tf.Tensor] = (
         tf.keras.activations.get(activation))
-    self._projection = _Dense(width, name='projection', dtype=policy)
+
+    def dense(name: str) -> tf.keras.layers.Layer:
+      if spectral_norm:
+        return SpectralNormDense(width, dtype=policy, name=name)
+      return _Dense(width, name=name, dtype=policy)
+
+    self._projection = dense('projection')
     self._blocks: List[List[tf.keras.layers.Layer]] = [
-        [_Dense(width, name=f'block{i}_dense0', dtype=policy),
-         _Dense(width, name=f'block{i}_dense1', dtype=policy)]
+        [dense(f'block{i}_dense0'), dense(f'block{i}_dense1')]
         for i in range(depth)]
     self._dropout = tf.keras.layers.Dropout(dropout_rate, dtype=policy)
 
   def call(self, inputs: tf.Tensor, training: bool = False) -> tf.Tensor:
     """[..., D] -> [..., width] float32."""
     num_features = inputs.shape[-1] or tf.shape(inputs)[-1]  # static if known
-    x = self._projection(tf.reshape(inputs, [-1, num_features]))  # [R, W]
+    x = self._projection(tf.reshape(inputs, [-1, num_features]),
+                         training=training)  # [R, W]
     activated = self._activation(x)
     for dense0, dense1 in self._blocks:
-      y = dense0(self._dropout(activated, training=training))
-      y = dense1(self._dropout(self._activation(y), training=training))
+      y = dense0(self._dropout(activated, training=training),
+                 training=training)
+      y = dense1(self._dropout(self._activation(y), training=training),
+                 training=training)
       # The next block's input act(x + y) takes its own sum (AddN) beside the
       # residual stream's: when one sum feeds both, TensorFlow 2.15's oneDNN
       # graph rewrite fails on it ("remapper failed") and then fuses no

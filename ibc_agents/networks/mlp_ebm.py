@@ -20,6 +20,11 @@ class MLPEBM(late_fusion.LateFusionEBM):
   `late_fusion.LateFusionEBM`). `compute_dtype='bfloat16'` runs the ResNet
   body in bfloat16 (see `layers.ResNetPreActivationDense`); the score head
   stays float32.
+
+  `spectral_norm=True` divides every dense kernel of the ResNet by its
+  largest singular value (Miyato et al. 2018; `layers.SpectralNormDense`),
+  as the IBC paper's N-D particle energy does (Appendix D.3); the score head
+  stays unnormalised, so the energy's scale is still learned.
   """
 
   def __init__(self,
@@ -30,11 +35,12 @@ class MLPEBM(late_fusion.LateFusionEBM):
                activation: str = 'relu',
                dropout_rate: float = 0.0,
                compute_dtype: str = 'float32',
+               spectral_norm: bool = False,
                name: str = 'MLPEBM'):
     super().__init__(input_tensor_spec=(observation_spec, action_spec),
                      state_spec=(), name=name)
     self._body = layers.ResNetPreActivationDense(
-        width, depth, activation, dropout_rate, compute_dtype)
+        width, depth, activation, dropout_rate, compute_dtype, spectral_norm)
     self._score = tf.keras.layers.Dense(1, name='score')
 
   def encode(self, observations: types.NestedTensor,

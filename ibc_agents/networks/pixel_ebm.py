@@ -15,5 +15,6 @@ class PixelEBM(pixel_encoder.EncodedPixels, mlp_ebm.MLPEBM):
   N actions (late fusion): the encoder runs on B images, not B x N, and the
   agent and the policy reuse the embedding across sampler iterations too
   (see `late_fusion`). Arguments: `MLPEBM`'s keywords and `encoder_class`
-  (`pixel_encoder.EncodedPixels`).
+  (`pixel_encoder.EncodedPixels`); `spectral_norm` normalises the dense
+  ResNet's kernels, not the encoder's convolutions.
   """
