@@ -18,11 +18,11 @@ $(VENV)/.installed: setup.py constraints.txt
 
 $(QUICKSTART_DATA)/statistics.json: $(VENV)/.installed
 	rm -rf $(QUICKSTART_DATA)
-	$(PY) -m data_tools.collect --task=PARTICLE --num_episodes=2000 \
+	$(PY) -m data_tools.collect --task=PARTICLE --num_episodes=4000 \
 	    --num_workers=2 --output_dir=$(QUICKSTART_DATA)
 
 quickstart: $(VENV)/.installed $(QUICKSTART_DATA)/statistics.json
-	$(PY) -m ibc_agents.train --gin_file=gin_configs/particle/ibc_dfo.gin \
+	$(PY) -m ibc_agents.train --gin_file=gin_configs/particle/quickstart.gin \
 	    --dataset=$(QUICKSTART_DATA) --root_dir=$(QUICKSTART_RUN)
 
 # Two worker processes, each taking whole test files (module fixtures such as

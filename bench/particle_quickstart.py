@@ -1,11 +1,17 @@
-"""Times the quickstart (collection + IBC-DFO training on 2D particle) end to end.
+"""Runs the quickstart (collection + IBC-DFO training on 2D particle) over seeds.
 
-    python -m bench.particle_quickstart [--repeats=3] [--work_dir=/tmp/ibc_bench]
+    python -m bench.particle_quickstart [--seeds=1,2,3,4,5]
+        [--work_dir=/tmp/ibc_bench] [--output=docs/results/quickstart.json]
 
-Runs the same two commands as `make quickstart` in a fresh directory per
-repeat and prints a Markdown table row per repeat plus the median, for
-docs/benchmarks.md.
+Each seed runs the same two commands as `make quickstart` in a fresh
+directory: the collection with `--seed=SEED` and the training with
+`train_eval.seed = SEED`, so every run has its own demonstrations and its own
+training draws. Prints a Markdown table row per run and the min / mean / max
+of the success rate, for docs/benchmarks.md, and writes the command, commit,
+date, machine, seeds, per-run figures and the spread to `--output` as JSON.
+The collection flags' defaults are the Makefile's quickstart target's.
 """
+import datetime
 import json
 import os
 import shutil
@@ -13,64 +19,140 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Any, Dict, List, Sequence, Tuple
 
 from absl import app
 from absl import flags
 
 from bench import report
 
-flags.DEFINE_integer('repeats', 3, 'Fresh quickstart runs to time.')
+flags.DEFINE_list('seeds', ['1', '2', '3', '4', '5'],
+                  'One run per seed: its collection seed and training seed.')
 flags.DEFINE_string('work_dir', '/tmp/ibc_bench', 'Scratch directory.')
-flags.DEFINE_integer('num_episodes', 2000, 'Demonstrations to collect.')
+flags.DEFINE_string('output', 'docs/results/quickstart.json',
+                    'JSON record of the runs (relative to the repository).')
+flags.DEFINE_string('gin_file', 'gin_configs/particle/quickstart.gin',
+                    'The quickstart\'s training configuration.')
+flags.DEFINE_multi_string('gin_bindings', [],
+                          'Extra gin bindings for every training.')
+flags.DEFINE_integer('num_episodes', 4000, 'Demonstrations to collect.')
+flags.DEFINE_integer('num_workers', 2, 'Collection worker processes.')
+flags.DEFINE_float('action_noise', 0.0,
+                   'DART noise of the collection (`collect --action_noise`).')
 FLAGS = flags.FLAGS
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Paths whose uncommitted changes would make the recorded commit misleading.
+_CODE_PATHS = ('bench', 'data_tools', 'environments', 'gin_configs',
+               'ibc_agents', 'Makefile')
 
 
-def _timed(command) -> float:
+def _timed(command: Sequence[str]) -> Tuple[float, str]:
+  """Runs `command` in the repository: (wall seconds, its last stdout line)."""
   start = time.perf_counter()
-  subprocess.run(command, check=True, cwd=_REPO, stdout=subprocess.DEVNULL)
-  return time.perf_counter() - start
+  completed = subprocess.run(command, check=True, cwd=_REPO,
+                             stdout=subprocess.PIPE, text=True)
+  lines = completed.stdout.strip().splitlines()
+  return time.perf_counter() - start, lines[-1] if lines else ''
 
 
-def _run_once(run_dir: str) -> dict:
+def _run_once(run_dir: str, seed: int) -> Dict[str, Any]:
+  """Collects and trains in `run_dir` with `seed`; the run's figures."""
   data_dir, root_dir = os.path.join(run_dir, 'data'), os.path.join(run_dir, 'run')
-  collect_seconds = _timed([
+  collect_seconds, _ = _timed([
       sys.executable, '-m', 'data_tools.collect', '--task=PARTICLE',
-      f'--num_episodes={FLAGS.num_episodes}', '--num_workers=2',
-      f'--output_dir={data_dir}'])
-  train_seconds = _timed([
-      sys.executable, '-m', 'ibc_agents.train',
-      '--gin_file=gin_configs/particle/ibc_dfo.gin', f'--dataset={data_dir}',
-      f'--root_dir={root_dir}'])
+      f'--num_episodes={FLAGS.num_episodes}',
+      f'--num_workers={FLAGS.num_workers}', f'--seed={seed}',
+      f'--action_noise={FLAGS.action_noise}', f'--output_dir={data_dir}'])
+  bindings = [f'train_eval.seed = {seed}', *FLAGS.gin_bindings]
+  train_seconds, last_line = _timed([
+      sys.executable, '-m', 'ibc_agents.train', f'--gin_file={FLAGS.gin_file}',
+      f'--dataset={data_dir}', f'--root_dir={root_dir}',
+      *[f'--gin_bindings={binding}' for binding in bindings]])
   with open(os.path.join(root_dir, 'results.json')) as f:
     results = json.load(f)
-  return dict(results, collect_seconds=collect_seconds,
-              train_seconds=train_seconds,
-              total_seconds=collect_seconds + train_seconds)
+  return dict(
+      seed=seed, success_rate=results['success_rate'],
+      avg_return=results['avg_return'],
+      eval_episodes=results['eval_episodes'],
+      train_steps=results['train_steps'],
+      steps_per_sec=results['steps_per_sec'],
+      dataset_steps=results['dataset_steps'],
+      collect_seconds=collect_seconds, train_seconds=train_seconds,
+      best=results.get('best'), last_line=last_line)
+
+
+def spread(values: Sequence[float]) -> Dict[str, float]:
+  """min / mean / max of `values`."""
+  return dict(min=min(values), mean=statistics.fmean(values), max=max(values))
+
+
+def _git(*args: str) -> str:
+  return subprocess.run(['git', *args], cwd=_REPO, check=True,
+                        capture_output=True, text=True).stdout.strip()
+
+
+def _row(label: str, run: Dict[str, Any]) -> str:
+  return (f'| {label} | {run["success_rate"]:.2f} | {run["eval_episodes"]} | '
+          f'{run["train_steps"]} | {run["steps_per_sec"]:.1f} | '
+          f'{run["collect_seconds"]:.0f} | {run["train_seconds"]:.0f} |')
+
+
+def provenance(command: str) -> Dict[str, Any]:
+  """What the runs are measured on: command, commit, date and machine."""
+  return dict(
+      command=command,
+      commit=_git('rev-parse', 'HEAD'),
+      uncommitted_code_changes=bool(
+          _git('status', '--porcelain', '--', *_CODE_PATHS)),
+      date=datetime.datetime.now(datetime.timezone.utc).isoformat(
+          timespec='seconds'),
+      machine=dict(cores=os.cpu_count(),
+                   cores_available=len(os.sched_getaffinity(0)),
+                   cpu_model=report.cpu_model(),
+                   tf_intra_op_threads=os.environ.get('TF_NUM_INTRAOP_THREADS'),
+                   tf_inter_op_threads=os.environ.get('TF_NUM_INTEROP_THREADS')),
+      gin_file=FLAGS.gin_file, gin_bindings=list(FLAGS.gin_bindings),
+      num_episodes=FLAGS.num_episodes, num_workers=FLAGS.num_workers,
+      action_noise=FLAGS.action_noise)
+
+
+def record(header: Dict[str, Any],
+           runs: List[Dict[str, Any]]) -> Dict[str, Any]:
+  """The JSON record: `provenance`, per-run figures and their spread."""
+  return dict(
+      header, seeds=[run['seed'] for run in runs], runs=runs,
+      spread={key: spread([run[key] for run in runs])
+              for key in ('success_rate', 'train_seconds', 'steps_per_sec')})
 
 
 def main(argv):
   del argv
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-  print(f'machine: {os.cpu_count()} cores, {report.cpu_model()}')
-  print('| run | success rate | eval episodes | train steps | steps/s | '
-        'collect (s) | train + eval (s) | total (s) |')
-  print('| --- | --- | --- | --- | --- | --- | --- | --- |')
+  command = ' '.join(['python -m bench.particle_quickstart', *sys.argv[1:]])
+  print(f'machine: {os.cpu_count()} cores '
+        f'({len(os.sched_getaffinity(0))} available), {report.cpu_model()}')
+  print('| seed | success rate | eval episodes | train steps | steps/s | '
+        'collect (s) | train + eval (s) |')
+  print('| --- | --- | --- | --- | --- | --- | --- |')
+  header = provenance(command)
+  output = os.path.join(_REPO, FLAGS.output)
+  os.makedirs(os.path.dirname(output), exist_ok=True)
   runs = []
-  for repeat in range(FLAGS.repeats):
-    run_dir = os.path.join(FLAGS.work_dir, f'run{repeat}')
+  for seed in map(int, FLAGS.seeds):
+    run_dir = os.path.join(FLAGS.work_dir, f'seed{seed}')
     shutil.rmtree(run_dir, ignore_errors=True)
-    run = _run_once(run_dir)
-    runs.append(run)
-    print(f'| {repeat} | {run["success_rate"]:.2f} | {run["eval_episodes"]} | '
-          f'{run["train_steps"]} | {run["steps_per_sec"]:.1f} | '
-          f'{run["collect_seconds"]:.0f} | {run["train_seconds"]:.0f} | '
-          f'{run["total_seconds"]:.0f} |', flush=True)
-  median = lambda key: statistics.median(run[key] for run in runs)
-  print(f'| median | {median("success_rate"):.2f} | | | '
-        f'{median("steps_per_sec"):.1f} | {median("collect_seconds"):.0f} | '
-        f'{median("train_seconds"):.0f} | {median("total_seconds"):.0f} |')
+    runs.append(_run_once(run_dir, seed))
+    print(_row(str(seed), runs[-1]), flush=True)
+    result = record(header, runs)
+    # Written after every run, so a run cut short keeps its finished seeds.
+    with open(output, 'w') as f:
+      json.dump(result, f, indent=2)
+      f.write('\n')
+  rates = result['spread']['success_rate']
+  print(f'success rate over {len(runs)} runs: min {rates["min"]:.2f}, '
+        f'mean {rates["mean"]:.3f}, max {rates["max"]:.2f}')
+  print(f'wrote {output}')
 
 
 if __name__ == '__main__':
