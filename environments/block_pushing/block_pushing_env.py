@@ -1,16 +1,18 @@
 """Block pushing with an xArm6 in pybullet: the PUSH and REACH tasks.
 
 The robot base stands at the origin, +x points away from it across the
-table and z up. A cylinder held by the arm moves in the plane at a fixed
+table and z up. A thin pusher held by the arm moves in the plane at a fixed
 height: each action is a displacement (dx, dy) of the effector's commanded
 target, which inverse kinematics and the joint motors track for one control
 period (10 Hz, 24 physics substeps at 240 Hz). These are the block-pushing
 tasks of Implicit Behavioral Cloning (Florence et al., 2021) as the original
 implementation's `environments/block_pushing/block_pushing.py` defines them
 (cited below as "original"): its control rate, action bounds, workspace,
-start poses, layouts, step limits and success tolerance. The robot's tool,
-the block and the target are this project's own assets: the original's are
-not public (see `TIP_HEIGHT`, `BLOCK_SIZE`).
+start poses, layouts, step limits and success tolerance, and the physics of
+its scene: the block of its `environments/assets/block.urdf`, the arm,
+control and tool of `environments/utils/xarm_sim_robot.py` (see `robot`),
+the table of pybullet's `plane.urdf` 1 mm below z = 0 and pybullet's
+default solver settings.
 
 The simulator state (`state()`) is a dict of float32 arrays with the
 original's keys: for each block `<block>_translation` [2] and
@@ -40,10 +42,11 @@ from environments.block_pushing import robot
 
 BLOCK_URDF = os.path.join(robot.ASSETS_DIR, 'block.urdf')
 TARGET_URDF = os.path.join(robot.ASSETS_DIR, 'target.urdf')
-# Choice: the original's block.urdf is not public; its oracle treats the block
-# as a square (4-way symmetric) and stops 0.01 m from its centre when
-# touching, which a 4 cm cube fits.
-BLOCK_SIZE = 0.04  # m, side of the cube in assets/block.urdf
+# As the original's block.urdf: a 4 cm cube (see assets/block.urdf).
+BLOCK_SIZE = 0.04  # m
+# Original `PLANE_URDF_PATH` loaded at `basePosition=[0, 0, -0.001]`: the table
+# top lies 1 mm below z = 0 (the workspace.urdf above it does not collide).
+TABLE_HEIGHT = -0.001  # m
 # Original: `action_space = Box(-0.1, 0.1, (2,))`, a displacement of the
 # commanded effector target; only the target is clipped, to the workspace.
 ACTION_BOUND = 0.1  # m per step
@@ -52,17 +55,19 @@ WORKSPACE_LOW = np.array([0.15, -0.5])  # m
 WORKSPACE_HIGH = np.array([0.7, 0.5])  # m
 # Original `reset`: the effector target starts at (0.3, -0.4), no noise.
 EFFECTOR_START = np.array([0.3, -0.4])  # m
-# Choice: the original holds its link-6 flange at `EFFECTOR_HEIGHT = 0.06` m
-# with a suction tool whose length is not public; the cylinder tool of its
-# public derivatives reaches about 5 cm below the flange. Here the tool tip
-# itself is placed, 1 cm above the table, low on the 4 cm block.
-TIP_HEIGHT = 0.01  # m
+# Original `EFFECTOR_HEIGHT`: the IK holds link6's frame 0.06 m high. The tool
+# hanging from it comes to rest with its head from 5.8 to 2.8 cm and its rod
+# down to 1.5 cm (see `robot`), so it pushes the 4 cm block near its top.
+EFFECTOR_HEIGHT = 0.06  # m
 CONTROL_PERIOD = 0.1  # s: original `control_frequency = 10.0`
 # Original: pybullet's default 1/240 s time step, 24 substeps per control step.
 PHYSICS_SUBSTEPS = 24
 GRAVITY = 9.8  # m/s^2, original `setGravity(0, 0, -9.8)`
-# pybullet's default is 50; 10 holds these few contacts steady for less time.
-SOLVER_ITERATIONS = 10
+# pybullet's default, which the original keeps.
+SOLVER_ITERATIONS = 50
+# Original `reset`: after placing the scene, 100 physics steps (0.42 s) let
+# the arm reach its start pose and the blocks settle before the first step.
+SETTLE_SUBSTEPS = 100
 # Original `reset`: block and target positions around these centres.
 WORKSPACE_CENTER_X = 0.4  # m
 BLOCK_CENTER_Y = -0.2  # m
@@ -175,15 +180,24 @@ class BlockPushingEnv(task_env.TaskEnv):
         numSolverIterations=SOLVER_ITERATIONS)
     self._client.setGravity(0.0, 0.0, -GRAVITY)
     table = self._client.loadURDF(
-        os.path.join(pybullet_data.getDataPath(), 'plane.urdf'))
+        os.path.join(pybullet_data.getDataPath(), 'plane.urdf'),
+        basePosition=[0.0, 0.0, TABLE_HEIGHT])
     # Plain instead of the checkerboard texture, a calmer pixel background.
     self._client.changeVisualShape(table, -1, textureUniqueId=-1,
                                    rgbaColor=_TABLE_COLOR)
-    self._robot = robot.XArmPusher(self._client, TIP_HEIGHT)
-    self._block_ids = [self._load(BLOCK_URDF, color)
-                       for color in _BLOCK_COLORS[:len(self.BLOCK_NAMES)]]
+    self._robot = robot.XArmPusher(self._client, EFFECTOR_HEIGHT)
+    # Targets before blocks, in the original's order of loading.
     self._target_ids = [self._load(TARGET_URDF, color, fixed=True)
                         for color in _TARGET_COLORS[:len(self.TARGET_NAMES)]]
+    self._block_ids = [self._load(BLOCK_URDF, color)
+                       for color in _BLOCK_COLORS[:len(self.BLOCK_NAMES)]]
+    # As the original: the loaded scene settles (the tool comes to rest
+    # against the flange, see `robot`) and every episode starts from this
+    # saved state, contacts included, so that episodes do not depend on the
+    # ones before.
+    for _ in range(SETTLE_SUBSTEPS):
+      self._client.stepSimulation()
+    self._settled_scene = self._client.saveState()
 
     self._state_spec = self._make_state_spec()
     super().__init__(
@@ -252,14 +266,57 @@ class BlockPushingEnv(task_env.TaskEnv):
     """Whether the episode ends after a step; `_is_success` ran just before."""
     return success
 
+  def _start_layout(self, block_poses: np.ndarray,
+                    target_poses: np.ndarray) -> None:
+    """Called with each episode's layout, before the scene is placed.
+
+    Tasks that derive something from the layout (REACH's goal) or keep
+    memory of the episode reset it here.
+    """
+
+  def reset_to_layout(self, block_poses: np.ndarray,
+                      target_poses: np.ndarray) -> ts.TimeStep:
+    """Starts an episode from the given layout instead of a random one.
+
+    E.g. to replay recorded actions from a recorded start. The random
+    layout sequence is not advanced.
+
+    Args:
+      block_poses: (x, y, yaw) of each block, [len(BLOCK_NAMES), 3].
+      target_poses: (x, y, yaw) of each target, [len(TARGET_NAMES), 3].
+
+    Returns:
+      The episode's FIRST time step.
+    """
+    block_poses = np.asarray(block_poses, np.float64)
+    target_poses = np.asarray(target_poses, np.float64)
+    if (block_poses.shape != (len(self.BLOCK_NAMES), 3) or
+        target_poses.shape != (len(self.TARGET_NAMES), 3)):
+      raise ValueError(
+          f'Expected block poses [{len(self.BLOCK_NAMES)}, 3] and target '
+          f'poses [{len(self.TARGET_NAMES)}, 3], got {block_poses.shape} and '
+          f'{target_poses.shape}.')
+    self._current_time_step = self._start_episode(block_poses, target_poses)
+    return self._current_time_step
+
   def _reset(self) -> ts.TimeStep:
-    block_poses, self._target_poses = self._sample_layout()
+    return self._start_episode(*self._sample_layout())
+
+  def _start_episode(self, block_poses: np.ndarray,
+                     target_poses: np.ndarray) -> ts.TimeStep:
+    self._start_layout(block_poses, target_poses)
+    self._client.restoreState(self._settled_scene)
+    self._target_poses = target_poses.copy()
     for body, pose in zip(self._block_ids, block_poses):
-      self._place(body, pose, BLOCK_SIZE / 2)
+      # Resting on the table (the original drops it from z = 0 and lets the
+      # settling steps lift it out; the same pose results).
+      self._place(body, pose, TABLE_HEIGHT + BLOCK_SIZE / 2)
     for body, pose in zip(self._target_ids, self._target_poses):
       self._place(body, pose, 0.0)
     self._effector_target = EFFECTOR_START.copy()
     self._robot.reset(self._effector_target)
+    for _ in range(SETTLE_SUBSTEPS):
+      self._client.stepSimulation()
     self._num_steps = 0
     self._success = False
     self._episode_ended = False
@@ -383,10 +440,9 @@ class ReachEnv(PushEnv):
     super().__init__(max_steps, success_tolerance, **kwargs)
     self._goal = np.zeros(2)
 
-  def _sample_layout(self) -> Tuple[np.ndarray, np.ndarray]:
-    block, target = super()._sample_layout()
-    self._goal = reach_point(block[0, :2], target[0, :2])
-    return block, target
+  def _start_layout(self, block_poses: np.ndarray,
+                    target_poses: np.ndarray) -> None:
+    self._goal = reach_point(block_poses[0, :2], target_poses[0, :2])
 
   def _is_success(self, state: Dict[str, np.ndarray]) -> bool:
     return bool(np.linalg.norm(state['effector_translation'] - self._goal)

@@ -46,8 +46,11 @@ class PushDiscontinuousEnv(base.BlockPushingEnv):
     return np.array([base.WORKSPACE_CENTER_X + self._rng.uniform(
         -base.X_SPREAD, base.X_SPREAD)])
 
-  def _sample_layout(self) -> Tuple[np.ndarray, np.ndarray]:
+  def _start_layout(self, block_poses: np.ndarray,
+                    target_poses: np.ndarray) -> None:
     self._reached[:] = False
+
+  def _sample_layout(self) -> Tuple[np.ndarray, np.ndarray]:
     block = np.append(base.block_start(self._rng), base.block_yaw(self._rng))
     first, second = base.draw_apart_in_x(self._target_x,
                                          self.MIN_TARGET_X_GAP)

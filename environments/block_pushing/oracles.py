@@ -1,15 +1,19 @@
 """Scripted demonstrators of the block-pushing tasks.
 
-A push goes in two phases. Approach: move the effector to the pre-push
-point, behind the block on the line from the target through the block,
-detouring around every block on the way. Push: move along that line towards
-the target while steering back onto the line, which is recomputed every step
-from the block's current position, so drift and rotation of the block are
-corrected as they happen. If the effector slips off the block, approach
-again. Time steps are unbatched, as `PyDriver` passes them; use one oracle
-per environment (the oracles remember their phase between steps). The
-oracles act on the simulator state; `EnvStateOracle` runs them on the tasks
-that observe images.
+PUSH and PUSH_DISCONTINUOUS are demonstrated as the original
+implementation's `environments/block_pushing/oracles/oriented_push_oracle.py`
+(and `discontinuous_push_oracle.py`) demonstrate them (`OrientedPusher`):
+move behind the block on the line from the target through it, turn the
+block with side pushes when a face does not point at the target, then push
+through its centre. PUSH_MULTIMODAL, whose two blocks must not sweep through
+each other, uses `Pusher`: approach the pre-push point detouring around
+every block, then push along the line while steering back onto it. REACH
+heads straight for its goal.
+
+Time steps are unbatched, as `PyDriver` passes them; use one oracle per
+environment (the oracles remember their phase between steps). The oracles
+act on the simulator state; `EnvStateOracle` runs them on the tasks that
+observe images.
 """
 import abc
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -124,6 +128,96 @@ class Pusher:
     return _toward(effector, next_waypoint(effector, pre_push, obstacles))
 
 
+# OrientedPusher, with the values of the original's `OrientedPushOracle` (at
+# its 10 Hz control rate, speeds in m/s are these lengths per step).
+APPROACH_STEP = 0.03  # m, towards the pre-push point (0.3 m/s)
+PUSH_STEP = 0.035  # m, towards the block and through it (0.35 m/s)
+ORIENT_STEP = 0.015  # m, while turning the block (0.15 m/s)
+ORIENTED_PRE_PUSH_DISTANCE = 0.05  # m behind the block centre
+NEXT_TO_BLOCK_DISTANCE = 0.03  # m behind the block centre: pushing starts
+TOUCHING_DISTANCE = 0.01  # m behind the block centre: where a push aims
+ARRIVED_DISTANCE = 0.001  # m from a waypoint at which the next phase starts
+ORIENT_THRESHOLD = 0.2  # rad of misalignment that calls for turning
+ALIGNED_THRESHOLD = 0.03  # rad of misalignment at which turning stops
+ORIENT_RADIUS = 0.025  # m from the block centre to the side-push point
+ORIENT_ANGLE = 0.2  # rad ahead of the effector, around the block
+
+
+def _rotate(vector: np.ndarray, angle: float) -> np.ndarray:
+  cos, sin = np.cos(angle), np.sin(angle)
+  return np.array([cos * vector[0] - sin * vector[1],
+                   sin * vector[0] + cos * vector[1]])
+
+
+def _limit(displacement: np.ndarray, length: float) -> np.ndarray:
+  """`displacement` shortened to at most `length` (its norm)."""
+  norm = np.linalg.norm(displacement)
+  return displacement if norm <= length else displacement * (length / norm)
+
+
+class OrientedPusher:
+  """Turns a square block to face the goal, then pushes it there.
+
+  Phases, as the original's `OrientedPushOracle`: `approach` the pre-push
+  point 5 cm behind the block (on the line from the goal through the
+  block), move `to_block` (3 cm behind it), then `push` towards the point
+  1 cm behind its centre, which moves with the block. The block's
+  misalignment is the angle between the push line and the nearest face
+  normal (the block is 4-way symmetric); above `ORIENT_THRESHOLD` the pusher
+  turns it (`turn_left` or `turn_right`, stepping around it at
+  `ORIENT_RADIUS`) until within `ALIGNED_THRESHOLD`, then approaches again.
+  A phase that ends hands over to the next within the same step, so one
+  step may pass through several phases, as in the original.
+  """
+
+  def __init__(self):
+    self.phase = 'approach'
+
+  def reset(self) -> None:
+    self.phase = 'approach'
+
+  def action(self, effector: np.ndarray, block: np.ndarray,
+             block_yaw: float, goal: np.ndarray) -> np.ndarray:
+    """Effector displacement [2] that brings `block` towards `goal`.
+
+    Args:
+      effector: the effector target position [2] (what actions move).
+      block: the block's centre [2].
+      block_yaw: the block's yaw (rad).
+      goal: where the block's centre should go [2].
+    """
+    line = _unit(goal - block)
+    misalignment = np.arctan2(line[1], line[0]) - block_yaw
+    misalignment = (misalignment + np.pi / 4) % (np.pi / 2) - np.pi / 4
+    step = PUSH_STEP
+    displacement = np.zeros(2)
+    if self.phase == 'approach':
+      step = APPROACH_STEP
+      displacement = block - ORIENTED_PRE_PUSH_DISTANCE * line - effector
+      if np.linalg.norm(displacement) < ARRIVED_DISTANCE:
+        self.phase = 'to_block'
+    if self.phase == 'to_block':
+      displacement = block - NEXT_TO_BLOCK_DISTANCE * line - effector
+      if np.linalg.norm(displacement) < ARRIVED_DISTANCE:
+        self.phase = 'push'
+      if misalignment > ORIENT_THRESHOLD:
+        self.phase = 'turn_left'
+      elif misalignment < -ORIENT_THRESHOLD:
+        self.phase = 'turn_right'
+    if self.phase == 'push':
+      if abs(misalignment) > ORIENT_THRESHOLD:
+        self.phase = 'approach'
+      displacement = block - TOUCHING_DISTANCE * line - effector
+    if self.phase in ('turn_left', 'turn_right'):
+      step = ORIENT_STEP
+      sign = 1.0 if self.phase == 'turn_left' else -1.0
+      around = _rotate(_unit(effector - block), sign * ORIENT_ANGLE)
+      displacement = block + ORIENT_RADIUS * around - effector
+      if sign * misalignment < ALIGNED_THRESHOLD:
+        self.phase = 'approach'
+    return _limit(displacement, step)
+
+
 def _position(observation: Observation, name: str) -> np.ndarray:
   return np.asarray(observation[f'{name}_translation'], np.float64)
 
@@ -171,11 +265,14 @@ class ReachOracle(_Oracle):
 
 
 class PushOracle(_Oracle):
-  """PUSH: pushes the block to the target."""
+  """PUSH: turns the block to face the target and pushes it there.
+
+  As the original's `OrientedPushOracle` (see `OrientedPusher`).
+  """
 
   def __init__(self, env: block_pushing_env.BlockPushingEnv):
     super().__init__(env)
-    self._pusher = Pusher()
+    self._pusher = OrientedPusher()
     self._target = 'target'
 
   def _start_episode(self, observation: Observation) -> None:
@@ -185,14 +282,16 @@ class PushOracle(_Oracle):
     return self._pusher.action(
         _position(observation, 'effector_target'),
         _position(observation, 'block'),
-        _position(observation, self._target), self._blocks(observation))
+        float(np.asarray(observation['block_orientation']).reshape(-1)[0]),
+        _position(observation, self._target))
 
 
 class PushDiscontinuousOracle(PushOracle):
   """PUSH_DISCONTINUOUS: pushes to `target`, then on to `target2`.
 
-  It turns to `target2` on the first step the block is within the success
-  tolerance of `target`, as the original's `DiscontinuousOrientedPushOracle`.
+  As the original's `DiscontinuousOrientedPushOracle`: it turns to `target2`
+  on the first step the block is within the success tolerance of `target`,
+  carrying on in its current phase.
   """
 
   def _start_episode(self, observation: Observation) -> None:
@@ -204,7 +303,6 @@ class PushDiscontinuousOracle(PushOracle):
         _position(observation, 'block') - _position(observation, 'target')
     ) < self._tolerance:
       self._target = 'target2'
-      self._pusher.reset()
     return super()._displacement(observation)
 
 

@@ -18,11 +18,14 @@ def _run_episode(env, policy):
   return bool(env.get_info()['success']), first, np.stack(actions)
 
 
-@pytest.mark.parametrize('task, num_episodes', [
-    ('PUSH', 6), ('REACH', 6), ('PUSH_DISCONTINUOUS', 6),
-    ('PUSH_MULTIMODAL', 3)])
+# PUSH's oracle is the original's, which turns misaligned blocks before
+# pushing: its recorded episodes (data/original_push_episodes.npz) take up to
+# 81 of the 100 steps.
+@pytest.mark.parametrize('task, num_episodes, max_fraction', [
+    ('PUSH', 6, 0.85), ('REACH', 6, 0.6), ('PUSH_DISCONTINUOUS', 6, 0.6),
+    ('PUSH_MULTIMODAL', 3, 0.6)])
 def test_oracle_solves_seeded_episodes_well_within_the_step_limit(
-    task, num_episodes):
+    task, num_episodes, max_fraction):
   env = environments.make(task, seed=100)
   try:
     oracle = environments.make_oracle(task, env)
@@ -31,7 +34,8 @@ def test_oracle_solves_seeded_episodes_well_within_the_step_limit(
     env.close()
   assert all(success for success, _, _ in results)
   # Room left for imitators that are slower than the oracle.
-  assert max(len(actions) for _, _, actions in results) < 0.6 * env.max_steps
+  assert (max(len(actions) for _, _, actions in results) <
+          max_fraction * env.max_steps)
   for _, _, actions in results:
     assert actions.dtype == np.float32
     assert np.all(np.abs(actions) <= env.action_spec().maximum + 1e-7)
