@@ -41,11 +41,12 @@ from tf_agents.policies import py_policy
 from tf_agents.trajectories import trajectory
 
 import environments
+from data_tools import console
 from data_tools import demos
 
-COLLECTION_FILENAME = 'collection.json'  # the settings, to resume with
+COLLECTION_FILENAME = demos.COLLECTION_FILENAME  # the settings, to resume with
 _PARTIAL_SUFFIX = '.partial'  # shard name while its worker is writing it
-_POLL_SECONDS = 0.5  # also the minimum interval between progress lines
+_POLL_SECONDS = 0.5  # how often the workers are checked
 _MAX_ATTEMPTS_FACTOR = 2  # attempts allowed per requested episode (+ slack)
 _ATTEMPTS_SLACK = 10
 
@@ -204,31 +205,6 @@ def _exit_with_parent(path: str) -> None:
   threading.Thread(target=watch, daemon=True).start()
 
 
-class _Progress:
-  """Prints `collect: done/total episodes (rate)` on progress, rate-limited."""
-
-  def __init__(self, total: int):
-    self._total = total
-    self._start = time.monotonic()
-    self._last_print = self._start
-    self._last_done = 0
-    self.done = 0
-
-  def update(self, force: bool = False) -> None:
-    now = time.monotonic()
-    if force or (self.done > self._last_done and
-                 now - self._last_print >= _POLL_SECONDS):
-      rate = self.done / max(now - self._start, 1e-9)
-      print(f'collect: {self.done}/{self._total} episodes ({rate:.1f} ep/s)',
-            file=sys.stderr, flush=True)
-      self._last_print = now
-      self._last_done = self.done
-
-  @property
-  def elapsed(self) -> float:
-    return time.monotonic() - self._start
-
-
 def _next_message(queue: Any) -> Optional[tuple[int, str, Any]]:
   """Returns the next worker message, or None after a poll interval."""
   try:
@@ -238,7 +214,7 @@ def _next_message(queue: Any) -> Optional[tuple[int, str, Any]]:
 
 
 def _wait_for_workers(processes: Sequence[Any], queue: Any,
-                      progress: _Progress) -> int:
+                      progress: console.Progress) -> int:
   """Relays progress until every worker is done; returns the total steps.
 
   Raises:
@@ -255,18 +231,16 @@ def _wait_for_workers(processes: Sequence[Any], queue: Any,
         raise RuntimeError(
             f'Collection worker {dead[0]} died with exit code '
             f'{processes[dead[0]].exitcode} without reporting an error.')
-      progress.update()
       continue
     worker, kind, payload = message
     if kind == 'error':
       raise RuntimeError(f'Collection worker {worker} failed:\n{payload}')
     if kind == 'episode':
-      progress.done += 1
+      progress.update(progress.done + 1)
     else:
       running.discard(worker)
       num_steps += payload
-    progress.update()
-  progress.update(force=True)
+  progress.finish()
   return num_steps
 
 
@@ -338,7 +312,8 @@ def collect(task: str,
                 list(gin_files), list(gin_bindings), queue),
           daemon=True) for i, w in enumerate(todo)
   ]
-  progress = _Progress(sum(episodes_per_worker[w] for w in todo))
+  progress = console.Progress(
+      'collect', sum(episodes_per_worker[w] for w in todo), 'episodes')
   try:
     for path in paths:  # left by a killed run
       _remove_partial_shard(path)

@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import struct
-from typing import Any, Iterable, Sequence, Union
+from typing import Any, Iterable, Optional, Sequence, Union
 
 from absl import logging
 from google.protobuf import message
@@ -35,9 +35,12 @@ from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 from tf_agents.typing import types
 from tf_agents.utils import example_encoding_dataset
+from tf_agents.utils import nest_utils
 
 STATISTICS_FILENAME = 'statistics.json'
 MANIFEST_FILENAME = 'manifest.json'
+# What `collect` was asked for (task, episodes, seed, ...), beside the shards.
+COLLECTION_FILENAME = 'collection.json'
 SHARD_PATTERN = '*.tfrecord'
 _SPEC_SUFFIX = '.spec'
 _READ_BATCH_SIZE = 4096  # steps decoded per tf.data batch
@@ -194,7 +197,27 @@ def _load_shard(path: str, expected_spec: trajectory.Trajectory | None):
   _check_finite(path, steps)
   if expected_spec is not None:
     _check_action_bounds(path, steps, expected_spec.action)
-  return _split_episodes(path, steps)
+  episodes = _split_episodes(path, steps)
+  _check_counts_against_manifest(path, episodes)
+  return episodes
+
+
+def _check_counts_against_manifest(
+    path: str, episodes: Sequence[trajectory.Trajectory]) -> None:
+  """Raises if the shard's episode or step count differs from its manifest's."""
+  dataset_dir = os.path.dirname(path) or os.curdir
+  entry = (read_manifest(dataset_dir) or {}).get(os.path.basename(path))
+  if entry is None:
+    return
+  num_steps = sum(int(episode.step_type.shape[0]) for episode in episodes)
+  if (len(episodes), num_steps) != (entry['episodes'], entry['steps']):
+    raise DemoFileError(
+        f'Demonstration file {path} holds {len(episodes)} episodes of '
+        f'{num_steps} steps in all, but '
+        f'{os.path.join(dataset_dir, MANIFEST_FILENAME)} records '
+        f'{entry["episodes"]} episodes of {entry["steps"]} steps: the '
+        'manifest was edited. Restore it, or delete it to load the shards '
+        'unchecked.')
 
 
 def read_manifest(dataset_dir: str) -> dict[str, dict[str, Any]] | None:
@@ -244,8 +267,9 @@ def _check_against_manifest(path: str) -> None:
         f'episodes, {entry["steps"]} steps).')
   if shard_checksum(path) != entry['sha256']:
     raise DemoFileError(
-        f'Demonstration file {path} was changed after it was written: its '
-        f'SHA-256 differs from the one {manifest_path} records.')
+        f'Demonstration file {path} and {manifest_path} disagree: the '
+        'SHA-256 of its bytes differs from the one the manifest records, so '
+        'the shard or the manifest was changed after the dataset was written.')
 
 
 _checksums: dict[tuple[Any, ...], str] = {}
@@ -502,7 +526,7 @@ class DatasetStatistics:
     try:
       observation = content['observation']
       shards = content['shards']
-      return cls(
+      statistics = cls(
           observation_mean=_leaves_from_json(observation, 'mean'),
           observation_std=_leaves_from_json(observation, 'std'),
           action_min=np.asarray(content['action']['min'], np.float32),
@@ -517,6 +541,38 @@ class DatasetStatistics:
           f'{e}): expected the JSON that data_tools writes (observation '
           'mean and std, action min and max, counts, shards). Delete it to '
           'have it computed again from the shards.') from e
+    problem = statistics.problem()
+    if problem:
+      raise DemoFileError(
+          f'The dataset statistics {source} are unusable: {problem}. Delete '
+          'the file to have them computed again from the shards.')
+    return statistics
+
+  def problem(self) -> Optional[str]:
+    """What makes these statistics unusable for normalizing; None if nothing.
+
+    Every value must be finite, every std >= 0 and every action min <= its
+    max (a zero range is usable: the normalizers widen it).
+    """
+    named = {'action min': self.action_min, 'action max': self.action_max}
+    for name, nest in (('observation mean', self.observation_mean),
+                       ('observation std', self.observation_std)):
+      for path, leaf in nest_utils.flatten_with_joined_paths(nest):
+        if leaf is not None:
+          named[f'{name} {path}'.strip()] = leaf
+    for name, values in named.items():
+      values = np.asarray(values, np.float64)
+      if not np.all(np.isfinite(values)):
+        return f'{name} holds a non-finite value ({values.tolist()})'
+    for path, std in nest_utils.flatten_with_joined_paths(
+        self.observation_std):
+      if std is not None and np.any(np.asarray(std) < 0):
+        return (f'{f"observation std {path}".strip()} is negative '
+                f'({np.asarray(std).tolist()})')
+    if np.any(self.action_min > self.action_max):
+      return (f'action min {self.action_min.tolist()} exceeds action max '
+              f'{self.action_max.tolist()}')
+    return None
 
   def save(self, dataset_dir: str) -> str:
     """Writes `dataset_dir/statistics.json`; returns its path."""
@@ -556,6 +612,29 @@ def _leaves_from_json(node: Any, key: str) -> types.NestedArray:
   if isinstance(node, dict):
     return {k: _leaves_from_json(v, key) for k, v in node.items()}
   return tuple(_leaves_from_json(v, key) for v in node)
+
+
+def check_recorded_task(dataset: str, task: str) -> None:
+  """Refuses a dataset directory that `collect` wrote for another task.
+
+  Data without a record (converted, globs of shards) is not checked.
+
+  Raises:
+    DemoFileError: naming both tasks.
+  """
+  path = os.path.join(dataset, COLLECTION_FILENAME)
+  if '*' in dataset or not tf.io.gfile.exists(path):
+    return
+  try:
+    with tf.io.gfile.GFile(path) as f:
+      recorded = json.load(f).get('task')
+  except (ValueError, AttributeError) as e:
+    raise DemoFileError(f'Cannot read {path} ({e}).') from e
+  if recorded is not None and recorded != task:
+    raise DemoFileError(
+        f'{dataset} holds demonstrations of task {recorded} ({path}), not '
+        f'of {task}: choose the dataset collected for {task}, or the task '
+        f'{recorded}.')
 
 
 def load_dataset(

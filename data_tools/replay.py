@@ -10,10 +10,11 @@ needs no copy of the data.
 """
 import abc
 import dataclasses
+import hashlib
 import json
 import threading
 import time
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 import gin
 import numpy as np
@@ -50,12 +51,31 @@ class DemonstrationInfo:
   num_windows: int
   statistics: dict[str, Any]
 
+  def digest(self) -> str:
+    """SHA-256 of the description (statistics included), as sent."""
+    return hashlib.sha256(json.dumps(
+        dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()
+
   def to_bytes(self) -> bytes:
-    return json.dumps(dataclasses.asdict(self)).encode()
+    return json.dumps(dict(dataclasses.asdict(self),
+                           digest=self.digest())).encode()
 
   @classmethod
   def from_bytes(cls, content: bytes) -> 'DemonstrationInfo':
-    return cls(**json.loads(content))
+    """Reads what `to_bytes` wrote.
+
+    Raises:
+      ValueError: if the content does not parse, or its digest does not
+        match it (a description altered on its way or in the table).
+    """
+    fields = json.loads(content)
+    digest = fields.pop('digest', None)
+    info = cls(**fields)
+    if digest != info.digest():
+      raise ValueError(
+          'The demonstration description does not match its digest: it was '
+          'altered after the server loaded the dataset.')
+    return info
 
 
 def window_signature(data_spec: trajectory.Trajectory,
@@ -148,7 +168,13 @@ def sample_dataset(address: str, batch_size: int,
 def load_with_info(dataset: str, task: str, data_spec: trajectory.Trajectory,
                    sequence_length: int
                    ) -> tuple[list[trajectory.Trajectory], DemonstrationInfo]:
-  """A dataset's episodes (checked by `demos.load_dataset`) and description."""
+  """A dataset's episodes (checked by `demos.load_dataset`) and description.
+
+  Raises:
+    demos.DemoFileError: if `collect` wrote the dataset for another task, or
+      a check of `demos.load_dataset` fails.
+  """
+  demos.check_recorded_task(dataset, task)
   episodes, statistics = demos.load_dataset(dataset, data_spec)
   info = DemonstrationInfo(
       task=task, history_length=sequence_length, dataset=dataset,
@@ -263,15 +289,21 @@ class RemoteDemonstrations(ServedDemonstrations):
           f'Served:   {describe_signature(served)}\n'
           f'Expected: {describe_signature(expected)}')
     sample = next(client.sample(INFO_TABLE_NAME, num_samples=1))
-    self.info = DemonstrationInfo.from_bytes(
-        np.asarray(sample[0].data[0]).item())
+    try:
+      self.info = DemonstrationInfo.from_bytes(
+          np.asarray(sample[0].data[0]).item())
+    except (ValueError, TypeError) as e:
+      raise ValueError(f'The demonstration server at {address} sent an '
+                       f'unusable description: {e}') from None
+    self._writes = table_writes(tables)
 
   def watch(self, on_lost: Callable[[str], None],
             poll_seconds: float = 2.0) -> None:
-    """Calls `on_lost(reason)` once the server is silent for a while.
+    """Calls `on_lost(reason)` once the server is silent or altered.
 
     A daemon thread polls the server until `close`; `on_lost` is called once
-    it has not answered for `lost_after_seconds`.
+    it has not answered for `lost_after_seconds`, or once a table was
+    written to after this trainer connected.
     """
 
     def poll() -> None:
@@ -279,8 +311,12 @@ class RemoteDemonstrations(ServedDemonstrations):
       answered = time.monotonic()
       while not self._stop_watching.wait(poll_seconds):
         try:
-          client.server_info(timeout=max(1, int(poll_seconds)))
+          tables = client.server_info(timeout=max(1, int(poll_seconds)))
           answered = time.monotonic()
+          altered = altered_table(self._writes, tables)
+          if altered:
+            on_lost(f'the demonstration server at {self.address} {altered}')
+            return
         except (reverb.errors.DeadlineExceededError, RuntimeError):
           silent = time.monotonic() - answered
           if silent >= self.lost_after_seconds:
@@ -294,6 +330,31 @@ class RemoteDemonstrations(ServedDemonstrations):
   def close(self) -> None:
     """Stops watching; the server itself belongs to its own process."""
     self._stop_watching.set()
+
+
+def table_writes(tables: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
+  """(inserts, deletions) of each table, from `reverb.Client.server_info()`."""
+  return {name: (int(table.rate_limiter_info.insert_stats.completed),
+                 int(table.num_deleted_episodes))
+          for name, table in tables.items()}
+
+
+def altered_table(loaded: Mapping[str, tuple[int, int]],
+                  tables: Mapping[str, Any]) -> Optional[str]:
+  """Says which table was written to since `loaded` (`table_writes`); or None.
+
+  The demonstration tables are written once, when the server loads its
+  dataset; a later insert or removal can only come from another client.
+  """
+  now = table_writes(tables)
+  for name in sorted(set(loaded) | set(now)):
+    if now.get(name) != loaded.get(name):
+      before, after = loaded.get(name, (0, 0)), now.get(name, (0, 0))
+      return (f'had its table {name!r} written to after loading '
+              f'({after[0] - before[0]} inserts, {after[1] - before[1]} '
+              'removals): another client altered the demonstrations, so '
+              'they can no longer be trusted')
+  return None
 
 
 def describe_signature(signature: Any) -> dict[str, str]:

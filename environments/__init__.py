@@ -5,7 +5,8 @@ only when their task is made. Every task's environment is a
 `task_env.TaskEnv`, the contract that collection, training and evaluation
 rely on (specs, seeding, `get_info()['success']`, rendering, `close`).
 """
-from typing import Any, Callable, Dict, Optional
+import importlib
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 from tf_agents.environments import py_environment
 from tf_agents.policies import py_policy
@@ -15,11 +16,13 @@ OracleFactory = Callable[[py_environment.PyEnvironment], py_policy.PyPolicy]
 
 _ENV_FACTORIES: Dict[str, EnvFactory] = {}
 _ORACLE_FACTORIES: Dict[str, OracleFactory] = {}
+_MODULES: Dict[str, Tuple[str, ...]] = {}
 
 
 def register(name: str,
              factory: EnvFactory,
-             oracle_factory: Optional[OracleFactory] = None) -> None:
+             oracle_factory: Optional[OracleFactory] = None,
+             modules: Sequence[str] = ()) -> None:
   """Registers a task.
 
   Args:
@@ -28,6 +31,8 @@ def register(name: str,
       a `task_env.TaskEnv`.
     oracle_factory: Called with an environment of the task; returns a scripted
       policy that solves it. None when the task has no oracle.
+    modules: The modules whose gin configurables the task's environment and
+      oracle read; `import_modules` imports them before gin is parsed.
 
   Raises:
     ValueError: If `name` is already registered.
@@ -35,8 +40,26 @@ def register(name: str,
   if name in _ENV_FACTORIES:
     raise ValueError(f'Task {name!r} is already registered.')
   _ENV_FACTORIES[name] = factory
+  _MODULES[name] = tuple(modules)
   if oracle_factory is not None:
     _ORACLE_FACTORIES[name] = oracle_factory
+
+
+def import_modules(task: str) -> None:
+  """Imports the modules that register `task`'s gin configurables.
+
+  A command that parses gin (which locks the configuration) and then builds
+  the task calls this first: a configurable registered after the lock is an
+  error, and a binding of one not yet registered is refused.
+
+  Raises:
+    ValueError: If `task` is not registered.
+  """
+  if task not in _ENV_FACTORIES:
+    raise ValueError(
+        f'Unknown task {task!r}; known tasks: {", ".join(known_tasks())}.')
+  for module in _MODULES[task]:
+    importlib.import_module(module)
 
 
 def known_tasks() -> list[str]:
@@ -86,7 +109,9 @@ def _make_particle_oracle(
   return oracle.ParticleOracle(env)
 
 
-register('PARTICLE', _make_particle, _make_particle_oracle)
+register('PARTICLE', _make_particle, _make_particle_oracle,
+         modules=('environments.particle.particle_env',
+                  'environments.particle.oracle'))
 
 
 _D4RL_TASKS = ('door-human-v0', 'pen-human-v0', 'hammer-human-v0',
@@ -134,7 +159,6 @@ _BLOCK_PUSHING_TASKS = {
 
 
 def _block_pushing_class(module: str, name: str) -> Any:
-  import importlib  # pylint: disable=g-import-not-at-top
   return getattr(importlib.import_module(
       f'environments.block_pushing.{module}'), name)
 
@@ -151,8 +175,9 @@ def _block_pushing_factories(task: str) -> tuple[EnvFactory, OracleFactory]:
   return make_env, make_oracle
 
 
-for _task in _BLOCK_PUSHING_TASKS:
-  register(_task, *_block_pushing_factories(_task))
+for _task, (_module, _, _) in _BLOCK_PUSHING_TASKS.items():
+  register(_task, *_block_pushing_factories(_task),
+           modules=(f'environments.block_pushing.{_module}',))
 
 
 # PUSH and PUSH_DISCONTINUOUS observed through a camera. task: (environment
@@ -180,4 +205,5 @@ def _block_pushing_pixel_factories(
 
 
 for _task in _BLOCK_PUSHING_PIXEL_TASKS:
-  register(_task, *_block_pushing_pixel_factories(_task))
+  register(_task, *_block_pushing_pixel_factories(_task),
+           modules=('environments.block_pushing.pixel_envs',))

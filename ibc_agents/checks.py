@@ -3,6 +3,7 @@
 A gin binding of the wrong type (`num_counter_examples = 8.5`,
 `num_iterations = '20'`) would otherwise fail far away, inside TensorFlow.
 """
+import math
 import numbers
 from typing import Optional
 
@@ -22,15 +23,15 @@ def integer(name: str, value, minimum: int = 1) -> int:
 
 def real(name: str, value, low: Optional[float] = None,
          high: Optional[float] = None) -> float:
-  """`value` as a float, if it is a real number in [low, high].
+  """`value` as a float, if it is a finite real number in [low, high].
 
   Raises:
     ValueError: naming `name`, the value and its type, otherwise.
   """
   if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-      or value != value or (low is not None and value < low)
+      or not math.isfinite(value) or (low is not None and value < low)
       or (high is not None and value > high)):
     bounds = f' in [{low}, {high}]' if low is not None or high is not None else ''
-    raise ValueError(f'{name} must be a number{bounds}, got {value!r} '
+    raise ValueError(f'{name} must be a finite number{bounds}, got {value!r} '
                      f'({type(value).__name__}).')
   return float(value)

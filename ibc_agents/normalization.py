@@ -10,6 +10,12 @@ _MIN_STD = 1e-6
 _MIN_RANGE = 1e-6
 
 
+def _require_finite(name: str, values: np.ndarray) -> None:
+  if not np.all(np.isfinite(values)):
+    raise ValueError(f'{name} must be finite, got '
+                     f'{np.asarray(values).tolist()}.')
+
+
 class ObservationNormalizer(tf.Module):
   """Standardises each observation leaf: (x - mean) / std, per element.
 
@@ -22,6 +28,10 @@ class ObservationNormalizer(tf.Module):
   def __init__(self, mean: types.NestedArray, std: types.NestedArray,
                name: str = 'observation_normalizer'):
     super().__init__(name=name)
+    for label, nest in (('mean', mean), ('std', std)):
+      for leaf in tf.nest.flatten(nest):
+        if leaf is not None:
+          _require_finite(f'observation {label}', leaf)
     self._mean = tf.nest.map_structure(
         lambda m: None if m is None else tf.constant(m, tf.float32), mean)
     self._std = tf.nest.map_structure(
@@ -58,6 +68,13 @@ class ActionNormalizer(tf.Module):
       raise ValueError(
           f'action_min/action_max have shapes {low.shape}/{high.shape}, '
           f'expected {tuple(action_spec.shape)} from the action spec.')
+    for label, given in (('action_min', action_min),
+                         ('action_max', action_max)):
+      if given is not None:
+        _require_finite(label, np.asarray(given))
+    if np.any(low > high):
+      raise ValueError(f'action_min {low.tolist()} exceeds action_max '
+                       f'{high.tolist()}.')
     buffer = boundary_buffer * (high - low)
     low = np.maximum(low - buffer, spec_min)
     high = np.minimum(high + buffer, spec_max)

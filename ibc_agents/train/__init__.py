@@ -7,3 +7,6 @@ algorithm (`ibc_agents` itself), these import `environments` and
 `data_tools`. This file imports nothing, so that the command line can leave
 the network before TensorFlow starts (`data_tools.network_isolation`).
 """
+
+# The tf.distribute strategies training offers (`distribution.make_strategy`).
+STRATEGIES = ('default', 'mirrored', 'multi_worker', 'tpu')

@@ -10,6 +10,8 @@ from tf_agents.environments import py_environment
 from tf_agents.policies import py_policy
 from tf_agents.utils import nest_utils
 
+from data_tools import console
+
 
 @dataclasses.dataclass
 class EvalResult:
@@ -92,14 +94,18 @@ def evaluate(policy: py_policy.PyPolicy,
   lengths = np.zeros(num_episodes)
   envs = (_LocalEnvironments(env_factory) if num_workers == 1 else
           _EnvironmentWorkers(env_factory, min(num_workers, wave_size)))
+  progress = console.Progress('evaluate', num_episodes, 'episodes')
   try:
     for start in range(0, num_episodes, wave_size):
       wave = slice(start, min(start + wave_size, num_episodes))
       envs.open(seeds[wave])
-      success[wave], returns[wave], lengths[wave] = _run_episodes(policy, envs)
+      success[wave], returns[wave], lengths[wave] = _run_episodes(
+          policy, envs, lambda ended, start=start: progress.update(
+              start + ended))
       envs.close_all()
   finally:
     envs.shut_down()
+  progress.finish()
   result = EvalResult(success_rate=float(success.mean()),
                       avg_return=float(returns.mean()),
                       avg_episode_length=float(lengths.mean()),
@@ -111,9 +117,13 @@ def evaluate(policy: py_policy.PyPolicy,
   return result
 
 
-def _run_episodes(policy: py_policy.PyPolicy, envs: '_Environments'
+def _run_episodes(policy: py_policy.PyPolicy, envs: '_Environments',
+                  on_step: Callable[[int], None]
                   ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-  """One episode in each open environment: success, return and length [E]."""
+  """One episode in each open environment: success, return and length [E].
+
+  `on_step(episodes ended)` is called after every step of the batch.
+  """
   time_steps = envs.reset()
   count = len(time_steps)
   done = np.zeros(count, bool)
@@ -134,6 +144,7 @@ def _run_episodes(policy: py_policy.PyPolicy, envs: '_Environments'
       if time_step.is_last():
         done[index] = True
         success[index] = succeeded
+    on_step(int(done.sum()))
   return success, returns, lengths
 
 

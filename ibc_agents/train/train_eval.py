@@ -6,7 +6,6 @@ best-validated one, best_policy/), the operative gin config and results.json.
 Running the same command again resumes from the last checkpoint.
 """
 import contextlib
-import fcntl
 import functools
 import inspect
 import json
@@ -14,10 +13,11 @@ import os
 import re
 import sys
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from absl import logging
 import gin
+import numpy as np
 import tensorflow as tf
 from tf_agents.environments import py_environment
 from tf_agents.environments import wrappers
@@ -30,9 +30,14 @@ from tf_agents.trajectories import trajectory
 import environments
 from data_tools import demos
 from data_tools import memory_replay
+from data_tools import network_isolation
 from data_tools import replay
+from data_tools import server_process
 from ibc_agents import checks
+from ibc_agents.train import checkpoints
+from ibc_agents.train import distribution as distribution_lib
 from ibc_agents.train import evaluation
+from ibc_agents.train import run_dir
 from ibc_agents import ibc_agent
 from ibc_agents import normalization
 from ibc_agents.networks import mlp_ebm
@@ -44,7 +49,6 @@ VIDEOS_DIR = 'videos'
 RESULTS_FILE = 'results.json'
 OPERATIVE_CONFIG_FILE = 'operative_config.gin'
 STATISTICS_FILE = 'dataset_statistics.json'  # the normalizers' statistics
-LOCK_FILE = 'run.lock'  # held by the run using the directory
 # The exit status of a training whose demonstration server is lost (as
 # sysexits' EX_TEMPFAIL: try again later).
 SERVER_LOST_EXIT_STATUS = 75
@@ -180,13 +184,13 @@ def train_eval(root_dir: str,
   if dataset is None and replay_server is None:
     raise ValueError('No demonstrations: set train_eval.dataset (a dataset '
                      'directory or glob) or train_eval.replay_server.')
-  distribution = make_strategy(strategy, tpu)
-  replica_batch_size = _replica_batch_size(
+  distribution = distribution_lib.make_strategy(strategy, tpu)
+  replica_batch_size = distribution_lib.replica_batch_size(
       batch_size, distribution.num_replicas_in_sync)
-  chief, worker_index = worker_role(distribution)
-  with _exclusive_run_dir(root_dir) if chief else contextlib.nullcontext():
+  chief, worker_index = distribution_lib.worker_role(distribution)
+  with run_dir.exclusive(root_dir) if chief else contextlib.nullcontext():
     if chief:
-      _remove_temporary_files(root_dir)
+      run_dir.remove_temporary_files(root_dir)
     # Workers draw different counter-examples; variables start as the chief's.
     tf.random.set_seed(seed + worker_index)
     time_step_spec, action_spec, data_spec = _specs(task, history_length)
@@ -217,13 +221,26 @@ def _demonstrations(
     sample_in_memory: bool, task: str, data_spec: trajectory.Trajectory,
     history_length: int
 ) -> Union[replay.ServedDemonstrations, memory_replay.InMemoryDemonstrations]:
-  """The demonstrations: a standalone server's, or `dataset` held here."""
+  """The demonstrations: a standalone server's, or `dataset`'s.
+
+  `dataset` is sampled in this process's memory, or served by a Reverb
+  server: in this process when it is already off the network (loopback
+  only), else in a child process that keeps the server off the network
+  (`server_process.ServerProcess`).
+  """
   if replay_server is None:
-    source = (memory_replay.InMemoryDemonstrations if sample_in_memory
-              else replay.DemonstrationReplay)
-    served = source.from_dataset(dataset, task, data_spec, history_length)
-    where = ('sampled in memory' if sample_in_memory
-             else 'served by an embedded Reverb server')
+    if sample_in_memory:
+      served = memory_replay.InMemoryDemonstrations.from_dataset(
+          dataset, task, data_spec, history_length)
+      where = 'sampled in memory'
+    elif network_isolation.only_loopback():
+      served = replay.DemonstrationReplay.from_dataset(
+          dataset, task, data_spec, history_length)
+      where = 'served by a Reverb server in this process (loopback only)'
+    else:
+      served = server_process.ServerProcess(dataset, task, data_spec,
+                                            history_length)
+      where = f'served by a Reverb server at {served.address}'
     print(f'Loaded {served.info.num_episodes} episodes '
           f'({served.info.num_steps} steps) from {dataset}, {where}.',
           flush=True)
@@ -272,6 +289,8 @@ def _train(root_dir: str,
         learning_rate=learning_rate, learning_rate_decay=learning_rate_decay,
         num_iterations=num_iterations)
 
+  if chief:
+    checkpoints.set_aside_unreadable(root_dir)
   learner = tf_agents_learner.Learner(
       root_dir, train_step, agent,
       experience_dataset_fn=lambda: demonstrations.as_dataset(
@@ -281,7 +300,9 @@ def _train(root_dir: str,
       summary_interval=summary_interval if chief else 0,
       strategy=distribution,
       use_reverb_v2=True)
-  previous = _read_results(root_dir) if chief else {}
+  checkpoints.guard_triggers(learner, agent.trainable_variables, root_dir)
+  previous = (run_dir.read_json(os.path.join(root_dir, RESULTS_FILE))
+              if chief else {})
   # Evaluations after the restored checkpoint are made again; an exported
   # best policy stays what it was measured to be, so it stays the best.
   history = [entry for entry in previous.get('eval_history', [])
@@ -289,8 +310,8 @@ def _train(root_dir: str,
   best = dict(previous.get('best', {}))
   if chief:
     _write_operative_config(root_dir)
-    with tf.io.gfile.GFile(os.path.join(root_dir, STATISTICS_FILE), 'w') as f:
-      json.dump(info.statistics, f)
+    run_dir.write_json(os.path.join(root_dir, STATISTICS_FILE),
+                       info.statistics)
     eval_fn = _make_eval_fn(root_dir, agent, task, history_length,
                             eval_episodes, eval_seed, eval_workers,
                             validation_episodes, validation_seed, best,
@@ -305,14 +326,16 @@ def _train(root_dir: str,
       results['steps_per_sec'] = previous.get('steps_per_sec')
     if best:
       results['best'] = dict(best)
-    with tf.io.gfile.GFile(os.path.join(root_dir, RESULTS_FILE), 'w') as f:
-      json.dump(results, f, indent=2)
+    run_dir.write_json(os.path.join(root_dir, RESULTS_FILE), results,
+                       keep_previous=True)
 
   if isinstance(demonstrations, replay.RemoteDemonstrations):
     demonstrations.watch(functools.partial(_stop_for_lost_server, root_dir))
   try:
-    return _train_loop(learner, num_iterations, eval_interval, log_interval,
-                       eval_fn, history, save_results)
+    return _train_loop(
+        learner, root_dir, num_iterations, eval_interval, log_interval,
+        eval_fn, history, save_results, learning_rate_schedule(
+            learning_rate, learning_rate_decay, num_iterations))
   except tf.errors.OutOfRangeError:
     step = int(learner.train_step_numpy)
     for trigger in learner.triggers:  # keep every step trained so far
@@ -332,18 +355,32 @@ def _build_agent(time_step_spec, action_spec, data_spec,
                  *, network_class, agent_class, learning_rate: float,
                  learning_rate_decay: float, num_iterations: int):
   """The agent, its network, optimizer and normalizers (see `train_eval`)."""
+  try:
+    network = network_class(time_step_spec.observation, action_spec)
+  except (TypeError, ValueError) as error:
+    name = getattr(network_class, '__name__', str(network_class))
+    raise ValueError(
+        f'{name} cannot be built with its gin bindings '
+        f'{gin.get_bindings(network_class)}: {type(error).__name__}: '
+        f'{error}') from error
   return agent_class(
-      time_step_spec, action_spec,
-      network_class(time_step_spec.observation, action_spec),
-      tf.keras.optimizers.Adam(
-          tf.keras.optimizers.schedules.ExponentialDecay(
-              learning_rate, num_iterations, learning_rate_decay)),
+      time_step_spec, action_spec, network,
+      tf.keras.optimizers.Adam(learning_rate_schedule(
+          learning_rate, learning_rate_decay, num_iterations)),
       observation_normalizer=normalization.ObservationNormalizer(
           statistics.observation_mean, statistics.observation_std),
       action_normalizer=normalization.ActionNormalizer(
           action_spec, statistics.action_min, statistics.action_max),
       training_data_spec=data_spec,
       train_step_counter=train_step)
+
+
+def learning_rate_schedule(
+    learning_rate: float, learning_rate_decay: float, num_iterations: int
+) -> tf.keras.optimizers.schedules.LearningRateSchedule:
+  """Adam's rate: `learning_rate`, then x`learning_rate_decay` at the end."""
+  return tf.keras.optimizers.schedules.ExponentialDecay(
+      learning_rate, num_iterations, learning_rate_decay)
 
 
 def restore_agent(root_dir: str):
@@ -360,9 +397,8 @@ def restore_agent(root_dir: str):
   arguments = inspect.signature(train_eval).bind_partial()
   arguments.apply_defaults()
   settings = {**arguments.arguments, **gin.get_bindings(train_eval)}
-  checkpoint = tf.train.latest_checkpoint(os.path.join(
-      root_dir, tf_agents_learner.TRAIN_DIR,
-      tf_agents_learner.POLICY_CHECKPOINT_DIR))
+  checkpoint = tf.train.latest_checkpoint(
+      checkpoints.checkpoint_dir(root_dir))
   if checkpoint is None:
     raise ValueError(f'{root_dir} holds no training checkpoint.')
   time_step_spec, action_spec, data_spec = _specs(
@@ -393,97 +429,15 @@ def _stop_for_lost_server(root_dir: str, reason: str) -> None:
 
   Only the process can end: the step is blocked inside Reverb's sampler.
   """
-  checkpoint = tf.train.latest_checkpoint(os.path.join(
-      root_dir, tf_agents_learner.TRAIN_DIR,
-      tf_agents_learner.POLICY_CHECKPOINT_DIR))
+  checkpoint = tf.train.latest_checkpoint(
+      checkpoints.checkpoint_dir(root_dir))
   message = (f'Training stopped: {reason}. ' +
              (f'The last checkpoint, {checkpoint}, is intact'
               if checkpoint else 'No checkpoint was written yet') +
-             '; run the same command again once the server is back.')
+             '; run the same command again once the server serves again.')
   logging.error(message)
   print(message, file=sys.stderr, flush=True)
   os._exit(SERVER_LOST_EXIT_STATUS)  # pylint: disable=protected-access
-
-
-STRATEGIES = ('default', 'mirrored', 'multi_worker', 'tpu')
-
-
-def make_strategy(name: str, tpu: str = '') -> tf.distribute.Strategy:
-  """The `tf.distribute` strategy called `name` (one of `STRATEGIES`).
-
-  'mirrored' replicates the training on every local GPU, or on every
-  logical CPU device where there is no GPU. 'multi_worker' trains
-  synchronously in the processes that the TF_CONFIG environment variable
-  names (each on its local GPUs, or its CPU). 'tpu' trains on the TPU `tpu`
-  (empty: the local one).
-
-  Raises:
-    ValueError: for an unknown name, 'multi_worker' without TF_CONFIG, or
-      'tpu' where no TPU is found.
-  """
-  if name == 'default':
-    return tf.distribute.get_strategy()
-  if name == 'mirrored':
-    return _mirrored_strategy(tuple(
-        device.name for device in (tf.config.list_logical_devices('GPU') or
-                                   tf.config.list_logical_devices('CPU'))))
-  if name == 'multi_worker':
-    if not os.environ.get('TF_CONFIG'):
-      raise ValueError(
-          "train_eval.strategy = 'multi_worker' needs the TF_CONFIG "
-          'environment variable: the cluster and this process\'s task, e.g. '
-          '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-          '"task": {"type": "worker", "index": 0}} (README, "Scaling out").')
-    return tf.distribute.MultiWorkerMirroredStrategy()
-  if name == 'tpu':
-    try:
-      resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
-      tf.config.experimental_connect_to_cluster(resolver)
-      tf.tpu.experimental.initialize_tpu_system(resolver)
-    except (ValueError, tf.errors.OpError) as e:
-      raise ValueError(
-          f"train_eval.strategy = 'tpu' found no TPU{' ' + tpu if tpu else ''}"
-          f' ({type(e).__name__}: {e}).') from None
-    return tf.distribute.TPUStrategy(resolver)
-  raise ValueError(f'train_eval.strategy must be one of {STRATEGIES}, got '
-                   f'{name!r}.')
-
-
-@functools.lru_cache(maxsize=None)
-def _mirrored_strategy(devices: Tuple[str, ...]) -> tf.distribute.Strategy:
-  """The process's one MirroredStrategy over `devices`.
-
-  Trainings run one after another in a process share it: a second strategy
-  over the same devices reuses the first one's collective keys, and its
-  all-reduces then fail on shape mismatches.
-  """
-  return tf.distribute.MirroredStrategy(list(devices))
-
-
-def worker_role(distribution: tf.distribute.Strategy) -> Tuple[bool, int]:
-  """(whether this process is the chief, its index among the workers).
-
-  The chief is the 'chief' task, or worker 0 in a cluster without one; a
-  process outside a cluster is the chief.
-  """
-  resolver = getattr(distribution, 'cluster_resolver', None)
-  cluster = resolver.cluster_spec().as_dict() if resolver else {}
-  if not cluster or resolver.task_type is None:
-    return True, 0
-  task_type, task_id = resolver.task_type, int(resolver.task_id or 0)
-  index = task_id + (1 if task_type == 'worker' and 'chief' in cluster else 0)
-  chief = task_type == 'chief' or (task_type == 'worker' and task_id == 0 and
-                                   'chief' not in cluster)
-  return chief, index
-
-
-def _replica_batch_size(batch_size: int, num_replicas: int) -> int:
-  """Each replica's share of the global batch, which must divide evenly."""
-  if batch_size % num_replicas:
-    raise ValueError(
-        f'train_eval.batch_size ({batch_size}) must be a multiple of the '
-        f'number of replicas ({num_replicas}).')
-  return batch_size // num_replicas
 
 
 def _specs(task: str, history_length: int):
@@ -497,71 +451,6 @@ def _specs(task: str, history_length: int):
             demos.trajectory_spec_from_env(env))
   finally:
     env.close()
-
-
-@contextlib.contextmanager
-def _exclusive_run_dir(root_dir: str) -> Iterator[None]:
-  """Holds `root_dir/run.lock` for the run, so that no second run mixes in.
-
-  The lock is the operating system's (`flock`), so the lock of a killed run
-  goes with its process and does not block the next run. Directories that
-  are not local (`gs://...`) are not locked.
-
-  Raises:
-    RuntimeError: naming the directory and the holder's process id, if
-      another run holds the lock.
-  """
-  tf.io.gfile.makedirs(root_dir)
-  if '://' in root_dir:  # e.g. gs://: no operating-system lock there
-    logging.warning('%s is not local: it is not locked against a second '
-                    'run.', root_dir)
-    yield
-    return
-  path = os.path.join(root_dir, LOCK_FILE)
-  with open(path, 'a+') as lock:
-    try:
-      fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-      lock.seek(0)
-      holder = lock.read().strip() or 'unknown'
-      raise RuntimeError(
-          f'{root_dir} is in use by another training run (process {holder}); '
-          'wait for it to end or choose another --root_dir.') from None
-    lock.seek(0)
-    lock.truncate()
-    lock.write(str(os.getpid()))
-    lock.flush()
-    try:
-      yield
-    finally:
-      fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _remove_temporary_files(root_dir: str) -> None:
-  """Removes what a killed run left half-written: TensorFlow's `*_temp` dirs.
-
-  Checkpoints and SavedModels are written into `<prefix>_temp/` and then
-  moved into place, so these hold nothing a later run can use.
-  """
-  leftovers = [os.path.join(parent, name)
-               for parent, dirnames, _ in tf.io.gfile.walk(root_dir)
-               for name in dirnames if name.endswith('_temp')]
-  for path in leftovers:
-    logging.warning('Removing %s, left half-written by an earlier run.', path)
-    tf.io.gfile.rmtree(path)
-
-
-def _read_results(root_dir: str) -> Dict[str, Any]:
-  """The results an earlier run in `root_dir` saved; {} if there are none."""
-  path = os.path.join(root_dir, RESULTS_FILE)
-  if not tf.io.gfile.exists(path):
-    return {}
-  with tf.io.gfile.GFile(path) as f:
-    try:
-      return json.load(f)
-    except json.JSONDecodeError as e:
-      raise ValueError(f'Cannot read the results of an earlier run, {path}: '
-                       f'{e}. Move it away to start the history afresh.') from e
 
 
 # Names that runs written by earlier versions use in their operative config:
@@ -635,15 +524,31 @@ def _make_eval_fn(root_dir: str, agent, task: str, history_length: int,
           'avg_return')})
     if eval_plot_fn is not None:
       tf.io.gfile.makedirs(os.path.join(root_dir, PLOTS_DIR))
-      eval_plot_fn(os.path.join(root_dir, PLOTS_DIR, f'step_{step:07d}.png'),
-                   agent, task, history_length, eval_seed)
+      path = os.path.join(root_dir, PLOTS_DIR, f'step_{step:07d}.png')
+      eval_plot_fn(path, agent, task, history_length, eval_seed)
+      _summarize_images(writer, 'eval/energy', path, step)
     if eval_video_fn is not None:
       tf.io.gfile.makedirs(os.path.join(root_dir, VIDEOS_DIR))
-      eval_video_fn(os.path.join(root_dir, VIDEOS_DIR, f'step_{step:07d}.gif'),
-                    eager_policy, task, history_length, eval_seed)
+      path = os.path.join(root_dir, VIDEOS_DIR, f'step_{step:07d}.gif')
+      eval_video_fn(path, eager_policy, task, history_length, eval_seed)
+      _summarize_images(writer, 'eval/episode_frames', path, step)
     return figures
 
   return eval_fn
+
+
+def _summarize_images(writer, tag: str, path: str, step: int,
+                      max_frames: int = 8) -> None:
+  """A PNG, or up to `max_frames` evenly spaced frames of a GIF, as images."""
+  if not tf.io.gfile.exists(path):  # a plot function may draw nothing
+    return
+  images = tf.io.decode_image(tf.io.read_file(path), channels=3,
+                              expand_animations=True)
+  frames = images if images.shape.rank == 4 else images[None]
+  keep = np.unique(np.linspace(0, frames.shape[0] - 1, max_frames).astype(int))
+  with writer.as_default():
+    tf.summary.image(tag, tf.gather(frames, keep), step=step,
+                     max_outputs=max_frames)
 
 
 def _beats(figures: Dict[str, float], best: Dict[str, Any]) -> bool:
@@ -653,15 +558,17 @@ def _beats(figures: Dict[str, float], best: Dict[str, Any]) -> bool:
                       tuple(best[name] for name in key))
 
 
-def _train_loop(learner: tf_agents_learner.Learner, num_iterations: int,
-                eval_interval: int, log_interval: int,
+def _train_loop(learner: tf_agents_learner.Learner, root_dir: str,
+                num_iterations: int, eval_interval: int, log_interval: int,
                 eval_fn: Optional[Callable[[int], Dict[str, float]]],
                 history: List[Dict[str, Any]],
-                save_fn: Callable[[Dict[str, Any]], None]) -> Dict[str, Any]:
+                save_fn: Callable[[Dict[str, Any]], None],
+                learning_rate_fn: Callable[[int], Any]) -> Dict[str, Any]:
   """Runs the learner to `num_iterations`, printing progress and evaluating.
 
   Without `eval_fn` (a worker that is not the chief) it only trains, in the
-  same chunks as the chief, and returns {}. `history` holds the evaluations
+  same chunks as the chief, and returns {}. A non-finite loss stops it with
+  `checkpoints.TrainingDiverged`, before anything is evaluated or exported. `history` holds the evaluations
   of earlier runs in the same directory; each evaluation is added to it
   (replacing one at the same step), and `save_fn` gets the results so far
   after each (and may add to them). Returns the results of the last
@@ -692,6 +599,16 @@ def _train_loop(learner: tf_agents_learner.Learner, num_iterations: int,
     train_seconds += time.perf_counter() - start
     trained_steps += iterations
     step = int(learner.train_step_numpy)
+    loss = float(loss_info.loss)
+    if not np.isfinite(loss):
+      raise checkpoints.diverged_error(root_dir, step, f'the loss is {loss}')
+    if eval_fn:  # the chief's TensorBoard summaries beside the Learner's
+      with learner.train_summary_writer.as_default():
+        tf.summary.scalar('train/learning_rate', learning_rate_fn(step),
+                          step=step)
+        tf.summary.scalar('train/steps_per_sec',
+                          iterations / max(time.perf_counter() - start, 1e-9),
+                          step=step)
     if eval_fn and (step % eval_interval == 0 or step >= num_iterations):
       last_eval = evaluate(step)
     eval_text = ('-' if last_eval is None
@@ -700,10 +617,11 @@ def _train_loop(learner: tf_agents_learner.Learner, num_iterations: int,
       eval_text += (f' | validation {last_eval["validation_success_rate"]:.2f}'
                     f' (best {results["best"]["validation_success_rate"]:.2f}'
                     f' at step {results["best"]["step"]})')
-    print(f'step {step}/{num_iterations} | '
-          f'{trained_steps / max(train_seconds, 1e-9):.1f} steps/s | '
-          f'loss {float(loss_info.loss):.4f} | eval success {eval_text}',
-          flush=True)
+    steps_per_sec = trained_steps / max(train_seconds, 1e-9)
+    left = int((num_iterations - step) / max(steps_per_sec, 1e-9))
+    print(f'step {step}/{num_iterations} | {steps_per_sec:.1f} steps/s | '
+          f'loss {loss:.4f} | eval success {eval_text} | '
+          f'training ETA {left // 60}:{left % 60:02d}', flush=True)
   for trigger in learner.triggers:  # checkpoint the final step
     trigger(step, force_trigger=True)
   if eval_fn and last_eval is None:

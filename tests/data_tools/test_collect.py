@@ -4,6 +4,7 @@ import json
 import os
 import pathlib
 import queue
+import re
 import subprocess
 import sys
 import time
@@ -74,7 +75,8 @@ def test_collect_writes_only_successful_episodes_in_reference_format(
   assert np.all(stats.action_min >= 0.0) and np.all(stats.action_max <= 1.0)
   np.testing.assert_array_equal(stats.action_min, expected.action_min)
 
-  assert 'collect: 10/10 episodes' in capsys.readouterr().err
+  assert re.search(r'collect \[#{20}\] 10/10 episodes \(\d+\.\d/s, ETA 0:00\)',
+                   capsys.readouterr().err)
 
 
 def test_failing_worker_fails_collect_with_its_error_and_leaves_no_files(

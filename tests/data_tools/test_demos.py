@@ -495,7 +495,8 @@ def test_shard_changed_in_place_fails_its_checksum(tmp_path):
     f.seek(0)
     f.write(data)
   with pytest.raises(demos.DemoFileError,
-                     match=rf'{paths[0]} was changed.*SHA-256'):
+                     match=rf'{paths[0]} and .*manifest.json disagree: the '
+                     r'SHA-256 .* the shard or the manifest was changed'):
     demos.load_episodes([paths[0]])
 
 
@@ -537,3 +538,57 @@ def test_unreadable_manifest_fails_naming_the_file(tmp_path):
   with pytest.raises(demos.DemoFileError,
                      match=rf'manifest {manifest_path} \(KeyError'):
     demos.load_dataset(str(tmp_path))
+
+
+def _edit_json(path, edit) -> None:
+  with open(path) as f:
+    content = json.load(f)
+  edit(content)
+  with open(path, 'w') as f:
+    json.dump(content, f)
+
+
+@pytest.mark.parametrize('edit, message', [
+    (lambda s: s['observation']['pos'].update(std=[float('nan'), 1.0]),
+     r'observation std pos holds a non-finite value \(\[nan, 1.0\]\)'),
+    (lambda s: s['action'].update(min=[5.0, 5.0]),
+     r'action min \[5.0, 5.0\] exceeds action max'),
+    (lambda s: s['action'].update(max=[float('inf'), 1.0]),
+     r'action max holds a non-finite value'),
+])
+def test_unusable_statistics_with_intact_checksums_fail_naming_the_value(
+    tmp_path, edit, message):
+  _finished_dataset(tmp_path)
+  _edit_json(tmp_path / demos.STATISTICS_FILENAME, edit)
+  with pytest.raises(demos.DemoFileError,
+                     match=r'The dataset statistics .*statistics.json are '
+                     rf'unusable: {message}'):
+    demos.load_dataset(str(tmp_path))
+
+
+def test_zero_action_range_is_usable_statistics(tmp_path):
+  _finished_dataset(tmp_path)
+  _edit_json(tmp_path / demos.STATISTICS_FILENAME,
+             lambda s: s['action'].update(max=s['action']['min']))
+  _, statistics = demos.load_dataset(str(tmp_path))
+  np.testing.assert_array_equal(statistics.action_min, statistics.action_max)
+
+
+def test_manifest_whose_counts_disagree_with_its_shards_fails(tmp_path):
+  paths = _finished_dataset(tmp_path)
+  _edit_json(tmp_path / demos.MANIFEST_FILENAME,
+             lambda m: m['shards']['demo_0.tfrecord'].update(episodes=4))
+  with pytest.raises(demos.DemoFileError,
+                     match=rf'{paths[0]} holds 3 episodes of 18 steps in all, '
+                     r'but .*manifest.json records 4 episodes of 18 steps'):
+    demos.load_dataset(str(tmp_path))
+
+
+def test_dataset_collected_for_another_task_is_refused(tmp_path):
+  _finished_dataset(tmp_path)
+  (tmp_path / demos.COLLECTION_FILENAME).write_text('{"task": "PUSH"}')
+  demos.check_recorded_task(str(tmp_path), 'PUSH')
+  with pytest.raises(demos.DemoFileError,
+                     match=r'holds demonstrations of task PUSH .*, not of '
+                     'REACH'):
+    demos.check_recorded_task(str(tmp_path), 'REACH')

@@ -1,13 +1,18 @@
 """The standalone demonstration server: serves, stops cleanly, refuses."""
+import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 
 import numpy as np
 import pytest
+import reverb
 
 from data_tools import demos
 from data_tools import replay
+from data_tools import replay_server
 import environments
 
 
@@ -88,3 +93,48 @@ def test_server_asked_for_every_interface_serves_without_a_relay(
                                    _particle_spec(), sequence_length=2) as served:
     assert served.info.num_windows == served.info.num_steps - 300
   assert server.stop().returncode == 0
+
+
+def _server_command(*flags: str) -> subprocess.CompletedProcess:
+  return subprocess.run(
+      [sys.executable, '-m', 'data_tools.replay_server', *flags],
+      capture_output=True, text=True, check=False, timeout=120,
+      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+
+
+def test_empty_host_is_refused_rather_than_serving_every_interface(
+    easy_particle):
+  done = _server_command(f'--dataset={easy_particle.directory}',
+                         '--task=PARTICLE', '--host=')
+  assert done.returncode != 0
+  assert '--host is empty: give the address to serve on' in done.stderr
+
+
+def test_port_in_use_on_every_interface_is_named(easy_particle):
+  with socket.create_server(('0.0.0.0', 0)) as taken:
+    port = taken.getsockname()[1]
+    done = _server_command(f'--dataset={easy_particle.directory}',
+                           '--task=PARTICLE', '--host=0.0.0.0',
+                           f'--port={port}')
+  assert done.returncode != 0
+  assert f'Cannot listen on 0.0.0.0:{port}' in done.stderr
+
+
+def test_dataset_of_another_task_is_refused_naming_both(easy_particle):
+  done = _server_command(f'--dataset={easy_particle.directory}',
+                         '--task=REACH')
+  assert done.returncode != 0
+  assert 'holds demonstrations of task PARTICLE' in done.stderr
+  assert 'not of REACH' in done.stderr
+
+
+def test_a_foreign_write_stops_the_server_naming_the_table(
+    easy_particle, start_replay_server):
+  server = start_replay_server(easy_particle.directory)
+  reverb.Client(server.address).insert(
+      np.asarray(b'poisoned', object), {replay.INFO_TABLE_NAME: 1.0})
+  stopped = server.process.wait(timeout=60)
+  stderr = server.process.stderr.read()
+  assert stopped == replay_server.ALTERED_EXIT_STATUS, stderr[-2000:]
+  assert ("had its table 'demonstration_info' written to after loading "
+          '(1 inserts, 1 removals)') in stderr  # FIFO: the info evicted

@@ -18,8 +18,15 @@ def test_integer_accepts_numpy_integers_and_returns_an_int():
 
 @pytest.mark.parametrize('value', ['1e-3', float('nan'), -1.0, 2.0, False])
 def test_real_refuses_non_numbers_nan_and_values_out_of_bounds(value):
-  with pytest.raises(ValueError, match=r'x.rate must be a number in \[0.0, 1.0\]'):
+  with pytest.raises(ValueError,
+                     match=r'x.rate must be a finite number in \[0.0, 1.0\]'):
     checks.real('x.rate', value, low=0.0, high=1.0)
+
+
+@pytest.mark.parametrize('value', [float('inf'), float('-inf'), 1e999])
+def test_real_refuses_infinity_even_without_bounds(value):
+  with pytest.raises(ValueError, match=r'x.rate must be a finite number, got'):
+    checks.real('x.rate', value)
 
 
 def test_real_accepts_integers_as_floats():

@@ -9,6 +9,7 @@ import textwrap
 import gin
 import pytest
 
+from ibc_agents.train import distribution
 from ibc_agents.train import train_eval
 
 _ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..',
@@ -27,6 +28,7 @@ def test_mirrored_training_on_two_cpus_trains_exports_and_resumes(
           cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
       import gin
       from tf_agents.policies import py_tf_eager_policy
+      from ibc_agents.train import distribution
       from ibc_agents.train import train_eval
       for steps in (20, 30):  # the second run resumes from the first
         gin.clear_config()
@@ -39,7 +41,7 @@ def test_mirrored_training_on_two_cpus_trains_exports_and_resumes(
         results = train_eval.train_eval(root_dir={str(tmp_path)!r},
                                         dataset={easy_particle.directory!r})
         print('trained', results['train_steps'],
-              train_eval.make_strategy('mirrored').num_replicas_in_sync)
+              distribution.make_strategy('mirrored').num_replicas_in_sync)
       policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
           {str(tmp_path / 'policy')!r}, load_specs_from_pbtxt=True)
       print('policy', policy.action_spec.shape)
@@ -114,10 +116,10 @@ def test_unknown_or_unconfigured_strategy_is_refused_saying_why(
 
 
 def test_global_batch_must_split_evenly_over_the_replicas():
-  assert train_eval._replica_batch_size(256, 2) == 128
+  assert distribution.replica_batch_size(256, 2) == 128
   with pytest.raises(ValueError, match=r'batch_size \(255\) must be a '
                      r'multiple of the number of replicas \(2\)'):
-    train_eval._replica_batch_size(255, 2)
+    distribution.replica_batch_size(255, 2)
 
 
 def _multi_worker_round(easy_particle, address, root_dir, ports, steps):
@@ -166,3 +168,47 @@ def test_two_multi_worker_processes_train_in_step_and_only_the_chief_writes(
     assert json.load(f)['train_steps'] == 60
   # Only the chief writes summaries: one event file per round.
   assert len(list((tmp_path / 'train').glob('events.out.tfevents.*'))) == 2
+
+
+@pytest.mark.parametrize('tf_config, problem', [
+    ('{"cluster": {"worker": ["a:1"]}', 'it is not JSON'),
+    ('["a:1"]', 'it is not a JSON object'),
+    ('{"cluster": {"worker": ["a:1", "b:2"]}}', 'it has no "task"'),
+    ('{"cluster": {}, "task": {"type": "worker", "index": 0}}',
+     'its "cluster" must map task types'),
+    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "chief"}}',
+     "its task type 'chief' is not in the cluster"),
+    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", '
+     '"index": 3}}', 'its task index 3 is not one of the 1 worker addresses'),
+])
+def test_malformed_tf_config_is_refused_naming_it(tf_config, problem):
+  with pytest.raises(ValueError) as refused:
+    distribution.cluster_of(tf_config)
+  assert 'needs the TF_CONFIG environment variable' in str(refused.value)
+  assert problem in str(refused.value)
+
+
+def test_a_worker_that_never_starts_is_named_while_waiting_and_after(
+    free_port):
+  absent = f'127.0.0.1:{free_port()}'
+  cluster = {'worker': [f'127.0.0.1:{free_port()}', absent]}
+  script = textwrap.dedent(f'''
+      import os, json
+      os.environ['TF_CONFIG'] = json.dumps({{
+          'cluster': {cluster!r}, 'task': {{'type': 'worker', 'index': 0}}}})
+      import gin
+      from ibc_agents.train import distribution
+      gin.parse_config(['wait_for_peers.timeout_seconds = 4',
+                        'wait_for_peers.report_seconds = 1'])
+      try:
+        distribution.make_strategy('multi_worker')
+      except TimeoutError as error:
+        print('refused:', error)
+  ''')
+  done = subprocess.run(
+      [sys.executable, '-c', script], capture_output=True, text=True,
+      check=True, cwd=_ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'),
+      timeout=120)
+  assert f'worker 0 is waiting for worker 1 at {absent}' in done.stdout
+  assert re.search(rf'refused: worker 0 waited \d+ s for worker 1 at {absent}, '
+                   'which never started', done.stdout), done.stdout

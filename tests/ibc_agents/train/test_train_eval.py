@@ -2,6 +2,7 @@
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -13,6 +14,8 @@ import reverb
 import tensorflow as tf
 
 from data_tools import replay
+from data_tools import server_process
+from ibc_agents.train import run_dir
 from ibc_agents.train import train_eval
 
 GIN_FILE = 'gin_configs/particle/ibc_dfo.gin'  # read from the installed package
@@ -58,7 +61,7 @@ def test_trained_policy_beats_a_random_policy(trained_run):
   assert results['success_rate'] >= random_rate + 0.3, (results, random_rate)
 
 
-def test_training_on_windows_from_an_embedded_reverb_server_learns_as_well(
+def test_training_on_windows_from_a_reverb_server_in_a_child_process_learns(
     trained_run, tmp_path, capsys):
   easy_particle, _, memory_results = trained_run
   gin.clear_config()
@@ -74,7 +77,10 @@ def test_training_on_windows_from_an_embedded_reverb_server_learns_as_well(
   random_rate = easy_particle.random_policy_success_rate(EVAL_EPISODES)
   assert results['success_rate'] >= random_rate + 0.3, (results, random_rate)
   assert results['dataset_episodes'] == memory_results['dataset_episodes']
-  assert 'served by an embedded Reverb server' in capsys.readouterr().out
+  out = capsys.readouterr().out
+  assert re.search(r'Demonstrations: Serving .* at 127\.0\.0\.1:\d+ \(a child '
+                   r'process, pid \d+\)', out), out
+  assert 'served by a Reverb server at 127.0.0.1:' in out
 
 
 def test_run_directory_holds_results_config_checkpoints_and_summaries(trained_run):
@@ -95,6 +101,21 @@ def test_run_directory_holds_results_config_checkpoints_and_summaries(trained_ru
   assert os.listdir(os.path.join(root_dir, 'train', 'checkpoints'))
   assert any(name.startswith('events')
              for name in os.listdir(os.path.join(root_dir, 'eval')))
+
+
+def _summary_tags(directory: str) -> set[str]:
+  tags = set()
+  for path in glob.glob(os.path.join(directory, 'events*')):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      tags.update(value.tag for value in event.summary.value)
+  return tags
+
+
+def test_tensorboard_gets_learning_rate_speed_and_energy_images(trained_run):
+  _, root_dir, _ = trained_run
+  train_tags = _summary_tags(os.path.join(root_dir, 'train'))
+  assert {'train/learning_rate', 'train/steps_per_sec'} <= train_tags
+  assert 'eval/energy' in _summary_tags(os.path.join(root_dir, 'eval'))
 
 
 def test_exported_policy_acts_without_importing_the_project(trained_run):
@@ -183,7 +204,7 @@ def test_rerun_of_a_finished_run_evaluates_again_and_keeps_its_results(
 
 
 def test_second_run_in_a_directory_in_use_is_refused(tmp_path):
-  with train_eval._exclusive_run_dir(str(tmp_path)):
+  with run_dir.exclusive(str(tmp_path)):
     with pytest.raises(RuntimeError,
                        match=rf'{tmp_path} is in use .* \(process {os.getpid()}\)'):
       train_eval.train_eval(root_dir=str(tmp_path), dataset=str(tmp_path))
@@ -193,17 +214,17 @@ def test_second_run_in_a_directory_in_use_is_refused(tmp_path):
 def test_lock_of_a_killed_run_does_not_block_the_next(tmp_path):
   holder = subprocess.Popen(
       [sys.executable, '-c',
-       'import sys, time; from ibc_agents.train import train_eval\n'
-       f'with train_eval._exclusive_run_dir({str(tmp_path)!r}):\n'
+       'import sys, time; from ibc_agents.train import run_dir\n'
+       f'with run_dir.exclusive({str(tmp_path)!r}):\n'
        '  print("held", flush=True); time.sleep(60)'],
       stdout=subprocess.PIPE, text=True)
   assert holder.stdout.readline().strip() == 'held'
   with pytest.raises(RuntimeError, match=f'process {holder.pid}'):
-    with train_eval._exclusive_run_dir(str(tmp_path)):
+    with run_dir.exclusive(str(tmp_path)):
       pass
   holder.kill()
   holder.wait()
-  with train_eval._exclusive_run_dir(str(tmp_path)):
+  with run_dir.exclusive(str(tmp_path)):
     assert (tmp_path / 'run.lock').read_text() == str(os.getpid())
 
 
@@ -212,6 +233,9 @@ def test_lock_of_a_killed_run_does_not_block_the_next(tmp_path):
      r"train_eval.num_iterations must be an integer >= 1, got '20' \(str\)"),
     ('ImplicitBCAgent.num_counter_examples = 8.5',
      r'ImplicitBCAgent.num_counter_examples must be an integer >= 1, got 8.5'),
+    ("MLPEBM.width = '128'",
+     r"MLPEBM cannot be built with its gin bindings \{'width': '128', "
+     r"'depth': 2\}: TypeError: "),
 ])
 def test_gin_value_of_the_wrong_type_is_refused_naming_it(
     easy_particle, tmp_path, binding, message):
@@ -236,13 +260,13 @@ def test_reset_replay_table_stops_training_with_a_checkpoint_to_resume(
   monkeypatch.setattr(replay, 'SAMPLE_TIMEOUT_SECONDS', 2.0)
   servers = []
 
-  class RecordedReplay(replay.DemonstrationReplay):
+  class RecordedServer(server_process.ServerProcess):
 
     def __init__(self, *args, **kwargs):
       super().__init__(*args, **kwargs)
       servers.append(self.address)
 
-  monkeypatch.setattr(replay, 'DemonstrationReplay', RecordedReplay)
+  monkeypatch.setattr(server_process, 'ServerProcess', RecordedServer)
 
   def reset_after_the_first_checkpoint():
     deadline = time.monotonic() + 120

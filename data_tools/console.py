@@ -1,0 +1,73 @@
+"""What the command lines share: a quiet start, and progress lines.
+
+TensorFlow's C++ start-up lines (CUDA plugins on a machine without a GPU)
+and gym's notice say nothing about the run; they are hidden unless the user
+sets TF_CPP_MIN_LOG_LEVEL. Only the standard library is imported here, so a
+command can use this before TensorFlow loads.
+"""
+import contextlib
+import io
+import os
+import sys
+import time
+
+
+def quiet_start() -> None:
+  """Hides TensorFlow's and gym's start-up banners for this process."""
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+  with contextlib.redirect_stderr(io.StringIO()):
+    try:
+      import gym  # pylint: disable=g-import-not-at-top,unused-import
+    except ImportError:
+      pass
+
+
+class Progress:
+  """A progress line with rate and ETA: `collect [#####.....] 50/100 ...`.
+
+  On a terminal the line is redrawn in place at most every
+  `terminal_seconds`; otherwise (a log file, CI) a new line is printed at
+  most every `log_seconds`, so logs stay short. `finish` prints the last
+  line.
+  """
+
+  def __init__(self, label: str, total: int, unit: str, stream=None,
+               terminal_seconds: float = 0.2, log_seconds: float = 10.0):
+    self._label, self._total, self._unit = label, max(total, 1), unit
+    self._stream = stream or sys.stderr
+    self._terminal = self._stream.isatty()
+    self._interval = terminal_seconds if self._terminal else log_seconds
+    self._start = self._last = time.monotonic()
+    self.done = 0
+
+  @property
+  def elapsed(self) -> float:
+    return time.monotonic() - self._start
+
+  def line(self) -> str:
+    """`label [bar] done/total unit (rate/s, ETA m:ss)`."""
+    rate = self.done / max(self.elapsed, 1e-9)
+    left = (self._total - self.done) / rate if rate > 0 else float('inf')
+    eta = ('?' if left == float('inf')
+           else f'{int(left) // 60}:{int(left) % 60:02d}')
+    filled = int(20 * min(self.done, self._total) / self._total)
+    return (f'{self._label} [{"#" * filled}{"." * (20 - filled)}] '
+            f'{self.done}/{self._total} {self._unit} '
+            f'({rate:.1f}/s, ETA {eta})')
+
+  def update(self, done: int) -> None:
+    self.done = done
+    now = time.monotonic()
+    if now - self._last >= self._interval:
+      self._last = now
+      self._write(self.line(), final=False)
+
+  def finish(self) -> None:
+    self._write(self.line(), final=True)
+
+  def _write(self, text: str, final: bool) -> None:
+    if self._terminal:
+      self._stream.write(f'\r{text}' + ('\n' if final else ''))
+    else:
+      self._stream.write(text + '\n')
+    self._stream.flush()
