@@ -9,28 +9,33 @@ setuptools.setup(
     packages=setuptools.find_packages(
         include=['ibc_agents*', 'environments*', 'data_tools*', 'gin_configs*']),
     package_data={'gin_configs': ['*/*.gin'],
-                  'environments.block_pushing': ['assets/*.urdf']},
+                  'environments.block_pushing': ['assets/*.urdf',
+                                                 'assets/*.obj']},
+    # Compatible ranges, for installing into an existing environment; the
+    # exact, tested set is constraints.txt (`make` installs with it).
+    # tf-agents 0.19 and dm-reverb 0.14, the last releases, bind TensorFlow
+    # to 2.15 and Python to 3.11.
     install_requires=[
-        'tensorflow==2.15.1',
-        'tf-agents[reverb]==0.19.0',
-        'dm-reverb==0.14.0',
-        'tensorflow-probability==0.23.0',
-        'gin-config==0.5.0',
-        'pybullet==3.2.7',
-        'absl-py==2.5.1',
-        'numpy==1.26.4',
-        'gym==0.23.0',
-        'pillow==13.0.0',
-        'dm-tree==0.1.10',
+        'tensorflow>=2.15,<2.16',
+        'tf-agents[reverb]>=0.19,<0.20',
+        'dm-reverb>=0.14,<0.15',
+        'tensorflow-probability>=0.23,<0.24',
+        'gin-config>=0.5,<0.6',
+        'pybullet>=3.2.5,<4',
+        'absl-py>=1.0',
+        'numpy>=1.23,<2',
+        'gym>=0.23,<0.24',
+        'pillow>=9',
+        'dm-tree>=0.1.8',
     ],
     extras_require={
-        'test': ['pytest==9.2.0', 'pytest-xdist==3.6.1'],
+        'test': ['pytest>=7', 'pytest-xdist>=3'],
         # D4RL tasks on gymnasium-robotics' Adroit port and D4RL's HDF5 files.
         'd4rl': [
-            'gymnasium-robotics==1.4.2',
-            'gymnasium==1.3.0',
-            'mujoco==4.0.0',
-            'h5py==3.16.0',
+            'gymnasium-robotics>=1.4,<2',
+            'gymnasium>=1.0,<2',
+            'mujoco>=4,<5',
+            'h5py>=3',
         ],
     },
 )
