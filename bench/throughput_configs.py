@@ -128,6 +128,11 @@ CONFIG_FILES: Dict[str, Tuple[str, str, str, int]] = {
         'gin_configs/particle/ibc_langevin_reference.gin',
         "the reference's 2D particle IBC-Langevin: 100 Langevin steps, "
         'gradient penalty, 256 x 2 dense layers', '1.1 steps/s', 100),
+    'particle_langevin_paper': (
+        'gin_configs/particle/ibc_langevin_paper.gin',
+        "the paper's 4D particle IBC-Langevin (Appendix D.3): 128 x 16 "
+        'spectrally normalised dense layers, batch 128, all 64 '
+        'counter-examples from 50 Langevin steps, gradient penalty', '', 100),
     'pushing_dfo': (
         'gin_configs/pushing_states/ibc_dfo_reference.gin',
         "the reference's pushing-states IBC-DFO: 128 x 16 dense layers; its "
