@@ -26,6 +26,7 @@ setuptools.setup(
         'numpy>=1.23,<2',
         'gym>=0.23,<0.24',
         'pillow>=9',
+        'matplotlib>=3.7',
         'dm-tree>=0.1.8',
     ],
     extras_require={

@@ -1,4 +1,4 @@
-"""Benchmark reports: machine description, Markdown sections, bar charts."""
+"""Benchmark reports: machine description, Markdown sections, charts."""
 import dataclasses
 import datetime
 import os
@@ -7,10 +7,8 @@ import re
 import statistics
 from typing import Dict, List, Sequence, Tuple
 
+from matplotlib import figure as matplotlib_figure
 import numpy as np
-from PIL import Image
-from PIL import ImageDraw
-from PIL import ImageFont
 import tensorflow as tf
 
 _BAR_COLORS = ('#4c72b0', '#dd8452', '#55a868', '#c44e52', '#8172b3', '#937860')
@@ -154,40 +152,29 @@ def write_section(path: str, heading: str, section: str) -> None:
     f.write(replace_section(markdown, heading, section))
 
 
+def _save(figure: matplotlib_figure.Figure, path: str) -> None:
+  os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+  figure.savefig(path, dpi=100, bbox_inches='tight')
+
+
 def draw_success_chart(results: Sequence[MethodResult], path: str,
                        title: str) -> None:
   """Bar chart of mean success per method with ±std error bars, axis 0..1."""
-  width, height = max(480, 150 * len(results) + 110), 400
-  left, right, top, bottom = 70, 30, 56, 48
-  image = Image.new('RGB', (width, height), 'white')
-  draw = ImageDraw.Draw(image)
-  font = ImageFont.load_default(size=14)
-  to_y = lambda value: top + (1.0 - value) * (height - top - bottom)
-  for tick in np.linspace(0.0, 1.0, 5):
-    draw.line([(left, to_y(tick)), (width - right, to_y(tick))],
-              fill='#dddddd')
-    draw.text((left - 8, to_y(tick)), f'{tick:.2f}', fill='black', font=font,
-              anchor='rm')
-  slot = (width - left - right) / len(results)
-  for index, result in enumerate(results):
-    center, half = left + slot * (index + 0.5), slot * 0.3
-    mean, std = result.success_mean, result.success_std
-    draw.rectangle([(center - half, to_y(mean)), (center + half, to_y(0.0))],
-                   fill=_BAR_COLORS[index % len(_BAR_COLORS)])
-    low, high = to_y(max(0.0, mean - std)), to_y(min(1.0, mean + std))
-    draw.line([(center, low), (center, high)], fill='black', width=2)
-    for y in (low, high):
-      draw.line([(center - 8, y), (center + 8, y)], fill='black', width=2)
-    draw.text((center, high - 6), f'{mean:.2f}', fill='black', font=font,
-              anchor='md')
-    draw.text((center, height - bottom + 10), result.name, fill='black',
-              font=font, anchor='mt')
-  draw.line([(left, top), (left, to_y(0.0)), (width - right, to_y(0.0))],
-            fill='black')
-  draw.text((width / 2, 22), title, fill='black',
-            font=ImageFont.load_default(size=16), anchor='mm')
-  os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
-  image.save(path)
+  figure = matplotlib_figure.Figure(figsize=(max(4.8, 1.5 * len(results) + 1.1),
+                                             4.0))
+  axes = figure.subplots()
+  names = [result.name for result in results]
+  means = [result.success_mean for result in results]
+  bars = axes.bar(names, means, yerr=[result.success_std for result in results],
+                  capsize=6, color=[_BAR_COLORS[index % len(_BAR_COLORS)]
+                                    for index in range(len(results))])
+  axes.bar_label(bars, labels=[f'{mean:.2f}' for mean in means], padding=3)
+  axes.set_ylim(0.0, 1.05)
+  axes.set_ylabel('success rate')
+  axes.set_title(title)
+  axes.grid(axis='y', color='0.9')
+  axes.set_axisbelow(True)
+  _save(figure, path)
 
 
 def draw_dimension_chart(dims: Sequence[int],
@@ -196,77 +183,41 @@ def draw_dimension_chart(dims: Sequence[int],
   """Success (mean, ±std bars) against action dimension, one line per method.
 
   `series` maps a method to its (mean, std) per entry of `dims`; the x axis
-  spaces the dimensions evenly (2, 4, 8, ... as in the paper's Figure 6).
+  is logarithmic in the dimension (2, 4, 8, ... as in the paper's Figure 6).
   """
-  def position(index: int) -> float:
-    return index / (len(dims) - 1) if len(dims) > 1 else 0.5
-
   _draw_line_chart(
-      {name: [(position(index), mean, std)
-              for index, (mean, std) in enumerate(points)]
+      {name: [(dim, mean, std) for dim, (mean, std) in zip(dims, points)]
        for name, points in series.items()},
-      [(position(index), f'{dim}D') for index, dim in enumerate(dims)],
-      path, title, 'action dimension')
+      path, title, 'action dimension', x_ticks=dims)
 
 
 def draw_curve_chart(series: Dict[str, Sequence[Tuple[float, float]]],
                      path: str, title: str, x_label: str) -> None:
-  """Success against a quantity (e.g. minutes), one line per method.
-
-  `series` maps a method to its (x, success) points; the x axis runs from 0
-  to the largest x, with 5 ticks.
-  """
-  x_max = max((x for points in series.values() for x, _ in points),
-              default=1.0) or 1.0
+  """Success against a quantity (e.g. minutes), one line per method."""
   _draw_line_chart(
-      {name: [(x / x_max, success, 0.0) for x, success in points]
-       for name, points in series.items()},
-      [(tick / x_max, f'{tick:.0f}') for tick in np.linspace(0, x_max, 5)],
-      path, title, x_label)
+      {name: [(x, success, 0.0) for x, success in points]
+       for name, points in series.items()}, path, title, x_label)
 
 
 def _draw_line_chart(series: Dict[str, Sequence[Tuple[float, float, float]]],
-                     x_ticks: Sequence[Tuple[float, str]], path: str,
-                     title: str, x_label: str) -> None:
-  """Lines of (x in [0, 1] of the axis, mean, std) points, success axis 0..1."""
-  width, height = 720, 420
-  left, right, top, bottom = 70, 210, 56, 56
-  inset = 40  # between the axis and the first and last point
-  image = Image.new('RGB', (width, height), 'white')
-  draw = ImageDraw.Draw(image)
-  font = ImageFont.load_default(size=14)
-  to_y = lambda value: top + (1.0 - value) * (height - top - bottom)
-  span = width - left - right - 2 * inset
-  to_x = lambda fraction: left + inset + span * fraction
-  for tick in np.linspace(0.0, 1.0, 5):
-    draw.line([(left, to_y(tick)), (width - right, to_y(tick))],
-              fill='#dddddd')
-    draw.text((left - 8, to_y(tick)), f'{tick:.2f}', fill='black', font=font,
-              anchor='rm')
-  for fraction, label in x_ticks:
-    draw.text((to_x(fraction), height - bottom + 10), label, fill='black',
-              font=font, anchor='mt')
+                     path: str, title: str, x_label: str,
+                     x_ticks: Sequence[int] = ()) -> None:
+  """Lines of (x, mean, std) points, success axis 0..1; `x_ticks` on a log x."""
+  figure = matplotlib_figure.Figure(figsize=(7.2, 4.2))
+  axes = figure.subplots()
   for number, (name, points) in enumerate(series.items()):
-    color = _BAR_COLORS[number % len(_BAR_COLORS)]
-    xy = [(to_x(fraction), to_y(mean)) for fraction, mean, _ in points]
-    if len(xy) > 1:
-      draw.line(xy, fill=color, width=3)
-    for (x, y), (_, mean, std) in zip(xy, points):
-      draw.ellipse([(x - 4, y - 4), (x + 4, y + 4)], fill=color)
-      if std > 0:
-        draw.line([(x, to_y(max(0.0, mean - std))),
-                   (x, to_y(min(1.0, mean + std)))], fill=color, width=2)
-    legend_y = top + 20 * number
-    draw.line([(width - right + 15, legend_y), (width - right + 40, legend_y)],
-              fill=color, width=3)
-    draw.text((width - right + 46, legend_y), name, fill='black', font=font,
-              anchor='lm')
-  draw.line([(left, top), (left, to_y(0.0)), (width - right, to_y(0.0))],
-            fill='black')
-  draw.text((left - 50, top - 20), 'success', fill='black', font=font)
-  draw.text(((left + width - right) / 2, height - 18), x_label,
-            fill='black', font=font, anchor='mm')
-  draw.text((width / 2, 22), title, fill='black',
-            font=ImageFont.load_default(size=16), anchor='mm')
-  os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
-  image.save(path)
+    xs, means, stds = (np.array(column, float) for column in zip(*points))
+    axes.errorbar(xs, means, yerr=stds if stds.any() else None, marker='o',
+                  capsize=4, linewidth=2, label=name,
+                  color=_BAR_COLORS[number % len(_BAR_COLORS)])
+  if x_ticks:
+    axes.set_xscale('log', base=2)
+    axes.set_xticks(list(x_ticks), [f'{tick}D' for tick in x_ticks])
+    axes.minorticks_off()
+  axes.set_ylim(-0.02, 1.02)
+  axes.set_xlabel(x_label)
+  axes.set_ylabel('success rate')
+  axes.set_title(title)
+  axes.grid(color='0.9')
+  axes.legend(loc='center left', bbox_to_anchor=(1.02, 0.5), frameon=False)
+  _save(figure, path)

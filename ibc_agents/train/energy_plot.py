@@ -1,30 +1,15 @@
 """Pictures of a learned energy over a 2D action plane, for debugging EBMs."""
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 from absl import logging
 import gin
+from matplotlib import figure as matplotlib_figure
 import numpy as np
-from PIL import Image
-from PIL import ImageDraw
 import tensorflow as tf
 from tf_agents.environments import wrappers
 from tf_agents.typing import types
 
 import environments
-
-# Dark blue (low score, high energy) through teal and green to yellow (best).
-_PALETTE = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140],
-                     [94, 201, 98], [253, 231, 37]], np.float64)
-
-
-def _colorize(values: np.ndarray) -> np.ndarray:
-  """Maps values [H, W] in [0, 1] to RGB [H, W, 3] along the palette."""
-  position = np.clip(values, 0.0, 1.0) * (len(_PALETTE) - 1)
-  lower = np.floor(position).astype(int)
-  upper = np.minimum(lower + 1, len(_PALETTE) - 1)
-  fraction = (position - lower)[..., None]
-  return (_PALETTE[lower] * (1 - fraction) + _PALETTE[upper] * fraction
-          ).astype(np.uint8)
 
 
 def score_grid(score_fn, low: np.ndarray, high: np.ndarray,
@@ -43,32 +28,31 @@ def score_grid(score_fn, low: np.ndarray, high: np.ndarray,
 
 def save_energy_png(path: str, scores: np.ndarray, low: np.ndarray,
                     high: np.ndarray,
-                    marked_actions: Sequence[tuple[np.ndarray, str]] = (),
-                    scale: int = 3) -> None:
-  """Writes the scores as a heat map with actions marked as coloured rings.
+                    marked_actions: Sequence[Tuple[np.ndarray, str, str]] = ()
+                    ) -> None:
+  """Writes the scores as a heat map over the action box, actions marked.
 
   Args:
     path: PNG file to write.
-    scores: [H, W] from `score_grid`.
+    scores: [H, W] from `score_grid` (row 0 the largest second coordinate).
     low, high: the action box the grid covers [2].
-    marked_actions: (action [2], colour name) pairs, e.g. the demonstrated
-      action in 'white' and the chosen one in 'red'.
-    scale: pixels per grid cell.
+    marked_actions: (action [2], colour, label) triples, e.g. the
+      demonstrated action in white and the chosen one in red.
   """
-  span = scores.max() - scores.min()
-  normalized = (scores - scores.min()) / (span if span > 0 else 1.0)
-  image = Image.fromarray(_colorize(normalized)).resize(
-      (scores.shape[1] * scale, scores.shape[0] * scale), Image.NEAREST)
-  draw = ImageDraw.Draw(image)
-  width, height = image.size
-  for index, (action, colour) in enumerate(marked_actions):
-    u = (action[0] - low[0]) / (high[0] - low[0]) * (width - 1)
-    v = (high[1] - action[1]) / (high[1] - low[1]) * (height - 1)
-    radius = 10 - 4 * min(index, 1)  # later marks inside earlier ones
-    draw.ellipse([u - radius, v - radius, u + radius, v + radius],
-                 outline=colour, width=2)
+  figure = matplotlib_figure.Figure(figsize=(5.2, 4.2), dpi=100)
+  axes = figure.subplots()
+  image = axes.imshow(scores, extent=(low[0], high[0], low[1], high[1]),
+                      origin='upper', aspect='auto', cmap='viridis')
+  figure.colorbar(image, ax=axes, label='score (higher: lower energy)')
+  for action, colour, label in marked_actions:
+    axes.scatter([action[0]], [action[1]], s=120, facecolors='none',
+                 edgecolors=colour, linewidths=2, label=label)
+  if marked_actions:
+    axes.legend(loc='upper right', fontsize=8, facecolor='0.8')
+  axes.set_xlabel('action 0')
+  axes.set_ylabel('action 1')
   with tf.io.gfile.GFile(path, 'wb') as f:
-    image.save(f, format='PNG')
+    figure.savefig(f, format='png', bbox_inches='tight')
 
 
 def policy_energy_png(path: str, agent, observation: types.NestedArray,
@@ -95,9 +79,9 @@ def policy_energy_png(path: str, agent, observation: types.NestedArray,
         (normalized_observation, normalizer.normalize(actions)))[0]
 
   low, high = normalizer.low.numpy(), normalizer.high.numpy()
-  marks = [(np.asarray(chosen_action), 'red')]
+  marks = [(np.asarray(chosen_action), 'red', 'chosen')]
   if demo_action is not None:
-    marks.insert(0, (np.asarray(demo_action), 'white'))
+    marks.insert(0, (np.asarray(demo_action), 'white', 'demonstrated'))
   save_energy_png(path, score_grid(score_fn, low, high), low, high, marks)
 
 

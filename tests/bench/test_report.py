@@ -1,7 +1,9 @@
-"""Markdown section replacement of the benchmark reports."""
+"""Benchmark reports: Markdown section replacement, and the charts."""
 import pathlib
 import sys
 
+from matplotlib import figure as matplotlib_figure
+from PIL import Image
 import pytest
 
 _REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -41,3 +43,47 @@ def test_replace_section_replaces_only_its_own_section(markdown, expected):
   replaced = report.replace_section(markdown, '## Comparison: PARTICLE',
                                      NEW_SECTION + '\n')
   assert replaced == expected
+
+
+def _drawn_figures(monkeypatch) -> list:
+  drawn = []
+  original = matplotlib_figure.Figure.savefig
+
+  def savefig(figure, *args, **kwargs):
+    drawn.append(figure)
+    return original(figure, *args, **kwargs)
+
+  monkeypatch.setattr(matplotlib_figure.Figure, 'savefig', savefig)
+  return drawn
+
+
+def test_dimension_chart_has_labelled_axes_dimension_ticks_and_legend(
+    tmp_path, monkeypatch):
+  drawn = _drawn_figures(monkeypatch)
+  path = tmp_path / 'nd.png'
+  report.draw_dimension_chart(
+      [2, 4, 8, 16], {'MSE': [(0.96, 0.01), (0.9, 0.01), (0.95, 0.0), (0, 0)],
+                      'IBC': [(0.8, 0.05), (0.77, 0.09), (0.03, 0.03), (0, 0)]},
+      str(path), 'N-D particle')
+  (axes,) = drawn[0].axes
+  assert axes.get_xlabel() == 'action dimension'
+  assert axes.get_ylabel() == 'success rate'
+  assert [label.get_text() for label in axes.get_xticklabels()] == [
+      '2D', '4D', '8D', '16D']
+  assert [text.get_text() for text in axes.get_legend().get_texts()] == [
+      'MSE', 'IBC']
+  assert Image.open(path).format == 'PNG'
+
+
+def test_success_chart_labels_each_bar_with_its_mean(tmp_path, monkeypatch):
+  drawn = _drawn_figures(monkeypatch)
+  results = [report.MethodResult('IBC-DFO', [0.9, 0.96], [1, 1], [1, 1],
+                                 [1, 1], [100, 100]),
+             report.MethodResult('MSE', [0.99, 0.97], [1, 1], [1, 1], [1, 1],
+                                 [100, 100])]
+  report.draw_success_chart(results, str(tmp_path / 'bars.png'), 'PARTICLE')
+  (axes,) = drawn[0].axes
+  labels = {text.get_text() for text in axes.texts}
+  assert {'0.93', '0.98'} <= labels
+  assert [label.get_text() for label in axes.get_xticklabels()] == [
+      'IBC-DFO', 'MSE']
