@@ -16,7 +16,7 @@ from ibc_agents import losses
 from ibc_agents import normalization
 from ibc_agents import protocols
 from ibc_agents import samplers
-from ibc_agents.networks import late_fusion
+from ibc_agents import scoring
 
 
 @gin.configurable
@@ -158,12 +158,12 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
                         training: bool) -> tf.Tensor:
     """InfoNCE [B] of the expert action against the counter-examples.
 
-    The observations are encoded once (`late_fusion.encode`); the
+    The observations are encoded once (`scoring.encode`); the
     counter-example sampler, the loss and the gradient penalty all score
     their actions against that embedding.
     """
-    encoded = late_fusion.encode(self._cloning_network, observation, training)
-    score_fn = late_fusion.score_fn(self._cloning_network, encoded, training)
+    encoded = scoring.encode(self._cloning_network, observation, training)
+    score_fn = scoring.score_fn(self._cloning_network, encoded, training)
     counter_examples = self._counter_examples(encoded, expert_action)
     candidates = tf.concat(
         [counter_examples, expert_action[:, None, :]], axis=1)  # [B, N+1, A]
@@ -192,7 +192,7 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
                         expert_action: tf.Tensor) -> tf.Tensor:
     """Counter-examples [B, N, A]: refined by the sampler, uniform, near the expert.
 
-    `encoded` is `late_fusion.encode`'s output for the observations.
+    `encoded` is `scoring.encode`'s output for the observations.
     """
     batch_size = tf.shape(expert_action)[0]
     high = tf.ones_like(self._action_normalizer.high)
@@ -208,7 +208,7 @@ class ImplicitBCAgent(bc_common.BCAgentBase):
     if self._num_refined == 0:
       return proposals
 
-    score_fn = late_fusion.score_fn(self._cloning_network, encoded,
+    score_fn = scoring.score_fn(self._cloning_network, encoded,
                                     training=False)
     _, refined, refined_scores = self._counter_example_sampler(
         score_fn, proposals[:, :self._num_refined], -high, high)
@@ -248,8 +248,8 @@ class AutoregressiveImplicitBCAgent(ImplicitBCAgent):
                         expert_action: tf.Tensor,
                         training: bool) -> tf.Tensor:
     """Mean over dimensions of InfoNCE [B] of each demonstrated value."""
-    encoded = late_fusion.encode(self._cloning_network, observation, training)
-    score_fn = late_fusion.score_fn(self._cloning_network, encoded, training)
+    encoded = scoring.encode(self._cloning_network, observation, training)
+    score_fn = scoring.score_fn(self._cloning_network, encoded, training)
     batch_size = tf.shape(expert_action)[0]
     high = tf.ones_like(self._action_normalizer.high)
     counter_examples = samplers.uniform_actions(

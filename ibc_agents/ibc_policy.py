@@ -13,7 +13,7 @@ from ibc_agents import keyed_random
 from ibc_agents import normalization
 from ibc_agents import protocols
 from ibc_agents import samplers
-from ibc_agents.networks import late_fusion
+from ibc_agents import scoring
 
 
 @gin.configurable
@@ -122,9 +122,9 @@ class IbcPolicy(bc_common.NormalizedPolicyBase):
   def _best_action(self, observation: types.NestedTensor,
                    initial: tf.Tensor, draws: protocols.Draws) -> tf.Tensor:
     """The sampler's best action [B, A] from the samples `initial` [B, N, A]."""
-    encoded = late_fusion.encode(self._cloning_network, observation,
+    encoded = scoring.encode(self._cloning_network, observation,
                                  training=False)
     best, _, _ = self._sampler(
-        late_fusion.score_fn(self._cloning_network, encoded, training=False),
+        scoring.score_fn(self._cloning_network, encoded, training=False),
         initial, *self._bounds(), draws=draws)
     return best

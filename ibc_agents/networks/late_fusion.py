@@ -5,12 +5,9 @@ training, and the samples of every sampler iteration when acting. An
 energy network that is a `LateFusionEBM` splits into `encode` (the
 observation alone, [B, ...] -> [B, E]) and `score_embedding` (the embedding
 with each of the [B, N, A] actions); the agent and the policy encode a batch
-once and reuse the embedding for all N actions and all sampler iterations.
-For a pixel network that is the difference between running the image encoder
-on B images and on B x N x iterations of them.
-
-`encode` and `score_fn` also accept any other energy network called as
-`network((observations, actions))`; it is then called whole every time.
+once and reuse the embedding for all N actions and all sampler iterations
+(`ibc_agents.scoring`). For a pixel network that is the difference between
+running the image encoder on B images and on B x N x iterations of them.
 """
 import abc
 from typing import Optional, Tuple
@@ -18,8 +15,6 @@ from typing import Optional, Tuple
 import tensorflow as tf
 from tf_agents.networks import network
 from tf_agents.typing import types
-
-from ibc_agents import protocols
 
 
 class LateFusionEBM(network.Network):
@@ -54,28 +49,3 @@ class LateFusionEBM(network.Network):
     if single_action:
       scores = scores[:, 0]
     return scores, network_state
-
-
-def encode(energy_network: network.Network, observations: types.NestedTensor,
-           training: bool) -> types.NestedTensor:
-  """Encodes observations for `score_fn`: [B, E] for a `LateFusionEBM`.
-
-  Any other energy network gets the observations back unchanged.
-  """
-  if isinstance(energy_network, LateFusionEBM):
-    return energy_network.encode(observations, training=training)
-  return observations
-
-
-def score_fn(energy_network: network.Network, encoded: types.NestedTensor,
-             training: bool) -> protocols.ScoreFn:
-  """Maps actions [B, N, A] to scores [B, N] for `encode`'s output.
-
-  Keyword arguments of the returned function go to `score_embedding` (e.g.
-  the `dimension` of an autoregressive network).
-  """
-  if isinstance(energy_network, LateFusionEBM):
-    return lambda actions, **kwargs: energy_network.score_embedding(
-        encoded, actions, training=training, **kwargs)
-  return lambda actions: energy_network((encoded, actions),
-                                        training=training)[0]

@@ -1,4 +1,6 @@
 """The algorithm package stands apart from tasks, data tools and wiring."""
+import ast
+import pathlib
 import pkgutil
 import subprocess
 import sys
@@ -48,3 +50,38 @@ def test_importing_the_package_loads_no_tensorflow_until_a_class_is_used():
   done = subprocess.run([sys.executable, '-c', script], capture_output=True,
                         text=True, check=True)
   assert done.stdout.split() == ['False', 'True', 'ImplicitBCAgent']
+
+
+def _imported_modules(path: pathlib.Path) -> set[str]:
+  """Every module an `import` names in the file, type-only imports included."""
+  names = set()
+  for node in ast.walk(ast.parse(path.read_text())):
+    if isinstance(node, ast.Import):
+      names.update(alias.name for alias in node.names)
+    elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+      names.add(node.module)
+  return names
+
+
+_PACKAGE = pathlib.Path(ibc_agents.__file__).parent
+
+
+def test_networks_import_nothing_from_the_algorithm_package_even_for_types():
+  """A network is a plain TF-Agents Network: only other networks."""
+  for path in sorted((_PACKAGE / 'networks').glob('*.py')):
+    outside = {name for name in _imported_modules(path)
+               if name.split('.')[0] == 'ibc_agents'
+               and not name.startswith('ibc_agents.networks')}
+    assert not outside, f'{path.name} imports {sorted(outside)}'
+
+
+def test_algorithm_sources_name_no_task_or_data_tool_even_for_types():
+  for path in sorted(_PACKAGE.rglob('*.py')):
+    module = '.'.join(path.relative_to(_PACKAGE.parent).with_suffix('').parts)
+    if module.startswith(_WIRING):
+      continue
+    forbidden = {name for name in _imported_modules(path)
+                 if name.split('.')[0] in ('environments', 'data_tools',
+                                           'pybullet')
+                 or name.startswith('ibc_agents.train')}
+    assert not forbidden, f'{module} imports {sorted(forbidden)}'
