@@ -14,7 +14,7 @@ import reverb
 import tensorflow as tf
 from tf_agents.trajectories import trajectory
 
-from data_tools import replay
+from data_tools import loading
 
 
 def window_steps(episode_lengths: Sequence[int], step_types: np.ndarray,
@@ -47,8 +47,8 @@ class InMemoryDemonstrations:
 
   def __init__(self, episodes: Sequence[trajectory.Trajectory],
                data_spec: trajectory.Trajectory, sequence_length: int,
-               info: Optional[replay.DemonstrationInfo] = None):
-    replay.require_windows(episodes)
+               info: Optional[loading.DemonstrationInfo] = None):
+    loading.require_windows(episodes)
     self.data_spec = data_spec
     self.sequence_length = sequence_length
     self.info = info
@@ -68,7 +68,7 @@ class InMemoryDemonstrations:
                    data_spec: trajectory.Trajectory,
                    sequence_length: int) -> 'InMemoryDemonstrations':
     """Holds a dataset (checked and loaded by `demos.load_dataset`)."""
-    episodes, info = replay.load_with_info(dataset, task, data_spec,
+    episodes, info = loading.load_with_info(dataset, task, data_spec,
                                            sequence_length)
     return cls(episodes, data_spec, sequence_length, info=info)
 

@@ -4,14 +4,11 @@ The table holds one item per training example: the `sequence_length`
 consecutive steps of one episode that end at that example's step. Windows
 never cross episodes; the first steps of an episode repeat its first step,
 as `HistoryWrapper(tile_first_step_obs=True)` does for the policy. A second
-table holds one item, the dataset's description (`DemonstrationInfo`), so
-that a trainer reading a standalone server (`data_tools.replay_server`)
-needs no copy of the data.
+table holds one item, the dataset's description
+(`loading.DemonstrationInfo`), so that a trainer reading a standalone server
+(`data_tools.replay_server`) needs no copy of the data.
 """
 import abc
-import dataclasses
-import hashlib
-import json
 import threading
 import time
 from typing import Any, Callable, Mapping, Optional, Sequence
@@ -24,7 +21,7 @@ from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import trajectory
 from tf_agents.utils import nest_utils
 
-from data_tools import demos
+from data_tools import loading
 
 TABLE_NAME = 'demonstrations'
 INFO_TABLE_NAME = 'demonstration_info'
@@ -34,48 +31,6 @@ SAMPLE_TIMEOUT_SECONDS = 60.0
 _SAMPLER_WORKERS = 2  # Reverb sampler threads per dataset iterator
 # How long a trainer waits for a standalone server to answer at start.
 CONNECT_TIMEOUT_SECONDS = 30
-
-
-@dataclasses.dataclass(frozen=True)
-class DemonstrationInfo:
-  """What a demonstration server serves: task, windows and statistics.
-
-  `statistics` is `demos.DatasetStatistics.to_json()` content: the trainer's
-  normalizers come from it.
-  """
-  task: str
-  history_length: int
-  dataset: str
-  num_episodes: int
-  num_steps: int
-  num_windows: int
-  statistics: dict[str, Any]
-
-  def digest(self) -> str:
-    """SHA-256 of the description (statistics included), as sent."""
-    return hashlib.sha256(json.dumps(
-        dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()
-
-  def to_bytes(self) -> bytes:
-    return json.dumps(dict(dataclasses.asdict(self),
-                           digest=self.digest())).encode()
-
-  @classmethod
-  def from_bytes(cls, content: bytes) -> 'DemonstrationInfo':
-    """Reads what `to_bytes` wrote.
-
-    Raises:
-      ValueError: if the content does not parse, or its digest does not
-        match it (a description altered on its way or in the table).
-    """
-    fields = json.loads(content)
-    digest = fields.pop('digest', None)
-    info = cls(**fields)
-    if digest != info.digest():
-      raise ValueError(
-          'The demonstration description does not match its digest: it was '
-          'altered after the server loaded the dataset.')
-    return info
 
 
 def window_signature(data_spec: trajectory.Trajectory,
@@ -128,20 +83,6 @@ def insert_episodes(client: reverb.Client, episodes: Sequence[trajectory.Traject
   return num_items
 
 
-def count_windows(episodes: Sequence[trajectory.Trajectory]) -> int:
-  """Number of training windows (non-LAST steps) in the episodes."""
-  return int(sum(np.sum(episode.step_type != 2) for episode in episodes))
-
-
-def require_windows(episodes: Sequence[trajectory.Trajectory]) -> int:
-  """`count_windows`, refusing demonstrations that hold none."""
-  num_windows = count_windows(episodes)
-  if num_windows == 0:
-    raise ValueError('The demonstrations hold no training window: '
-                     'every episode is empty or only a LAST step.')
-  return num_windows
-
-
 def sample_dataset(address: str, batch_size: int,
                    prefetch: int = 4) -> tf.data.Dataset:
   """`reverb.ReplaySample(info, data=Trajectory [B, T, ...])` batches.
@@ -163,25 +104,6 @@ def sample_dataset(address: str, batch_size: int,
       num_workers_per_iterator=_SAMPLER_WORKERS,
       rate_limiter_timeout_ms=int(SAMPLE_TIMEOUT_SECONDS * 1000),
   ).batch(batch_size, drop_remainder=True).prefetch(prefetch)
-
-
-def load_with_info(dataset: str, task: str, data_spec: trajectory.Trajectory,
-                   sequence_length: int
-                   ) -> tuple[list[trajectory.Trajectory], DemonstrationInfo]:
-  """A dataset's episodes (checked by `demos.load_dataset`) and description.
-
-  Raises:
-    demos.DemoFileError: if `collect` wrote the dataset for another task, or
-      a check of `demos.load_dataset` fails.
-  """
-  demos.check_recorded_task(dataset, task)
-  episodes, statistics = demos.load_dataset(dataset, data_spec)
-  info = DemonstrationInfo(
-      task=task, history_length=sequence_length, dataset=dataset,
-      num_episodes=len(episodes),
-      num_steps=int(sum(len(episode.step_type) for episode in episodes)),
-      num_windows=count_windows(episodes), statistics=statistics.to_json())
-  return episodes, info
 
 
 class ServedDemonstrations(abc.ABC):
@@ -215,8 +137,8 @@ class DemonstrationReplay(ServedDemonstrations):
   def __init__(self, episodes: Sequence[trajectory.Trajectory],
                data_spec: trajectory.Trajectory, sequence_length: int,
                port: Optional[int] = None,
-               info: Optional[DemonstrationInfo] = None):
-    num_windows = require_windows(episodes)
+               info: Optional[loading.DemonstrationInfo] = None):
+    num_windows = loading.require_windows(episodes)
     self.data_spec = data_spec
     self.sequence_length = sequence_length
     self.info = info
@@ -235,7 +157,8 @@ class DemonstrationReplay(ServedDemonstrations):
                    data_spec: trajectory.Trajectory, sequence_length: int,
                    port: Optional[int] = None) -> 'DemonstrationReplay':
     """Serves a dataset (checked and loaded by `demos.load_dataset`)."""
-    episodes, info = load_with_info(dataset, task, data_spec, sequence_length)
+    episodes, info = loading.load_with_info(dataset, task, data_spec,
+                                            sequence_length)
     return cls(episodes, data_spec, sequence_length, port=port, info=info)
 
   def close(self) -> None:
@@ -290,7 +213,7 @@ class RemoteDemonstrations(ServedDemonstrations):
           f'Expected: {describe_signature(expected)}')
     sample = next(client.sample(INFO_TABLE_NAME, num_samples=1))
     try:
-      self.info = DemonstrationInfo.from_bytes(
+      self.info = loading.DemonstrationInfo.from_bytes(
           np.asarray(sample[0].data[0]).item())
     except (ValueError, TypeError) as e:
       raise ValueError(f'The demonstration server at {address} sent an '
