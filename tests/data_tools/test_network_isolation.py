@@ -149,17 +149,22 @@ def _children(pid: int) -> list[int]:
   return children
 
 
+def _particle_training(easy_particle, root_dir, *flags: str) -> list[str]:
+  """The train command on the easy particle data, 2 evaluation episodes."""
+  return [sys.executable, '-m', 'ibc_agents.train',
+          '--gin_file=gin_configs/particle/mse.gin',
+          f'--dataset={easy_particle.directory}', f'--root_dir={root_dir}',
+          *[f'--gin_bindings={binding}' for binding in easy_particle.bindings],
+          '--gin_bindings=train_eval.eval_episodes = 2', *flags]
+
+
 def test_training_keeps_its_namespace_and_its_server_child_leaves_it(
     easy_particle, tmp_path, namespaces_allowed):
   training = subprocess.Popen(
-      [sys.executable, '-m', 'ibc_agents.train',
-       '--gin_file=gin_configs/particle/mse.gin',
-       f'--dataset={easy_particle.directory}', f'--root_dir={tmp_path}',
-       *[f'--gin_bindings={binding}' for binding in easy_particle.bindings],
-       '--gin_bindings=train_eval.sample_in_memory = False',
-       '--gin_bindings=train_eval.num_iterations = 400',
-       '--gin_bindings=train_eval.log_interval = 50',
-       '--gin_bindings=train_eval.eval_episodes = 2'],
+      _particle_training(easy_particle, tmp_path,
+                         '--gin_bindings=train_eval.sample_in_memory = False',
+                         '--gin_bindings=train_eval.num_iterations = 400',
+                         '--gin_bindings=train_eval.log_interval = 50'),
       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_ENV)
   try:
     for line in training.stdout:
@@ -182,13 +187,8 @@ def test_training_keeps_its_namespace_and_its_server_child_leaves_it(
 def test_training_asked_to_be_isolated_is_loopback_only(easy_particle,
                                                         tmp_path):
   done = subprocess.run(
-      [sys.executable, '-m', 'ibc_agents.train',
-       '--gin_file=gin_configs/particle/mse.gin',
-       f'--dataset={easy_particle.directory}', f'--root_dir={tmp_path}',
-       '--network=isolated',
-       *[f'--gin_bindings={binding}' for binding in easy_particle.bindings],
-       '--gin_bindings=train_eval.num_iterations = 20',
-       '--gin_bindings=train_eval.eval_episodes = 2'],
+      _particle_training(easy_particle, tmp_path, '--network=isolated',
+                         '--gin_bindings=train_eval.num_iterations = 20'),
       capture_output=True, text=True, env=_ENV, check=True)
   assert 'Network: loopback only (--network=isolated).' in done.stdout
   assert 'success_rate=' in done.stdout
