@@ -113,9 +113,10 @@ def test_isolated_training_is_refused_with_the_reason_where_it_cannot_work(
           in stderr)
 
 
-@pytest.mark.parametrize('failure', ['uid_map', 'seccomp'])
 def test_server_that_cannot_isolate_says_it_listens_everywhere_and_serves(
-    easy_particle, failure):
+    easy_particle):
+  """Ubuntu 24.04's case: unshare works, the uid map is refused."""
+  failure = 'uid_map'
   process = _run_with_failure(
       failure, 'data_tools.replay_server',
       f'--dataset={easy_particle.directory}', '--task=PARTICLE', '--port=0')
