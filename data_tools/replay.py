@@ -273,10 +273,12 @@ def altered_table(loaded: Mapping[str, tuple[int, int]],
   for name in sorted(set(loaded) | set(now)):
     if now.get(name) != loaded.get(name):
       before, after = loaded.get(name, (0, 0)), now.get(name, (0, 0))
-      return (f'had its table {name!r} written to after loading '
-              f'({after[0] - before[0]} inserts, {after[1] - before[1]} '
-              'removals): another client altered the demonstrations, so '
-              'they can no longer be trusted')
+      change = ('emptied' if after[0] < before[0] else  # a reset
+                f'{after[0] - before[0]} inserts, {after[1] - before[1]} '
+                'removals')
+      return (f'had its table {name!r} altered after loading ({change}): '
+              'another client wrote to the demonstrations, so they can no '
+              'longer be trusted')
   return None
 
 

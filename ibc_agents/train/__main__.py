@@ -15,6 +15,7 @@ the whole training into its own namespace (loopback only) too, where the
 kernel allows it: that is tried first, and refused with the reason where it
 cannot work, or where the configuration needs other hosts.
 """
+import inspect
 import os
 import sys
 from typing import Optional
@@ -179,8 +180,6 @@ def main(argv):
   except checkpoints.TrainingDiverged as error:
     sys.exit(f'{error}')
   if results:
-    print(f'{evaluation.format_result(results)} run_dir={root_dir}',
-          flush=True)
     if 'best' in results:
       best = results['best']
       best_dir = os.path.join(root_dir, train_eval_lib.BEST_POLICY_DIR)
@@ -188,6 +187,13 @@ def main(argv):
             f'validation_success_rate={best["validation_success_rate"]:.3f} '
             f'success_rate={best["success_rate"]:.3f} policy_dir={best_dir}',
             flush=True)
+    seed = gin.get_bindings(train_eval_lib.train_eval).get(
+        'seed', inspect.signature(train_eval_lib.train_eval).parameters[
+            'seed'].default)
+    print(f'{evaluation.format_result(results)} policy='
+          f'{os.path.join(root_dir, train_eval_lib.POLICY_DIR)} '
+          f'(last, step {results["train_steps"]}) seed={seed} '
+          f'run_dir={root_dir}', flush=True)
   else:  # a worker that is not the chief: the chief evaluates and writes
     print(f'Trained in step with the chief of run_dir={root_dir}.', flush=True)
 

@@ -136,5 +136,5 @@ def test_a_foreign_write_stops_the_server_naming_the_table(
   stopped = server.process.wait(timeout=60)
   stderr = server.process.stderr.read()
   assert stopped == replay_server.ALTERED_EXIT_STATUS, stderr[-2000:]
-  assert ("had its table 'demonstration_info' written to after loading "
+  assert ("had its table 'demonstration_info' altered after loading "
           '(1 inserts, 1 removals)') in stderr  # FIFO: the info evicted

@@ -59,3 +59,18 @@ def test_list_parameters_prints_values_defaults_and_doc_lines():
   assert 'MLPEBM.depth = 4  # (default: 2)' in lines
   assert any(line.startswith('dfo_maximize.num_iterations = 3  # ')
              for line in lines)
+
+
+def test_last_line_names_the_evaluated_policy_its_step_and_the_seed(
+    easy_particle, tmp_path):
+  done = _train_command(
+      '--gin_file=gin_configs/particle/mse.gin',
+      f'--dataset={easy_particle.directory}', f'--root_dir={tmp_path}',
+      *[f'--gin_bindings={binding}' for binding in easy_particle.bindings],
+      '--gin_bindings=train_eval.num_iterations = 20',
+      '--gin_bindings=train_eval.eval_episodes = 2',
+      '--gin_bindings=train_eval.seed = 3')
+  last = done.stdout.strip().splitlines()[-1]
+  assert last.startswith('success_rate=')
+  assert last.endswith(f'eval_episodes=2 policy={tmp_path}/policy (last, '
+                       f'step 20) seed=3 run_dir={tmp_path}')

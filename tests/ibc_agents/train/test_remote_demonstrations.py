@@ -79,7 +79,7 @@ def test_training_stops_when_another_client_writes_to_its_server(
   stdout, stderr = training.communicate(timeout=120)
   assert (training.returncode == train_eval.SERVER_LOST_EXIT_STATUS
          ), stderr[-3000:]
-  assert ("had its table 'demonstration_info' written to after loading"
+  assert ("had its table 'demonstration_info' altered after loading"
           in stderr)
   assert 'The last checkpoint' in stderr and 'is intact' in stderr
   assert 'success_rate=' not in stdout

@@ -5,8 +5,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
-import time
 
 import gin
 import pytest
@@ -14,7 +12,6 @@ import reverb
 import tensorflow as tf
 
 from data_tools import replay
-from data_tools import server_process
 from ibc_agents.train import run_dir
 from ibc_agents.train import train_eval
 
@@ -251,52 +248,41 @@ def test_gin_value_of_the_wrong_type_is_refused_naming_it(
 
 
 def test_reset_replay_table_stops_training_with_a_checkpoint_to_resume(
-    easy_particle, tmp_path, monkeypatch):
-  root_dir = str(tmp_path / 'run')
-  bindings = [*easy_particle.bindings, 'train_eval.num_iterations = 3000',
-              'train_eval.eval_interval = 3000', 'train_eval.eval_episodes = 5',
-              'train_eval.checkpoint_interval = 100',
-              'train_eval.log_interval = 100']
-  monkeypatch.setattr(replay, 'SAMPLE_TIMEOUT_SECONDS', 2.0)
-  servers = []
-
-  class RecordedServer(server_process.ServerProcess):
-
-    def __init__(self, *args, **kwargs):
-      super().__init__(*args, **kwargs)
-      servers.append(self.address)
-
-  monkeypatch.setattr(server_process, 'ServerProcess', RecordedServer)
-
-  def reset_after_the_first_checkpoint():
-    deadline = time.monotonic() + 120
-    while (not glob.glob(os.path.join(root_dir, 'train', 'checkpoints',
-                                      'ckpt-*.index'))
-           and time.monotonic() < deadline):
-      time.sleep(0.1)
-    reverb.Client(servers[0]).reset(replay.TABLE_NAME)
-
-  resetter = threading.Thread(target=reset_after_the_first_checkpoint)
-  gin.clear_config()
-  gin.parse_config_files_and_bindings(
-      ['gin_configs/particle/mse.gin'],
-      [*bindings, 'train_eval.sample_in_memory = False'])
-  try:
-    resetter.start()
-    started = time.monotonic()
-    with pytest.raises(RuntimeError,
-                       match=r'stopped serving windows at step (\d+) .*reset '
-                       r'or wiped.*checkpointed at step \1') as error:
-      train_eval.train_eval(root_dir=root_dir, dataset=easy_particle.directory)
-    resetter.join()
-    assert time.monotonic() - started < 60
-    step = int(str(error.value).split(' at step ')[1].split()[0])
-    assert 0 < step < 3000
-    results = train_eval.train_eval(root_dir=root_dir,
-                                    dataset=easy_particle.directory)
-  finally:
-    gin.clear_config()
-  assert results['train_steps'] == 3000
+    easy_particle, tmp_path):
+  """Another client resets the trainer's own server's table mid-training."""
+  command = [
+      sys.executable, '-m', 'ibc_agents.train',
+      '--gin_file=gin_configs/particle/mse.gin',
+      f'--dataset={easy_particle.directory}', f'--root_dir={tmp_path}',
+      *[f'--gin_bindings={binding}' for binding in (
+          *easy_particle.bindings, 'train_eval.num_iterations = 3000',
+          'train_eval.eval_interval = 3000', 'train_eval.eval_episodes = 5',
+          'train_eval.checkpoint_interval = 100',
+          'train_eval.log_interval = 100',
+          'train_eval.sample_in_memory = False')]]
+  training = subprocess.Popen(command, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+  for line in training.stdout:
+    served = re.match(r'Demonstrations: Serving .* at (\S+:\d+) ', line)
+    if served:
+      address = served.group(1)
+    if line.startswith('step 200/'):
+      break
+  reverb.Client(address).reset(replay.TABLE_NAME)
+  stdout, stderr = training.communicate(timeout=120)
+  assert training.returncode == train_eval.SERVER_LOST_EXIT_STATUS, stderr
+  assert (f"the demonstration server at {address} had its table "
+          "'demonstrations' altered after loading (emptied)") in stderr
+  assert 'The last checkpoint' in stderr and 'is intact' in stderr
+  assert 'success_rate=' not in stdout
+  resumed = subprocess.run(command, capture_output=True, text=True,
+                           check=False,
+                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+  assert resumed.returncode == 0, resumed.stderr[-3000:]
+  assert 'step 100/' not in resumed.stdout  # restored, not restarted
+  with open(tmp_path / 'results.json') as f:
+    assert json.load(f)['train_steps'] == 3000
 
 
 def test_operative_config_of_an_earlier_version_still_parses(tmp_path):
