@@ -18,6 +18,7 @@ from tf_agents.utils import example_encoding_dataset
 
 import environments
 from data_tools import collect
+from data_tools import console
 from data_tools import demos
 
 _GOAL_TOLERANCE = 0.05  # ParticleEnv default
@@ -190,7 +191,7 @@ class _DeadProcess:
 def test_worker_that_dies_silently_fails_collect_instead_of_hanging():
   with pytest.raises(RuntimeError, match='worker 0 died with exit code -9'):
     collect._wait_for_workers([_DeadProcess()], queue.Queue(),
-                              collect._Progress(total=1))
+                              console.Progress('collect', 1, 'episodes'))
 
 
 def _children(pid: int) -> list[int]:
