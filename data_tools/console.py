@@ -25,10 +25,10 @@ def quiet_start() -> None:
 class Progress:
   """A progress line with rate and ETA: `collect [#####.....] 50/100 ...`.
 
-  On a terminal the line is redrawn in place at most every
-  `terminal_seconds`; otherwise (a log file, CI) a new line is printed at
-  most every `log_seconds`, so logs stay short. `finish` prints the last
-  line.
+  The first update shows at once. Then, on a terminal, the line is redrawn
+  in place at most every `terminal_seconds`; otherwise (a log file, CI) a
+  new line is printed at most every `log_seconds`, so logs stay short.
+  `finish` prints the last line.
   """
 
   def __init__(self, label: str, total: int, unit: str, stream=None,
@@ -37,7 +37,8 @@ class Progress:
     self._stream = stream or sys.stderr
     self._terminal = self._stream.isatty()
     self._interval = terminal_seconds if self._terminal else log_seconds
-    self._start = self._last = time.monotonic()
+    self._start = time.monotonic()
+    self._last = -float('inf')  # the first update shows at once
     self.done = 0
 
   @property

@@ -183,9 +183,8 @@ def _serve(listener) -> None:
       altered = replay.altered_table(loaded, client.server_info())
       if FLAGS.parent_pid and os.getppid() != FLAGS.parent_pid:
         stop.set()  # the trainer that started this server is gone
-    if altered:  # serve nothing more, but answer while trainers read why
-      for table in (replay.TABLE_NAME, replay.INFO_TABLE_NAME):
-        client.reset(table)
+    if altered:  # serve no window more, but answer while trainers read why
+      client.reset(replay.TABLE_NAME)
       stop.wait(timeout=_ALTERED_GRACE_SECONDS)
     if relay is not None:
       relay.close()

@@ -252,8 +252,8 @@ def test_rerun_after_a_killed_collect_writes_the_uninterrupted_dataset(
   parent = subprocess.Popen(command + [f'--output_dir={killed_dir}'],
                             stderr=subprocess.PIPE, text=True, env=env)
   try:
-    for line in parent.stderr:  # the first progress line, some way in
-      if line.startswith('collect:'):
+    for line in parent.stderr:  # the first progress line: an episode in
+      if line.startswith('collect ['):
         break
   finally:
     parent.kill()

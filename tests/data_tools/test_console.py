@@ -18,9 +18,10 @@ def test_log_gets_rate_limited_lines_and_a_final_line_with_eta():
     progress.update(done)
   progress.finish()
   lines = log.getvalue().splitlines()
-  assert len(lines) == 1  # the interval held back the updates
-  assert lines[0].startswith('collect [####################] 4/4 episodes (')
-  assert lines[0].endswith('ETA 0:00)')
+  assert len(lines) == 2  # the first update; the interval held back the rest
+  assert lines[0].startswith('collect [#####...............] 1/4 episodes (')
+  assert lines[1].startswith('collect [####################] 4/4 episodes (')
+  assert lines[1].endswith('ETA 0:00)')
 
 
 def test_terminal_line_is_redrawn_in_place_then_ended():
