@@ -154,14 +154,14 @@ def write_section(path: str, heading: str, section: str) -> None:
 
 def _save(figure: matplotlib_figure.Figure, path: str) -> None:
   os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
-  figure.savefig(path, dpi=100, bbox_inches='tight')
+  figure.savefig(path, dpi=100)
 
 
 def draw_success_chart(results: Sequence[MethodResult], path: str,
                        title: str) -> None:
   """Bar chart of mean success per method with ±std error bars, axis 0..1."""
-  figure = matplotlib_figure.Figure(figsize=(max(4.8, 1.5 * len(results) + 1.1),
-                                             4.0))
+  figure = matplotlib_figure.Figure(
+      figsize=(max(4.8, 1.5 * len(results) + 1.1), 4.0), layout='constrained')
   axes = figure.subplots()
   names = [result.name for result in results]
   means = [result.success_mean for result in results]
@@ -203,7 +203,7 @@ def _draw_line_chart(series: Dict[str, Sequence[Tuple[float, float, float]]],
                      path: str, title: str, x_label: str,
                      x_ticks: Sequence[int] = ()) -> None:
   """Lines of (x, mean, std) points, success axis 0..1; `x_ticks` on a log x."""
-  figure = matplotlib_figure.Figure(figsize=(7.2, 4.2))
+  figure = matplotlib_figure.Figure(figsize=(7.2, 4.2), layout='constrained')
   axes = figure.subplots()
   for number, (name, points) in enumerate(series.items()):
     xs, means, stds = (np.array(column, float) for column in zip(*points))
