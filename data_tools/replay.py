@@ -29,6 +29,9 @@ INFO_TABLE_NAME = 'demonstration_info'
 # reset or wiped; the dataset then ends instead of blocking forever.
 SAMPLE_TIMEOUT_SECONDS = 60.0
 _SAMPLER_WORKERS = 2  # Reverb sampler threads per dataset iterator
+# The exit status of a server whose tables another client wrote to (sysexits'
+# EX_DATAERR: the data served can no longer be trusted).
+ALTERED_EXIT_STATUS = 65
 # How long a trainer waits for a standalone server to answer at start.
 CONNECT_TIMEOUT_SECONDS = 30
 

@@ -66,9 +66,6 @@ _WATCH_SECONDS = 1.0  # how often the tables are checked for foreign writes
 # How long emptied, altered tables still answer, so that trainers watching
 # them (every 2 s) read why before the server goes.
 _ALTERED_GRACE_SECONDS = 6.0
-# The exit status when another client wrote to the tables (sysexits'
-# EX_DATAERR: the data served can no longer be trusted).
-ALTERED_EXIT_STATUS = 65
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -144,7 +141,8 @@ def _data_spec():
 def _serve(listener) -> None:
   """Loads the demonstrations and serves them until SIGINT or SIGTERM.
 
-  Exits with `ALTERED_EXIT_STATUS` if another client writes to the tables.
+  Exits with `replay.ALTERED_EXIT_STATUS` if another client writes to the
+  tables.
   """
   # TensorFlow starts threads, so it is imported only now, once the process
   # has moved into its namespace.
@@ -191,7 +189,7 @@ def _serve(listener) -> None:
   if altered:
     print(f'Stopped: this server {altered}. Start it again to serve the '
           'dataset as loaded.', file=sys.stderr, flush=True)
-    sys.exit(ALTERED_EXIT_STATUS)
+    sys.exit(replay.ALTERED_EXIT_STATUS)
   print('Stopped.', flush=True)
 
 

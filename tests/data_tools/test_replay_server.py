@@ -12,7 +12,6 @@ import reverb
 
 from data_tools import demos
 from data_tools import replay
-from data_tools import replay_server
 import environments
 
 
@@ -135,6 +134,6 @@ def test_a_foreign_write_stops_the_server_naming_the_table(
       np.asarray(b'poisoned', object), {replay.INFO_TABLE_NAME: 1.0})
   stopped = server.process.wait(timeout=60)
   stderr = server.process.stderr.read()
-  assert stopped == replay_server.ALTERED_EXIT_STATUS, stderr[-2000:]
+  assert stopped == replay.ALTERED_EXIT_STATUS, stderr[-2000:]
   assert ("had its table 'demonstration_info' altered after loading "
           '(1 inserts, 1 removals)') in stderr  # FIFO: the info evicted
