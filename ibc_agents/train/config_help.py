@@ -6,7 +6,7 @@ only (gin-config 0.5, the range setup.py states).
 import dataclasses
 import inspect
 import re
-from typing import Any, Callable, List, Optional, Sequence
+from typing import Any, Callable, List, Sequence
 
 import gin
 
@@ -94,7 +94,7 @@ def _configurable(configurable, argument: str) -> bool:
   return argument not in (configurable.denylist or ())
 
 
-def _bound(selector: str) -> Optional[Any]:
+def _bound(selector: str) -> Any:
   try:
     return gin.query_parameter(selector)
   except ValueError:
