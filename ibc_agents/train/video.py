@@ -40,9 +40,11 @@ def write_gif(path: str, frames: Sequence[np.ndarray],
   if not frames:
     raise ValueError(f'No frames to write to {path}.')
   images = [Image.fromarray(frame) for frame in frames]
+  # Unoptimised palettes: Pillow's optimised ones can leave an index past the
+  # palette's end, which strict decoders (tf.io.decode_image) refuse.
   with tf.io.gfile.GFile(path, 'wb') as f:
     images[0].save(f, format='GIF', save_all=True, append_images=images[1:],
-                   duration=frame_duration_ms, loop=0)
+                   duration=frame_duration_ms, loop=0, optimize=False)
 
 
 @gin.configurable

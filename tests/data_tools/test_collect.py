@@ -7,6 +7,7 @@ import queue
 import re
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -225,13 +226,17 @@ def test_workers_exit_and_clean_up_when_the_collecting_process_is_killed(
        f'--output_dir={output_dir}'],
       stderr=subprocess.PIPE, text=True,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+  watchdog = threading.Timer(120, parent.kill)  # never collect all 100000
+  watchdog.start()
   try:
     for line in parent.stderr:  # the first progress line: workers are running
-      if line.startswith('collect:'):
+      if line.startswith('collect ['):
         break
+    assert parent.poll() is None, 'collect ended before the test killed it'
     workers = [pid for pid in _children(parent.pid) if _running(pid)]
     assert workers
   finally:
+    watchdog.cancel()
     parent.kill()
     parent.wait()
   deadline = time.monotonic() + 30

@@ -1,6 +1,7 @@
 """Tests for the episode GIF writer."""
 import numpy as np
 from PIL import Image
+import tensorflow as tf
 from tf_agents.environments import wrappers
 from tf_agents.policies import random_py_policy
 
@@ -26,6 +27,22 @@ def test_write_gif_writes_every_frame_in_order(tmp_path):
       image.seek(index)
       greys.append(np.asarray(image.convert('L'))[0, 0])
   assert greys == [0, 128, 255]
+
+
+def test_written_gif_decodes_exactly_in_tensorflow(tmp_path):
+  # Every palette entry used, then a small change: a palette-optimising writer
+  # marks the unchanged pixels of the second frame with an index past the
+  # palette, which tf.io.decode_image (TensorBoard's frames) refuses.
+  rng = np.random.default_rng(0)
+  palette = rng.integers(0, 256, (8, 3), np.uint8)
+  first = palette[rng.integers(0, 8, (24, 24))]
+  second = first.copy()
+  second[4:8, 4:8] = palette[1]
+  path = str(tmp_path / 'frames.gif')
+  video.write_gif(path, [first, second])
+  decoded = tf.io.decode_image(tf.io.read_file(path), channels=3,
+                               expand_animations=True)
+  np.testing.assert_array_equal(decoded.numpy(), np.stack([first, second]))
 
 
 def test_episode_frames_render_the_reset_and_every_step():
