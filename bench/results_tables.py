@@ -1,0 +1,264 @@
+r"""Writes the result tables of docs/ and the README from recorded runs.
+
+    python -m bench.results_tables            # rewrite every generated table
+    python -m bench.results_tables --check    # exit 1 naming any that differ
+
+Every record in docs/results/*.json is a run summary written by a bench tool:
+its command, commit, date, machine, seeds and per-run figures. A document
+holds a generated table between two markers,
+
+    <!-- result: NAME -->  ...  <!-- /result: NAME -->
+
+where NAME is the record's file name without `.json`; the README's summary
+(paper beside here, one row per record) sits between
+`<!-- results summary -->` and `<!-- /results summary -->`. Tables are
+rendered from the records alone, so a figure in docs cannot drift from the
+run that measured it; `--check` (run by the tests) fails when one has.
+"""
+import dataclasses
+import glob
+import json
+import os
+import statistics
+import sys
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from absl import app
+from absl import flags
+
+RESULTS_DIR = os.path.join('docs', 'results')
+DOCUMENTS = ('README.md', os.path.join('docs', 'benchmarks.md'))
+SUMMARY = 'results summary'
+BENCHMARKS_LINK = 'docs/benchmarks.md'
+
+
+@dataclasses.dataclass(frozen=True)
+class SummaryRow:
+  """One line of the README's results table."""
+  result: str  # what was measured, e.g. "2D particle, IBC-DFO quickstart"
+  paper: str  # the paper's figure, or "-" where it has none
+  here: str  # ours, with its spread
+  runs: str  # seeds x episodes
+  section: str  # heading in docs/benchmarks.md the row links to
+
+
+def _mean_std(values: Sequence[float]) -> str:
+  if len(values) == 1:
+    return f'{values[0]:.2f}'
+  return f'{statistics.mean(values):.2f} ± {statistics.pstdev(values):.2f}'
+
+
+def _provenance(record: Dict[str, Any]) -> str:
+  machine = record.get('machine', {})
+  cores = machine.get('cores', '?')
+  model = machine.get('cpu_model', 'CPU')
+  commit = record.get('commit', '')[:7] or 'unknown'
+  date = record.get('date', '')[:10]
+  return (f'Command: `{record["command"]}`  \nCommit {commit}, {date}; '
+          f'{cores} cores ({model}), no GPU.')
+
+
+def _table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+  lines = ['| ' + ' | '.join(columns) + ' |',
+           '| ' + ' | '.join('---' for _ in columns) + ' |']
+  lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
+  return '\n'.join(lines)
+
+
+def _quickstart(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
+  """`bench.particle_quickstart`: fresh collection and training per seed."""
+  runs = record['runs']
+  rows = [[str(run['seed']), f'{run["success_rate"]:.2f}',
+           f'{run["avg_return"]:.2f}', f'{run["steps_per_sec"]:.1f}',
+           f'{run["train_seconds"]:.0f}', f'{run["collect_seconds"]:.0f}']
+          for run in runs]
+  success = [run['success_rate'] for run in runs]
+  speed = [run['steps_per_sec'] for run in runs]
+  seconds = [run['train_seconds'] for run in runs]
+  rows.append(['min / mean / max',
+               f'{min(success):.2f} / {statistics.mean(success):.3f} / '
+               f'{max(success):.2f}', '',
+               f'{min(speed):.1f} / {statistics.mean(speed):.1f} / '
+               f'{max(speed):.1f}',
+               f'{min(seconds):.0f} / {statistics.mean(seconds):.0f} / '
+               f'{max(seconds):.0f}', ''])
+  table = _table(('seed (collection and training)', 'success rate',
+                  'avg return', 'train steps/s', 'train + eval (s)',
+                  'collection (s)'), rows)
+  episodes = runs[0]['eval_episodes']
+  summary = SummaryRow(
+      'Quickstart: 2D particle, IBC-DFO, `make quickstart`', '-',
+      f'{statistics.mean(success):.2f} ({min(success):.2f} to '
+      f'{max(success):.2f})', f'{len(runs)} x {episodes}',
+      'Quickstart: five fresh runs')
+  return f'{_provenance(record)}\n\n{table}', [summary]
+
+
+# The paper's Table 3 (Florence et al. 2021), success over 3 seeds x 100
+# episodes at 0.02 m: {task: {method: (mean, std)}}. Its "multi target" row
+# is the original's BlockPushDiscontinuous, PUSH_DISCONTINUOUS here.
+PAPER_TABLE_3 = {
+    'PUSH': {'IBC': (1.00, 0.0), 'MDN': (1.00, 0.0), 'MSE': (0.983, 0.005)},
+    'PUSH_DISCONTINUOUS': {'IBC': (0.99, 0.0), 'MDN': (0.997, 0.005),
+                           'MSE': (0.897, 0.048)},
+    'PUSH_PIXELS': {'IBC': (1.00, 0.0), 'MDN': (0.10, 0.043),
+                    'MSE': (0.87, 0.041)},
+}
+
+
+def _paper_method(name: str) -> str:
+  """The paper's row for a config name: ibc_* -> IBC, mse -> MSE, ..."""
+  return 'IBC' if name.startswith('ibc') else name.split('_')[0].upper()
+
+
+def _figure(summary: Dict[str, Dict[str, float]], name: str) -> str:
+  return f'{summary[name]["mean"]:.2f} ± {summary[name]["std"]:.2f}'
+
+
+def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
+  """`bench.compare`: methods x seeds on one task, the paper's protocol."""
+  task = record['task']
+  paper = PAPER_TABLE_3.get(task, {})
+  rows, summary = [], []
+  for method in record['methods']:
+    success = method['summary']['success_rate']
+    runs = method['runs']
+    per_seed = ' / '.join(f'{run["success_rate"]["best"]:.2f}'
+                          for run in runs)
+    paper_figure = paper.get(_paper_method(method['name']))
+    paper_text = ('-' if paper_figure is None else
+                  f'{paper_figure[0]:.2f} ± {paper_figure[1]:.2f}')
+    extra = ''.join(f'; {key} {_figure(method["summary"][key], "best")}'
+                    for key in ('p1', 'p2') if key in method['summary'])
+    rows.append([method['name'], paper_text, _figure(success, 'best'),
+                 _figure(success, 'last_mean'),
+                 _figure(success, 'last_spread'), per_seed + extra,
+                 str(runs[0]['train_steps']),
+                 f'{statistics.median(r["steps_per_sec"] for r in runs):.1f}',
+                 f'{statistics.median(r["latency_ms"] for r in runs):.1f}'])
+    summary.append(SummaryRow(
+        f'{task}, {method["name"]}', paper_text,
+        f'{_figure(success, "best")} (last 5: '
+        f'{_figure(success, "last_mean")})',
+        f'{len(runs)} x {runs[0]["eval_episodes"]}',
+        record['section'].lstrip('#').strip()))
+  evaluation = record['evaluation']['text']
+  table = _table(('method', 'paper (Table 3)', 'best', 'last-5 mean',
+                  'last-5 spread', 'best per seed', 'train steps',
+                  'steps/s', 'latency (ms/action)'), rows)
+  return (f'{_provenance(record)}  \nEvaluation: {evaluation}. Dataset: '
+          f'{record["dataset"]["episodes"]} oracle episodes. Each cell is '
+          'mean ± std over seeds.\n\n' + table, summary)
+
+
+# Record name (or prefix ending in '_') -> fn(record) -> (the docs table, the
+# README's rows).
+RENDERERS: Dict[str, Callable[[Dict[str, Any]],
+                              Tuple[str, List[SummaryRow]]]] = {
+    'quickstart': _quickstart,
+    'compare_': _comparison,
+}
+
+
+def _renderer(name: str):
+  for key, renderer in RENDERERS.items():
+    if name == key or (key.endswith('_') and name.startswith(key)):
+      return renderer
+  return None
+
+
+def _anchor(heading: str) -> str:
+  """GitHub's anchor for a markdown heading."""
+  kept = ''.join(c for c in heading.lower() if c.isalnum() or c in ' -_')
+  return kept.replace(' ', '-')
+
+
+def render(results_dir: str) -> Tuple[Dict[str, str], str]:
+  """({record name: its docs table}, the README's summary table)."""
+  tables, summary = {}, []
+  for path in sorted(glob.glob(os.path.join(results_dir, '*.json'))):
+    name = os.path.splitext(os.path.basename(path))[0]
+    renderer = _renderer(name)
+    if renderer is None:
+      raise ValueError(f'{path} has no renderer in bench.results_tables '
+                       f'(known: {", ".join(sorted(RENDERERS))}).')
+    with open(path) as f:
+      tables[name], rows = renderer(json.load(f))
+    summary += rows
+  summary_table = _table(
+      ('result', 'paper', 'here', 'seeds x episodes', 'details'),
+      [(row.result, row.paper, row.here, row.runs,
+        f'[{row.section}]({BENCHMARKS_LINK}#{_anchor(row.section)})')
+       for row in summary])
+  return tables, summary_table
+
+
+def _replace_block(text: str, marker: str, content: str,
+                   document: str) -> Optional[str]:
+  """`text` with the block between `marker`'s comments set to `content`;
+  None when `text` has no such block."""
+  begin, end = f'<!-- {marker} -->', f'<!-- /{marker} -->'
+  if begin not in text:
+    return None
+  if text.count(begin) != 1 or text.count(end) != 1:
+    raise ValueError(f'{document}: "{begin}" needs exactly one "{end}".')
+  head, rest = text.split(begin)
+  _, tail = rest.split(end)
+  return f'{head}{begin}\n{content}\n{end}{tail}'
+
+
+def regenerate(root: str = '.') -> Dict[str, Tuple[str, str]]:
+  """{document: (its text now, its text with regenerated tables)}.
+
+  Raises:
+    ValueError: if a record has no table in any document, or a document's
+      markers name a record that does not exist.
+  """
+  tables, summary = render(os.path.join(root, RESULTS_DIR))
+  placed = set()
+  documents = {}
+  for document in DOCUMENTS:
+    with open(os.path.join(root, document)) as f:
+      text = f.read()
+    new = text
+    for name, table in tables.items():
+      replaced = _replace_block(new, f'result: {name}', table, document)
+      if replaced is not None:
+        new = replaced
+        placed.add(name)
+    new = _replace_block(new, SUMMARY, summary, document) or new
+    unknown = [line for line in new.splitlines()
+               if line.startswith('<!-- result: ') and
+               line[len('<!-- result: '):-len(' -->')] not in tables]
+    if unknown:
+      raise ValueError(f'{document}: {unknown[0]} names no record in '
+                       f'{RESULTS_DIR}.')
+    documents[document] = (text, new)
+  missing = sorted(set(tables) - placed)
+  if missing:
+    raise ValueError(f'No document has a table for {", ".join(missing)}: '
+                     f'add "<!-- result: {missing[0]} -->" and its end '
+                     'marker where it belongs.')
+  return documents
+
+
+def main(argv: Sequence[str]) -> None:
+  del argv
+  documents = regenerate()
+  stale = [document for document, (old, new) in documents.items()
+           if old != new]
+  if flags.FLAGS.check:
+    if stale:
+      sys.exit(f'Generated tables differ from docs/results/ in '
+               f'{", ".join(stale)}: run `python -m bench.results_tables`.')
+    print('results_tables: every generated table matches its record.')
+    return
+  for document in stale:
+    with open(document, 'w') as f:
+      f.write(documents[document][1])
+  print(f'results_tables: rewrote {", ".join(stale) or "nothing"}.')
+
+
+if __name__ == '__main__':
+  flags.DEFINE_bool('check', False, 'Only compare; exit 1 if any differs.')
+  app.run(main)

@@ -1,0 +1,105 @@
+"""Tests for bench.results_tables: docs tables generated from recorded runs."""
+import json
+import pathlib
+import shutil
+
+import pytest
+
+from bench import results_tables
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _copy_of_the_docs(tmp_path: pathlib.Path) -> pathlib.Path:
+  shutil.copytree(ROOT / results_tables.RESULTS_DIR,
+                  tmp_path / results_tables.RESULTS_DIR)
+  for document in results_tables.DOCUMENTS:
+    shutil.copy(ROOT / document, tmp_path / document)
+  return tmp_path
+
+
+def _stale(root: pathlib.Path) -> list:
+  return [document for document, (old, new)
+          in results_tables.regenerate(str(root)).items() if old != new]
+
+
+def test_every_table_in_docs_and_the_readme_matches_its_recorded_run():
+  assert _stale(ROOT) == [], (
+      'run `python -m bench.results_tables` to regenerate them')
+
+
+def test_a_changed_figure_in_a_record_changes_docs_and_the_readme(tmp_path):
+  root = _copy_of_the_docs(tmp_path)
+  path = root / results_tables.RESULTS_DIR / 'quickstart.json'
+  record = json.loads(path.read_text())
+  record['runs'][0]['success_rate'] = 0.11
+  path.write_text(json.dumps(record))
+  assert sorted(_stale(root)) == sorted(results_tables.DOCUMENTS)
+  new_readme = results_tables.regenerate(str(root))['README.md'][1]
+  assert '0.11' in new_readme
+
+
+def test_a_hand_edited_readme_summary_is_found(tmp_path):
+  root = _copy_of_the_docs(tmp_path)
+  readme = root / 'README.md'
+  text = readme.read_text()
+  begin = text.index('<!-- results summary -->')
+  edited = text[:begin] + text[begin:].replace('| 5 x 100 |', '| 6 x 100 |', 1)
+  assert edited != text
+  readme.write_text(edited)
+  assert _stale(root) == ['README.md']
+
+
+def test_a_record_with_no_table_in_any_document_is_refused(tmp_path):
+  root = _copy_of_the_docs(tmp_path)
+  benchmarks = root / 'docs' / 'benchmarks.md'
+  benchmarks.write_text(benchmarks.read_text().replace(
+      '<!-- result: quickstart -->\n', '').replace(
+          '<!-- /result: quickstart -->', ''))
+  with pytest.raises(ValueError, match='No document has a table for '
+                     'quickstart'):
+    results_tables.regenerate(str(root))
+
+
+def test_a_record_without_a_renderer_is_refused(tmp_path):
+  root = _copy_of_the_docs(tmp_path)
+  (root / results_tables.RESULTS_DIR / 'unknown_study.json').write_text('{}')
+  with pytest.raises(ValueError, match='unknown_study.json has no renderer'):
+    results_tables.regenerate(str(root))
+
+
+def test_regenerated_documents_are_stable(tmp_path):
+  root = _copy_of_the_docs(tmp_path)
+  for document, (_, new) in results_tables.regenerate(str(root)).items():
+    (root / document).write_text(new)
+  assert _stale(root) == []
+
+
+def _run(seed, best, last_mean):
+  return dict(seed=seed, train_steps=3000, steps_per_sec=8.0,
+              latency_ms=15.0, eval_episodes=100,
+              success_rate=dict(best=best, last_mean=last_mean))
+
+
+def figure(mean, std):
+  return dict(mean=mean, std=std)
+
+
+def test_comparison_rows_put_the_papers_figure_beside_best_and_last_5():
+  record = dict(
+      command='python -m bench.compare --task=PUSH', commit='abcdef0123',
+      date='2026-12-07T10:00:00', machine=dict(cores=2, cpu_model='CPU'),
+      section='## Comparison: PUSH', task='PUSH',
+      evaluation=dict(text='at 0.02 m'), dataset=dict(episodes=2000),
+      methods=[dict(name='ibc_dfo', runs=[_run(0, 0.98, 0.95),
+                                          _run(1, 1.0, 0.97)],
+                    summary=dict(success_rate=dict(
+                        best=figure(0.99, 0.01), last_mean=figure(0.96, 0.01),
+                        last_spread=figure(0.04, 0.0))))])
+  table, rows = results_tables.RENDERERS['compare_'](record)
+  assert ('| ibc_dfo | 1.00 ± 0.00 | 0.99 ± 0.01 | 0.96 ± 0.01 | '
+          '0.04 ± 0.00 | 0.98 / 1.00 | 3000 | 8.0 | 15.0 |') in table
+  assert rows[0].paper == '1.00 ± 0.00'
+  assert rows[0].here == '0.99 ± 0.01 (last 5: 0.96 ± 0.01)'
+  assert rows[0].runs == '2 x 100'
+  assert rows[0].section == 'Comparison: PUSH'
