@@ -21,6 +21,7 @@ from tf_agents.typing import types
 from tf_agents.utils import common
 
 from ibc_agents import normalization
+from ibc_agents.networks import layers
 
 
 class BCLossInfo(NamedTuple):
@@ -172,7 +173,12 @@ class BCAgentBase(tf_agent.TFAgent):
   def _loss_and_gradients(
       self, experience: trajectory.Trajectory, weights: Optional[tf.Tensor]
   ) -> Tuple[tf_agent.LossInfo, List[tf.Tensor]]:
-    """The training loss and its gradients for the network's variables."""
+    """The training loss and its gradients for the network's variables.
+
+    Spectral normalisation's power iteration takes its one step per train
+    step here, before anything of the step calls the network.
+    """
+    layers.advance_power_iterations(self._cloning_network)
     with tf.GradientTape() as tape:
       loss_info = self._loss(experience, weights=weights, training=True)
     return loss_info, tape.gradient(

@@ -73,12 +73,14 @@ class SpectralNormDense(tf.keras.layers.Layer):
   Spectral normalisation (Miyato et al. 2018) keeps the kernel's largest
   singular value at 1, which bounds how steep the layer can make the energy.
   The largest singular value is estimated by power iteration on a vector u
-  [W], a non-trainable variable (checkpointed and exported with the kernel):
-  every call with `training=True` takes one power-iteration step and stores
-  the new u; calls with `training=False` read u without changing it, so a
-  policy acts deterministically with the kernel its training left. The
-  kernel K [D, W] is divided by sigma = |K u| (u normalised), which the
-  gradients see, with u held constant.
+  [W], a non-trainable variable (checkpointed and exported with the kernel).
+  `power_iteration_step` advances u by one step; the agents take one per
+  train step, before its loss (`advance_power_iterations`), so that every
+  call of that step (Langevin counter-example chains, loss, gradient
+  penalty) uses one fixed normalised kernel. Calls only read u, so a policy
+  acts deterministically with the kernel its training left. The kernel
+  K [D, W] is divided by sigma = |K u| (u normalised), which the gradients
+  see, with u held constant.
 
   The power iteration runs in float32 on the float32 variables; with a
   bfloat16 policy only the product runs in bfloat16. Under a
@@ -107,28 +109,33 @@ class SpectralNormDense(tf.keras.layers.Layer):
         aggregation=tf.VariableAggregation.MEAN, experimental_autocast=False)
     super().build(input_shape)
 
-  def normalized_kernel(self, training: bool = False) -> tf.Tensor:
-    """The kernel over its estimated largest singular value: [D, W] float32.
-
-    With `training` the estimate first takes a power-iteration step and
-    stores its u.
-    """
+  def power_iteration_step(self) -> None:
+    """Stores u <- K^T v / |K^T v|, v = K u / |K u|: one step towards sigma."""
     kernel = tf.convert_to_tensor(self.kernel)  # [D, W]
     u = tf.math.l2_normalize(tf.convert_to_tensor(self.singular_vector))
-    if training:
-      v = tf.math.l2_normalize(tf.linalg.matvec(kernel, u))  # [D]
-      u = tf.stop_gradient(tf.math.l2_normalize(
-          tf.linalg.matvec(kernel, v, transpose_a=True)))  # [W]
-      self.singular_vector.assign(u)
-      u = tf.math.l2_normalize(u)  # as a later read normalises it
+    v = tf.math.l2_normalize(tf.linalg.matvec(kernel, u))  # [D]
+    self.singular_vector.assign(tf.math.l2_normalize(
+        tf.linalg.matvec(kernel, v, transpose_a=True)))  # [W]
+
+  def normalized_kernel(self) -> tf.Tensor:
+    """The kernel over its estimated largest singular value: [D, W] float32."""
+    kernel = tf.convert_to_tensor(self.kernel)  # [D, W]
+    u = tf.math.l2_normalize(tf.convert_to_tensor(self.singular_vector))
     sigma = tf.norm(tf.linalg.matvec(kernel, u))
     return kernel / sigma
 
-  def call(self, inputs: tf.Tensor, training: bool = False) -> tf.Tensor:
+  def call(self, inputs: tf.Tensor) -> tf.Tensor:
     """[R, D] -> [R, W] in the compute dtype."""
     return _affine(
-        inputs, tf.cast(self.normalized_kernel(training), self.compute_dtype),
+        inputs, tf.cast(self.normalized_kernel(), self.compute_dtype),
         tf.cast(self.bias, self.compute_dtype))
+
+
+def advance_power_iterations(module: tf.Module) -> None:
+  """One `power_iteration_step` for every `SpectralNormDense` in `module`."""
+  for layer in module.submodules:
+    if isinstance(layer, SpectralNormDense):
+      layer.power_iteration_step()
 
 
 class ResNetPreActivationDense(tf.keras.layers.Layer):
@@ -144,8 +151,8 @@ class ResNetPreActivationDense(tf.keras.layers.Layer):
   kernels are cast on use); the output is cast back to float32 either way, so
   heads and losses stay in float32.
 
-  With `spectral_norm` every dense layer is a `SpectralNormDense`; pass
-  `training=True` when training, so that its power iteration advances.
+  With `spectral_norm` every dense layer is a `SpectralNormDense`; its power
+  iteration advances only through `advance_power_iterations`.
   """
 
   def __init__(self, width: int, depth: int, activation: str = 'relu',
@@ -174,14 +181,11 @@ class ResNetPreActivationDense(tf.keras.layers.Layer):
   def call(self, inputs: tf.Tensor, training: bool = False) -> tf.Tensor:
     """[..., D] -> [..., width] float32."""
     num_features = inputs.shape[-1] or tf.shape(inputs)[-1]  # static if known
-    x = self._projection(tf.reshape(inputs, [-1, num_features]),
-                         training=training)  # [R, W]
+    x = self._projection(tf.reshape(inputs, [-1, num_features]))  # [R, W]
     activated = self._activation(x)
     for dense0, dense1 in self._blocks:
-      y = dense0(self._dropout(activated, training=training),
-                 training=training)
-      y = dense1(self._dropout(self._activation(y), training=training),
-                 training=training)
+      y = dense0(self._dropout(activated, training=training))
+      y = dense1(self._dropout(self._activation(y), training=training))
       # The next block's input act(x + y) takes its own sum (AddN) beside the
       # residual stream's: when one sum feeds both, TensorFlow 2.15's oneDNN
       # graph rewrite fails on it ("remapper failed") and then fuses no

@@ -33,36 +33,37 @@ def _inputs(seed: int = 1) -> tf.Tensor:
   return tf.random.stateless_normal([6, 3, FEATURES], [seed, 0])  # [B, N, D]
 
 
-def test_every_kernel_has_largest_singular_value_one_after_training_calls():
+def test_every_kernel_has_largest_singular_value_one_after_power_iterations():
   resnet = _resnet()
   for layer in _dense_layers(resnet):
     layer.kernel.assign(layer.kernel * 5.0)  # far from normalised
     assert _largest_singular_value(layer.kernel.numpy()) > 2.0
 
   @tf.function
-  def train_calls(inputs, num_calls):
-    for _ in tf.range(num_calls):
-      resnet(inputs, training=True)
+  def power_iterations(num_steps):
+    for _ in tf.range(num_steps):
+      layers.advance_power_iterations(resnet)
 
-  train_calls(_inputs(), 100)
+  power_iterations(100)
   for layer in _dense_layers(resnet):
     sigma = _largest_singular_value(layer.normalized_kernel().numpy())
     assert 1.0 - 1e-3 <= sigma <= 1.0 + 1e-4, (layer.name, sigma)
 
 
-def test_only_training_calls_advance_the_power_iteration():
+def test_calls_read_u_and_only_a_power_iteration_step_changes_it():
   resnet = _resnet()
   inputs = _inputs()
   dense = _dense_layers(resnet)[0]
   initial = dense.singular_vector.numpy()
+  layers.advance_power_iterations(resnet)
+  stepped = dense.singular_vector.numpy()
+  assert not np.allclose(stepped, initial)
+  np.testing.assert_allclose(np.linalg.norm(stepped), 1.0, rtol=1e-6)
+  # Training and inference calls read the stored u: the same kernels.
   outputs = resnet(inputs, training=True).numpy()
-  trained = dense.singular_vector.numpy()
-  assert not np.allclose(trained, initial)
-  np.testing.assert_allclose(np.linalg.norm(trained), 1.0, rtol=1e-6)
-  # Inference reads the stored u: the training call's kernels, every time.
-  for _ in range(3):
-    np.testing.assert_array_equal(resnet(inputs, training=False), outputs)
-  np.testing.assert_array_equal(dense.singular_vector.numpy(), trained)
+  for training in (True, False, False):
+    np.testing.assert_array_equal(resnet(inputs, training=training), outputs)
+  np.testing.assert_array_equal(dense.singular_vector.numpy(), stepped)
   assert not any(variable.trainable for variable in resnet.variables
                  if 'singular_vector' in variable.name)
 
@@ -93,14 +94,19 @@ def test_gradients_reach_every_kernel_through_the_normalisation():
 def test_xla_and_bfloat16_match_float32_and_iterate_in_float32():
   inputs = _inputs()
   reference = _resnet()
+  layers.advance_power_iterations(reference)
   expected = reference(inputs, training=True).numpy()
   expected_u = [layer.singular_vector.numpy()
                 for layer in _dense_layers(reference)]
   for compute_dtype, rtol in (('float32', 1e-5), ('bfloat16', 0.05)):
     resnet = _resnet(compute_dtype)
     assert all(variable.dtype == tf.float32 for variable in resnet.variables)
-    outputs = tf.function(lambda x, resnet=resnet: resnet(x, training=True),
-                          jit_compile=True)(inputs)
+    @tf.function(jit_compile=True)
+    def train_call(x, resnet=resnet):
+      layers.advance_power_iterations(resnet)
+      return resnet(x, training=True)
+
+    outputs = train_call(inputs)
     assert outputs.dtype == tf.float32
     np.testing.assert_allclose(outputs, expected, rtol=rtol,
                                atol=rtol * np.abs(expected).max())
@@ -113,7 +119,7 @@ def test_a_checkpoint_restores_the_power_iteration_vectors(tmp_path):
   resnet = _resnet()
   inputs = _inputs()
   for _ in range(3):
-    resnet(inputs, training=True)
+    layers.advance_power_iterations(resnet)
   path = tf.train.Checkpoint(resnet=resnet).save(str(tmp_path / 'ckpt'))
   restored = _resnet()
   saved_u = [layer.singular_vector.numpy() for layer in _dense_layers(resnet)]

@@ -101,8 +101,8 @@ def test_spectral_norm_option_normalises_the_dense_body_of_every_ebm():
       OBSERVATION_SPEC, ACTION_SPEC, width=8, depth=2))
 
 
-def _trained_spectral_norm_agent():
-  """An IBC-Langevin agent with a gradient penalty, trained for 3 steps."""
+def _spectral_norm_agent():
+  """An IBC-Langevin agent with a gradient penalty, untrained."""
   tf.keras.utils.set_random_seed(0)
   network = mlp_ebm.MLPEBM(testing.TIME_STEP_SPEC.observation,
                            testing.ACTION_SPEC, width=16, depth=1,
@@ -115,9 +115,34 @@ def _trained_spectral_norm_agent():
       fraction_refined=0.5, gradient_penalty=losses.gradient_penalty,
       training_data_spec=testing.DATA_SPEC,
       train_step_counter=tf.Variable(0, dtype=tf.int64))
+  return agent
+
+
+def _trained_spectral_norm_agent():
+  """`_spectral_norm_agent` trained for 3 steps."""
+  agent = _spectral_norm_agent()
   for seed in range(3):
     assert np.isfinite(agent.train(testing.synthetic_experience(16, seed)).loss)
   return agent
+
+
+def _normalized(vector: np.ndarray) -> np.ndarray:
+  return vector / np.linalg.norm(vector)
+
+
+def test_a_train_step_takes_one_power_iteration_step():
+  # The chains, the loss and the gradient penalty all call the network;
+  # u still takes one step per train step, from the step's kernel.
+  agent = _spectral_norm_agent()
+  dense = _spectral_norm_layers(agent.cloning_network)
+  for _ in range(2):
+    kernels = [layer.kernel.numpy() for layer in dense]
+    before = [_normalized(layer.singular_vector.numpy()) for layer in dense]
+    agent.train(testing.synthetic_experience(16))
+    for layer, kernel, u in zip(dense, kernels, before):
+      want = _normalized(kernel.T @ _normalized(kernel @ u))
+      np.testing.assert_allclose(layer.singular_vector.numpy(), want,
+                                 rtol=1e-5, atol=1e-6)
 
 
 def _deterministic_chains(score_fn, actions, low, high):
