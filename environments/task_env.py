@@ -8,7 +8,8 @@ else, whatever the simulator:
 - `seed(seed)` restarts the episode sequence from `seed`, effective at the
   next reset: the same seed gives the same episodes (None: from the OS).
 - `get_info()` returns `{'success': np.bool_}`: whether the task is complete
-  after the last step. Success rates are read from it.
+  after the last step. Success rates are read from it. A task may add other
+  booleans (PUSH_MULTIMODAL's p1 and p2); evaluation reports their rates.
 - `render('rgb_array')` returns a uint8 [H, W, 3] image for tasks that have
   a camera; the others keep `PyEnvironment`'s, which renders nothing.
 - `close()` releases the simulator; calling it again does nothing.

@@ -267,6 +267,25 @@ def test_multimodal_fails_with_both_blocks_on_one_target(envs):
   assert not env.get_info()['success']
 
 
+def test_multimodal_reports_p1_once_one_block_is_in_and_p2_with_both(envs):
+  env = envs['PUSH_MULTIMODAL']
+  observation = env.reset().observation
+  _hold_still(env)
+  assert not env.get_info()['p1'] and not env.get_info()['p2']
+  _place(env, 0, observation['target_translation'])
+  _hold_still(env)
+  _place(env, 0, observation['block_translation'])  # out again: p1 stays
+  _hold_still(env)
+  assert env.get_info()['p1'] and not env.get_info()['p2']
+  _place(env, 0, observation['target_translation'])
+  _place(env, 1, observation['target2_translation'])
+  assert _hold_still(env).is_last()
+  info = env.get_info()
+  assert info['p1'] and info['p2'] and info['success']
+  env.reset()
+  assert not env.get_info()['p1']
+
+
 def test_truncates_after_max_steps_with_discount_one():
   env = environments.make('PUSH', seed=2, max_steps=5)
   try:
