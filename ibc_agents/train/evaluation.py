@@ -18,7 +18,9 @@ class EvalResult:
   """Averages over the evaluation episodes.
 
   The normalized score (e.g. D4RL's, 0 = random, 100 = expert) is None for
-  tasks without reference returns.
+  tasks without reference returns. `info_rates` holds, for each boolean entry
+  of the environments' final `get_info()` other than 'success' (e.g.
+  PUSH_MULTIMODAL's p1 and p2), the fraction of episodes where it was true.
   """
   success_rate: float
   avg_return: float
@@ -26,11 +28,13 @@ class EvalResult:
   eval_episodes: int
   normalized_score_mean: Optional[float] = None
   normalized_score_std: Optional[float] = None
+  info_rates: Dict[str, float] = dataclasses.field(default_factory=dict)
 
   def as_dict(self) -> Dict[str, float]:
-    """The fields that have a value."""
-    return {name: value for name, value in dataclasses.asdict(self).items()
-            if value is not None}
+    """The fields that have a value, `info_rates`' entries among them."""
+    fields = {name: value for name, value in dataclasses.asdict(self).items()
+              if value is not None and name != 'info_rates'}
+    return {**fields, **self.info_rates}
 
 
 def format_result(result: Mapping[str, Any]) -> str:
@@ -57,7 +61,7 @@ def evaluate(policy: py_policy.PyPolicy,
   The live environments step together so the policy acts on one batch
   [E, ...] per step: a sampling-based policy costs one search per step, not
   one per episode. Success is each environment's `get_info()['success']` at
-  the end of its episode. With `num_workers` > 1 the environments step in
+  the end of its episode; its other boolean entries there give `info_rates`. With `num_workers` > 1 the environments step in
   that many processes (each holding a contiguous share, built under this
   process's gin config); the policy still acts here on the same batches, so
   the results are the same as in one process. With `max_live_episodes`, the
@@ -92,6 +96,7 @@ def evaluate(policy: py_policy.PyPolicy,
   success = np.zeros(num_episodes, bool)
   returns = np.zeros(num_episodes)
   lengths = np.zeros(num_episodes)
+  infos: List[Dict[str, Any]] = [{} for _ in range(num_episodes)]
   envs = (_LocalEnvironments(env_factory) if num_workers == 1 else
           _EnvironmentWorkers(env_factory, min(num_workers, wave_size)))
   progress = console.Progress('evaluate', num_episodes, 'episodes')
@@ -99,9 +104,9 @@ def evaluate(policy: py_policy.PyPolicy,
     for start in range(0, num_episodes, wave_size):
       wave = slice(start, min(start + wave_size, num_episodes))
       envs.open(seeds[wave])
-      success[wave], returns[wave], lengths[wave] = _run_episodes(
-          policy, envs, lambda ended, start=start: progress.update(
-              start + ended))
+      success[wave], returns[wave], lengths[wave], infos[wave] = (
+          _run_episodes(policy, envs, lambda ended, start=start:
+                        progress.update(start + ended)))
       envs.close_all()
   finally:
     envs.shut_down()
@@ -109,7 +114,8 @@ def evaluate(policy: py_policy.PyPolicy,
   result = EvalResult(success_rate=float(success.mean()),
                       avg_return=float(returns.mean()),
                       avg_episode_length=float(lengths.mean()),
-                      eval_episodes=num_episodes)
+                      eval_episodes=num_episodes,
+                      info_rates=_info_rates(infos))
   if normalize_return is not None:
     scores = np.array([normalize_return(float(r)) for r in returns])
     result.normalized_score_mean = float(scores.mean())
@@ -117,10 +123,20 @@ def evaluate(policy: py_policy.PyPolicy,
   return result
 
 
+def _info_rates(infos: Sequence[Mapping[str, Any]]) -> Dict[str, float]:
+  """Fraction of episodes each boolean final-info entry (not 'success') held."""
+  names = sorted({name for info in infos for name, value in info.items()
+                  if name != 'success' and isinstance(value, (bool, np.bool_))})
+  return {name: float(np.mean([bool(info.get(name, False)) for info in infos]))
+          for name in names}
+
+
 def _run_episodes(policy: py_policy.PyPolicy, envs: '_Environments',
                   on_step: Callable[[int], None]
-                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-  """One episode in each open environment: success, return and length [E].
+                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray,
+                             List[Dict[str, Any]]]:
+  """One episode in each open environment: success, return, length [E] and
+  the final `get_info()` of each.
 
   `on_step(episodes ended)` is called after every step of the batch.
   """
@@ -130,27 +146,29 @@ def _run_episodes(policy: py_policy.PyPolicy, envs: '_Environments',
   success = np.zeros(count, bool)
   returns = np.zeros(count)
   lengths = np.zeros(count)
+  infos: List[Dict[str, Any]] = [{} for _ in range(count)]
   policy_state = policy.get_initial_state(count)
   while not done.all():
     batch = nest_utils.stack_nested_arrays(time_steps)
     action_step = policy.action(batch, policy_state)
     actions, policy_state = np.asarray(action_step.action), action_step.state
     active = np.flatnonzero(~done)
-    for index, (time_step, succeeded) in zip(
+    for index, (time_step, info) in zip(
         active, envs.step(active, actions[active])):
       time_steps[index] = time_step
       returns[index] += time_step.reward
       lengths[index] += 1
       if time_step.is_last():
         done[index] = True
-        success[index] = succeeded
+        success[index] = bool(info['success'])
+        infos[index] = info
     on_step(int(done.sum()))
-  return success, returns, lengths
+  return success, returns, lengths, infos
 
 
-# A stepped environment's new time step, and at its last step whether the
-# episode succeeded.
-_Stepped = Tuple[Any, bool]
+# A stepped environment's new time step, and at its last step its
+# `get_info()` (None before).
+_Stepped = Tuple[Any, Optional[Dict[str, Any]]]
 
 
 def _step_all(envs: Sequence[py_environment.PyEnvironment],
@@ -158,9 +176,8 @@ def _step_all(envs: Sequence[py_environment.PyEnvironment],
   stepped = []
   for index, action in zip(indices, actions):
     time_step = envs[index].step(action)
-    succeeded = (bool(envs[index].get_info()['success'])
-                 if time_step.is_last() else False)
-    stepped.append((time_step, succeeded))
+    info = dict(envs[index].get_info()) if time_step.is_last() else None
+    stepped.append((time_step, info))
   return stepped
 
 

@@ -98,3 +98,23 @@ def test_waves_bound_the_live_environments_and_keep_the_results(
 def test_waves_refuse_a_non_positive_size():
   with pytest.raises(ValueError, match='max_live_episodes'):
     _evaluate(max_live_episodes=0)
+
+
+class _FlaggingEnv(_CountingEnv):
+  """`_CountingEnv` whose final info also says whether the episode was short."""
+
+  def get_info(self):
+    return dict(super().get_info(), short=self._length == 1, label='not a flag')
+
+
+@pytest.mark.parametrize('num_workers', [1, 2])
+def test_boolean_info_entries_give_rates_beside_success(num_workers):
+  env = _FlaggingEnv(0)
+  policy = random_py_policy.RandomPyPolicy(
+      env.time_step_spec(), env.action_spec(), outer_dims=(4,))
+  result = evaluation.evaluate(policy, _FlaggingEnv, num_episodes=4,
+                               num_workers=num_workers)
+  # Seeds 0..3: lengths 1, 2, 3, 1.
+  assert result.info_rates == {'short': pytest.approx(2 / 4)}
+  assert result.as_dict()['short'] == pytest.approx(2 / 4)
+  assert result.success_rate == pytest.approx(1 / 4)
