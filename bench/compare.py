@@ -4,7 +4,8 @@ r"""Compares behavioural-cloning configs on one task: success, speed, latency.
     python -m bench.compare --task=PARTICLE --seeds=3 \
         --configs=$C/ibc_dfo.gin,$C/mse.gin,$C/mdn.gin [--num_episodes=1000] \
         [--gin_bindings=...] [--work_dir=/tmp/ibc_compare] \
-        [--output=docs/benchmarks.md] [--plot=docs/compare_particle.png]
+        [--output=docs/benchmarks.md] [--plot=docs/compare_particle.png] \
+        [--goal_tolerance=0.02] [--resume]
 
 One oracle dataset is collected per task (and reused by a later comparison with
 the same collection settings). Every config trains on it for seeds 0..N-1 with
@@ -12,8 +13,19 @@ its own budget and the --gin_bindings, each run in a fresh
 `python -m ibc_agents.train` process so gin and TensorFlow state never leak
 between runs. Each exported policy is then timed on single observations. The
 `## Comparison: <task>` section of --output is written (or replaced), the table
-printed, and a bar chart of success rates drawn to --plot.
+printed, a bar chart of final success rates drawn to --plot, success against
+train step (every seed) to --curve_plot, and a machine-readable summary
+(command, commit, machine, per-seed and summary figures) to --summary.
+
+Each run is reported as the paper's protocol asks (see `bench.protocol`): the
+best evaluation, the mean and spread of the last 5. `--goal_tolerance`
+evaluates a block-pushing task at that success tolerance (the original's
+train_eval evaluates Table 3 at 0.02 m); the demonstrations keep the
+environment's own. With `--resume`, finished runs are read again and
+unfinished ones resume from their checkpoints, so a killed comparison
+continues when rerun with the same flags.
 """
+import dataclasses
 import json
 import os
 import shlex
@@ -22,17 +34,20 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from absl import app
 from absl import flags
 import gin
 import tensorflow as tf
 from tf_agents.policies import py_tf_eager_policy
 
+import environments
 from data_tools import collect
 from data_tools import demos
 from bench import cli
 from bench import latency
+from bench import protocol
 from bench import report
 from ibc_agents.train import train_eval
 
@@ -40,6 +55,7 @@ _DATA_SEED = 0  # collection seed: every comparison sees the same data
 _NUM_WORKERS = 2  # collection processes
 _WARMUP_CALLS = 10  # untimed policy calls (tracing, allocation)
 _TIMED_CALLS = 50  # policy calls the latency median is taken over
+WALL_TIME_FILE = 'wall_time.json'  # a run's training-command seconds, summed
 
 
 def _define_flags(values: flags.FlagValues) -> None:
@@ -59,6 +75,20 @@ def _define_flags(values: flags.FlagValues) -> None:
   flags.DEFINE_string('baseline', 'mse',
                       "Method the others' steps/s and latency are divided "
                       'by; "" for none.', flag_values=values)
+  flags.DEFINE_string('curve_plot', None,
+                      'Success-against-step PNG (default '
+                      'docs/compare_<task>_curves.png).', flag_values=values)
+  flags.DEFINE_string('summary', None,
+                      'Run summary JSON (default '
+                      'docs/results/compare_<task>.json).', flag_values=values)
+  flags.DEFINE_float('goal_tolerance', None,
+                     'Block-pushing tasks: evaluate at this success '
+                     'tolerance in metres (0.02 for the paper\'s Table 3); '
+                     "default: the environment's own.", flag_values=values)
+  flags.DEFINE_bool('resume', False,
+                    'Keep existing runs: read finished ones, resume '
+                    'unfinished ones from their checkpoints.',
+                    flag_values=values)
 
 
 def parse_args(argv: Sequence[str]) -> cli.Args:
@@ -68,8 +98,19 @@ def parse_args(argv: Sequence[str]) -> cli.Args:
   cli.require(not args.baseline or args.baseline in args.names,
               f'--baseline={args.baseline} is none of {args.names}; pass '
               '--baseline= for no ratios')
-  args.plot = args.plot or os.path.join('docs',
-                                        f'compare_{args.task.lower()}.png')
+  task = args.task.lower()
+  args.plot = args.plot or os.path.join('docs', f'compare_{task}.png')
+  args.curve_plot = args.curve_plot or os.path.join(
+      'docs', f'compare_{task}_curves.png')
+  args.summary = args.summary or os.path.join('docs', 'results',
+                                              f'compare_{task}.json')
+  args.eval_bindings = []
+  if args.goal_tolerance is not None:
+    try:
+      args.eval_bindings = [environments.success_tolerance_binding(
+          args.task, args.goal_tolerance)]
+    except ValueError as error:
+      raise app.UsageError(f'--goal_tolerance: {error}') from None
   return args
 
 
@@ -159,26 +200,136 @@ def policy_latency_ms(root_dir: str, task: str) -> float:
   return 1e3 * statistics.median(seconds)
 
 
+def _finished(root_dir: str) -> bool:
+  """Whether `root_dir` holds a run trained to its configured length."""
+  results_path = os.path.join(root_dir, train_eval.RESULTS_FILE)
+  if not os.path.exists(results_path):
+    return False
+  gin.clear_config()
+  try:
+    train_eval.parse_operative_config(root_dir)
+    num_iterations = gin.query_parameter('train_eval.num_iterations')
+  finally:
+    gin.clear_config()
+  with open(results_path) as f:
+    return json.load(f).get('train_steps', 0) >= num_iterations
+
+
+def _add_wall_seconds(root_dir: str, seconds: float) -> None:
+  """Adds `seconds` to the run's training wall time (over resumptions)."""
+  total = _wall_seconds(root_dir) + seconds
+  with open(os.path.join(root_dir, WALL_TIME_FILE), 'w') as f:
+    json.dump(dict(seconds=total), f)
+
+
+def _wall_seconds(root_dir: str) -> float:
+  """The run's training wall time so far (0 without a record)."""
+  path = os.path.join(root_dir, WALL_TIME_FILE)
+  if not os.path.exists(path):
+    return 0.0
+  with open(path) as f:
+    return float(json.load(f)['seconds'])
+
+
 def run_method(task: str, gin_file: str, name: str, dataset: str,
                bindings: Sequence[str], num_seeds: int,
-               runs_dir: str) -> report.MethodResult:
-  """Trains `gin_file` for seeds 0..num_seeds-1; times each exported policy."""
+               runs_dir: str, resume: bool = False) -> report.MethodResult:
+  """Trains `gin_file` for seeds 0..num_seeds-1; times each exported policy.
+
+  With `resume`, a finished run in its directory is read instead of trained
+  and an unfinished one resumes from its checkpoint.
+  """
   result = report.MethodResult(name, [], [], [], [], [])
   for seed in range(num_seeds):
     root_dir = os.path.join(runs_dir, name, f'seed{seed}')
+    seed_bindings = list(bindings) + [f'train_eval.seed = {seed}']
     start = time.perf_counter()
-    run = train_run(gin_file, dataset, root_dir,
-                    list(bindings) + [f'train_eval.seed = {seed}'])
+    if resume and _finished(root_dir):
+      with open(os.path.join(root_dir, train_eval.RESULTS_FILE)) as f:
+        run = json.load(f)
+      print(f'compare: {name} seed {seed}: reading the finished run in '
+            f'{root_dir}', flush=True)
+    else:
+      run = train_run(gin_file, dataset, root_dir, seed_bindings,
+                      fresh=not (resume and os.path.isdir(root_dir)))
+      _add_wall_seconds(root_dir, time.perf_counter() - start)
     latency = policy_latency_ms(root_dir, task)
     result.success_rates.append(run['success_rate'])
     result.train_steps.append(run['train_steps'])
     result.steps_per_sec.append(run['steps_per_sec'])
     result.latency_ms.append(latency)
     result.eval_episodes.append(run['eval_episodes'])
-    print(f'compare: {name} seed {seed}: success {run["success_rate"]:.2f}, '
+    result.histories.append(run['eval_history'])
+    result.wall_seconds.append(_wall_seconds(root_dir))
+    figures = protocol.run_figures(run['eval_history'])
+    print(f'compare: {name} seed {seed}: best {figures.best:.2f}, last-5 '
+          f'mean {figures.last_mean:.2f}, spread {figures.last_spread:.2f}, '
           f'{run["steps_per_sec"]:.1f} steps/s, {latency:.2f} ms/action '
           f'({time.perf_counter() - start:.0f} s)', flush=True)
   return result
+
+
+def _own_tolerance(task: str) -> Optional[float]:
+  """The task environment's own success tolerance (None if it has none)."""
+  env = environments.make(task)
+  try:
+    return getattr(env, 'success_tolerance', None)
+  finally:
+    env.close()
+
+
+def evaluation_text(task: str, goal_tolerance: Optional[float],
+                    eval_bindings: Sequence[str],
+                    own_tolerance: Optional[float]) -> str:
+  """One sentence: the success rule the evaluations used."""
+  if goal_tolerance is not None:
+    return (f'Evaluation: success within {goal_tolerance} m of the target(s) '
+            f'(`{eval_bindings[0]}`, bound for the training runs\' '
+            'evaluations only); the demonstrations were collected at the '
+            f"environment's own {own_tolerance} m.")
+  if own_tolerance is not None:
+    return (f"Evaluation: success within the environment's own {task} "
+            f'tolerance, {own_tolerance} m.')
+  return f"Evaluation: {task}'s own success rule."
+
+
+def summary(args: cli.Args, command: str, stats: demos.DatasetStatistics,
+            evaluation: str,
+            results: Sequence[report.MethodResult]) -> Dict[str, Any]:
+  """The comparison as plain JSON: provenance, per-seed and summary figures.
+
+  One record per section of --output: `section` is its heading, `methods`
+  its rows, each with `summary` (mean and std over seeds of each figure in
+  `definitions`) and `runs` (each seed's figures and evaluations).
+  """
+  methods = []
+  for gin_file, result in zip(args.configs, results):
+    keys = ['success_rate'] + [key for key in ('p1', 'p2') if result.has(key)]
+    runs = []
+    for seed in range(len(result.histories)):
+      run = dict(seed=seed, train_steps=result.train_steps[seed],
+                 steps_per_sec=result.steps_per_sec[seed],
+                 wall_seconds=result.wall_seconds[seed],
+                 latency_ms=result.latency_ms[seed],
+                 eval_episodes=result.eval_episodes[seed],
+                 eval_history=result.histories[seed])
+      run.update({key: dataclasses.asdict(result.figures(key)[seed])
+                  for key in keys})
+      runs.append(run)
+    methods.append(dict(
+        name=result.name, config=os.path.relpath(gin_file),
+        summary={key: protocol.summarize(result.figures(key))
+                 for key in keys},
+        runs=runs))
+  return dict(
+      report.provenance(command), section=f'## Comparison: {args.task}',
+      task=args.task, evaluation=dict(
+          text=evaluation, goal_tolerance_m=args.goal_tolerance,
+          gin_bindings=args.eval_bindings),
+      dataset=dict(episodes=stats.num_episodes, steps=stats.num_steps,
+                   collection_seed=_DATA_SEED),
+      gin_bindings=args.gin_bindings, seeds=list(range(args.seeds)),
+      definitions=protocol.DEFINITIONS, methods=methods)
 
 
 def main(argv: Sequence[str]) -> None:
@@ -189,31 +340,43 @@ def main(argv: Sequence[str]) -> None:
     tf.config.experimental.set_memory_growth(gpu, True)
   bindings = [f'train_eval.task = {args.task!r}'] + args.gin_bindings
   work_dir = os.path.abspath(args.work_dir)
+  # The evaluation bindings stay out of the collection.
   dataset = prepare_dataset(args.task, args.num_episodes,
                             os.path.join(work_dir, 'data', args.task),
                             args.configs[:1], bindings)
   stats = demos.DatasetStatistics.load(dataset)
-  results = [run_method(args.task, gin_file, name, dataset, bindings,
-                        args.seeds, os.path.join(work_dir, 'runs', args.task))
+  results = [run_method(args.task, gin_file, name, dataset,
+                        bindings + args.eval_bindings, args.seeds,
+                        os.path.join(work_dir, 'runs', args.task), args.resume)
              for gin_file, name in zip(args.configs, args.names)]
   report.draw_success_chart(results, args.plot,
-                     f'{args.task}: success rate, mean ± std over '
+                     f'{args.task}: final success rate, mean ± std over '
                      f'{args.seeds} seed(s)')
+  report.draw_step_curves(results, args.curve_plot,
+                          f'{args.task}: success rate against train step, '
+                          f'{args.seeds} seed(s)')
   heading = f'## Comparison: {args.task}'
+  command = shlex.join(['python', '-m', 'bench.compare', *argv])
+  machine = report.machine_description()
+  evaluation = evaluation_text(args.task, args.goal_tolerance,
+                               args.eval_bindings, _own_tolerance(args.task))
+  output_dir = os.path.dirname(os.path.abspath(args.output))
   section = report.format_section(
-      heading, shlex.join(['python', '-m', 'bench.compare', *argv]),
-      report.machine_description(),
+      heading, command, machine,
       f'Dataset: {stats.num_episodes} oracle episodes ({stats.num_steps} '
       f'steps, collection seed {_DATA_SEED}), the same for every run.',
-      results, args.baseline,
-      os.path.relpath(args.plot,
-                      os.path.dirname(os.path.abspath(args.output))),
+      evaluation, results, args.baseline,
+      [os.path.relpath(path, output_dir)
+       for path in (args.curve_plot, args.plot)],
       f'median of {_TIMED_CALLS} calls after {_WARMUP_CALLS} warm-up calls')
   report.write_section(args.output, heading, section)
+  protocol.write_summary(args.summary, summary(args, command, stats,
+                                               evaluation, results))
   print(report.format_table(results))
   if args.baseline and len(results) > 1:
     print(report.format_ratios(results, args.baseline))
-  print(f'compare: wrote {args.output} ({heading}) and {args.plot}', flush=True)
+  print(f'compare: wrote {args.output} ({heading}), {args.summary}, '
+        f'{args.plot} and {args.curve_plot}', flush=True)
 
 
 if __name__ == '__main__':

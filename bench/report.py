@@ -5,24 +5,48 @@ import os
 import platform
 import re
 import statistics
-from typing import Dict, List, Sequence, Tuple
+import subprocess
+from typing import Any, Dict, List, Sequence, Tuple
 
 from matplotlib import figure as matplotlib_figure
 import numpy as np
 import tensorflow as tf
 
+from bench import protocol
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# What a run depends on: a change under these makes a record's commit stale.
+_CODE_PATHS = ('bench', 'data_tools', 'environments', 'gin_configs',
+               'ibc_agents', 'Makefile')
 _BAR_COLORS = ('#4c72b0', '#dd8452', '#55a868', '#c44e52', '#8172b3', '#937860')
 
 
 @dataclasses.dataclass
 class MethodResult:
-  """One config's runs, one entry per seed."""
+  """One config's runs, one entry per seed.
+
+  `success_rates` are the final evaluations; `histories` each run's
+  `eval_history` and `wall_seconds` its training command's wall time
+  (training and evaluations).
+  """
   name: str
   success_rates: List[float]
   train_steps: List[int]
   steps_per_sec: List[float]
   latency_ms: List[float]
   eval_episodes: List[int]
+  histories: List[List[Dict[str, Any]]] = dataclasses.field(
+      default_factory=list)
+  wall_seconds: List[float] = dataclasses.field(default_factory=list)
+
+  def figures(self, key: str = 'success_rate') -> List[protocol.RunFigures]:
+    """Each seed's best, last-5 mean and spread of `key`."""
+    return [protocol.run_figures(history, key) for history in self.histories]
+
+  def has(self, key: str) -> bool:
+    """Whether every run's evaluations report `key` (e.g. 'p1')."""
+    return bool(self.histories) and all(
+        any(key in entry for entry in history) for history in self.histories)
 
   @property
   def success_mean(self) -> float:
@@ -55,20 +79,73 @@ def machine_description() -> str:
           f'{"GPU: " + ", ".join(gpus) if gpus else "no GPU"}')
 
 
+def _cell(values: Sequence[float]) -> str:
+  mean, std = protocol.mean_std(values)
+  return f'{mean:.3f} ± {std:.3f}'
+
+
+def provenance(command: str) -> Dict[str, Any]:
+  """What a record was measured with: command, commit, date and machine.
+
+  The keys of every record in docs/results/ (see `bench.results_tables`).
+  """
+  return dict(
+      command=command, commit=_git('rev-parse', 'HEAD'),
+      uncommitted_code_changes=bool(_git('status', '--porcelain', '--',
+                                         *_CODE_PATHS)),
+      date=datetime.datetime.now(datetime.timezone.utc).isoformat(
+          timespec='seconds'),
+      machine=dict(cores=os.cpu_count(),
+                   cores_available=len(os.sched_getaffinity(0)),
+                   cpu_model=cpu_model(),
+                   gpus=[gpu.name for gpu in
+                         tf.config.list_physical_devices('GPU')]))
+
+
+def _git(*args: str) -> str:
+  return subprocess.run(['git', *args], cwd=_REPO, check=True,
+                        capture_output=True, text=True).stdout.strip()
+
+
 def format_table(results: Sequence[MethodResult]) -> str:
-  """The comparison as a Markdown table, one row per method."""
-  lines = ['| method | success rate (mean ± std) | per seed | train steps | '
-           'train steps/s | latency (ms/action) |',
-           '| --- | --- | --- | --- | --- | --- |']
+  """The comparison as a Markdown table, one row per method.
+
+  Success as the best evaluation, the mean of the last 5 and their spread,
+  each mean ± std over seeds, then per seed best / last-5 mean / spread.
+  """
+  lines = ['| method | best | last-5 mean | last-5 spread | per seed (best / '
+           'last-5 / spread) | train steps | train steps/s | wall time (min) '
+           '| latency (ms/action) |',
+           '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
   for result in results:
-    per_seed = ', '.join(f'{rate:.2f}' for rate in result.success_rates)
+    runs = result.figures()
+    per_seed = ', '.join(f'{run.best:.2f} / {run.last_mean:.2f} / '
+                         f'{run.last_spread:.2f}' for run in runs)
     steps = ', '.join(str(step) for step in sorted(set(result.train_steps)))
     lines.append(
-        f'| {result.name} '
-        f'| {result.success_mean:.3f} ± {result.success_std:.3f} '
+        f'| {result.name} | {_cell([run.best for run in runs])} '
+        f'| {_cell([run.last_mean for run in runs])} '
+        f'| {_cell([run.last_spread for run in runs])} '
         f'| {per_seed} | {steps} '
         f'| {statistics.median(result.steps_per_sec):.1f} '
+        f'| {statistics.median(result.wall_seconds) / 60:.1f} '
         f'| {statistics.median(result.latency_ms):.2f} |')
+  return '\n'.join(lines)
+
+
+def format_rates_table(results: Sequence[MethodResult],
+                       keys: Sequence[str]) -> str:
+  """Best and last-5 mean of further rates (e.g. p1, p2), mean ± std."""
+  header = ' | '.join(f'{key} best | {key} last-5 mean' for key in keys)
+  lines = [f'| method | {header} |',
+           '| --- |' + ' --- | --- |' * len(keys)]
+  for result in results:
+    cells = []
+    for key in keys:
+      runs = result.figures(key)
+      cells += [_cell([run.best for run in runs]),
+                _cell([run.last_mean for run in runs])]
+    lines.append(f'| {result.name} | ' + ' | '.join(cells) + ' |')
   return '\n'.join(lines)
 
 
@@ -89,28 +166,45 @@ def format_ratios(results: Sequence[MethodResult], baseline: str) -> str:
 
 
 def format_section(heading: str, command: str, machine: str, dataset: str,
-                   results: Sequence[MethodResult], baseline: str,
-                   plot_link: str, latency_method: str) -> str:
-  """The Markdown section: heading, provenance, table, notes, ratios, chart."""
+                   evaluation: str, results: Sequence[MethodResult],
+                   baseline: str, plot_links: Sequence[str],
+                   latency_method: str) -> str:
+  """The Markdown section: heading, provenance, tables, notes, ratios, charts.
+
+  `evaluation` says how the runs were evaluated (e.g. the tolerance);
+  `plot_links` are the charts, shown in order.
+  """
   num_seeds = len(results[0].success_rates)
   eval_episodes = sorted({episodes for result in results
                           for episodes in result.eval_episodes})
+  evaluations = sorted({run.num_evaluations for result in results
+                        for run in result.figures()})
   paragraphs = [
       heading,
       f'`{command}`',
       f'Machine: {machine}. Date: {datetime.date.today().isoformat()}. '
       f'{dataset}',
+      evaluation,
       format_table(results),
-      f'Success rate: final evaluation of each run '
-      f'({"/".join(map(str, eval_episodes))} episodes), mean and population '
-      f'std over {num_seeds} seed(s). Train steps/s (from results.json, '
-      'training time only) and latency: medians over seeds; latency is one '
-      f'observation (batch of 1) through the exported SavedModel, '
-      f'{latency_method}.',
   ]
+  rate_keys = [key for key in ('p1', 'p2')
+               if all(result.has(key) for result in results)]
+  if rate_keys:
+    paragraphs.append(format_rates_table(results, rate_keys))
+  paragraphs.append(
+      f'Success rate: each run evaluated {"/".join(map(str, evaluations))} '
+      f'times on {"/".join(map(str, eval_episodes))} episodes; best: the '
+      f'highest evaluation (the IBC paper\'s figure); last-5 mean and '
+      f'spread (max - min): over the last {protocol.LAST_EVALUATIONS} '
+      f'evaluations (Diffusion Policy\'s figure, and how much it '
+      f'oscillates); mean ± population std over {num_seeds} seed(s). '
+      'Train steps/s (from results.json, training time only), wall time '
+      '(the training command: training and evaluations) and latency: '
+      'medians over seeds; latency is one observation (batch of 1) through '
+      f'the exported SavedModel, {latency_method}.')
   if baseline and len(results) > 1:
     paragraphs.append(format_ratios(results, baseline))
-  paragraphs.append(f'![success rate per method]({plot_link})')
+  paragraphs += [f'![success rate per method]({link})' for link in plot_links]
   return '\n\n'.join(paragraphs) + '\n'
 
 
@@ -220,4 +314,36 @@ def _draw_line_chart(series: Dict[str, Sequence[Tuple[float, float, float]]],
   axes.set_title(title)
   axes.grid(color='0.9')
   axes.legend(loc='center left', bbox_to_anchor=(1.02, 0.5), frameon=False)
+  _save(figure, path)
+
+
+def draw_step_curves(results: Sequence[MethodResult], path: str,
+                     title: str) -> None:
+  """Success against train step: each seed thin, the mean over seeds bold.
+
+  Runs evaluated at the same steps give the mean; a method whose seeds
+  differ in steps shows its seeds only.
+  """
+  figure = matplotlib_figure.Figure(figsize=(7.2, 4.2), layout='constrained')
+  axes = figure.subplots()
+  for number, result in enumerate(results):
+    color = _BAR_COLORS[number % len(_BAR_COLORS)]
+    curves = [sorted((entry['step'], entry['success_rate'])
+                     for entry in history) for history in result.histories]
+    for curve in curves:
+      steps, rates = zip(*curve)
+      axes.plot(steps, rates, color=color, alpha=0.35, linewidth=1)
+    if len({tuple(step for step, _ in curve) for curve in curves}) == 1:
+      steps = [step for step, _ in curves[0]]
+      means = np.mean([[rate for _, rate in curve] for curve in curves], 0)
+      axes.plot(steps, means, color=color, marker='o', linewidth=2,
+                label=f'{result.name} (mean of {len(curves)} seeds)')
+    else:
+      axes.plot([], [], color=color, label=f'{result.name} (seeds)')
+  axes.set_ylim(-0.02, 1.02)
+  axes.set_xlabel('train step')
+  axes.set_ylabel('success rate')
+  axes.set_title(title)
+  axes.grid(color='0.9')
+  axes.legend(loc='lower right')
   _save(figure, path)

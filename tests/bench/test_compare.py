@@ -1,12 +1,17 @@
 """A tiny real run of `python -m bench.compare`."""
+import json
 import os
 import pathlib
 import re
 import subprocess
 import sys
 
+import gin
 from PIL import Image
 import pytest
+
+import environments
+from ibc_agents.train import train_eval
 
 _REPO = pathlib.Path(__file__).resolve().parents[2]  # bench/ is not installed
 
@@ -21,20 +26,26 @@ EXISTING = ('# Benchmarks\n\n## Quickstart\n\nquickstart table\n\n'
             '## Other\n\nkeep me\n')
 
 
-def _row_pattern(method: str) -> str:
-  """A table row: mean ± std, per-seed rate, 20 steps, steps/s, latency."""
-  return (rf'^\| {method} \| \d\.\d{{3}} ± \d\.\d{{3}} \| \d\.\d\d \| 20 \| '
-          r'\d+\.\d \| \d+\.\d\d \|$')
+def _row_pattern(method: str, steps: int = 20) -> str:
+  """A table row: best, last-5 mean and spread (mean ± std), per seed,
+  steps, steps/s, wall minutes, latency."""
+  cell = r'\d\.\d{3} ± \d\.\d{3}'
+  per_seed = r'\d\.\d\d / \d\.\d\d / \d\.\d\d'
+  return (rf'^\| {method} \| {cell} \| {cell} \| {cell} \| {per_seed} \| '
+          rf'{steps} \| \d+\.\d \| \d+\.\d \| \d+\.\d\d \|$')
 
 
-def _compare(tmp_path: pathlib.Path, *flags: str) -> str:
-  """Runs the command line on 20 demonstrations with the tiny budget."""
-  command = [sys.executable, '-m', 'bench.compare', '--task=PARTICLE', *flags,
-             '--seeds=1', '--num_episodes=20',
+def _compare(tmp_path: pathlib.Path, *flags: str, task: str = 'PARTICLE',
+             num_episodes: int = 20, budget=TINY_BUDGET) -> str:
+  """Runs the command line on `num_episodes` demonstrations, tiny budget."""
+  command = [sys.executable, '-m', 'bench.compare', f'--task={task}', *flags,
+             '--seeds=1', f'--num_episodes={num_episodes}',
              f'--work_dir={tmp_path / "work"}',
              f'--output={tmp_path / "bench.md"}',
-             f'--plot={tmp_path / "chart.png"}']
-  command += [f'--gin_bindings={binding}' for binding in TINY_BUDGET]
+             f'--plot={tmp_path / "chart.png"}',
+             f'--curve_plot={tmp_path / "curves.png"}',
+             f'--summary={tmp_path / "summary.json"}']
+  command += [f'--gin_bindings={binding}' for binding in budget]
   completed = subprocess.run(
       command, cwd=_REPO, capture_output=True, text=True, timeout=600,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
@@ -64,14 +75,35 @@ def test_section_lists_both_methods_with_numbers(first_run):
   assert re.search(r'^Relative to mse .*: ibc_dfo trains at \d+\.\d\d× its '
                    r'steps/s and takes \d+\.\d× its latency per action\.$',
                    markdown, re.MULTILINE), markdown
+  assert '![success rate per method](curves.png)' in markdown
   assert '![success rate per method](chart.png)' in markdown
 
 
-def test_chart_is_a_png(first_run):
+@pytest.mark.parametrize('chart', ['chart.png', 'curves.png'])
+def test_charts_are_pngs(first_run, chart):
   tmp_path, _, _ = first_run
-  with Image.open(tmp_path / 'chart.png') as image:
+  with Image.open(tmp_path / chart) as image:
     assert image.format == 'PNG'
     assert image.width >= 480 and image.height >= 300
+
+
+def test_summary_json_holds_provenance_and_figures_of_each_seed(first_run):
+  tmp_path, _, _ = first_run
+  summary = json.loads((tmp_path / 'summary.json').read_text())
+  assert summary['section'] == '## Comparison: PARTICLE'
+  assert summary['command'].startswith('python -m bench.compare --task=PARTICLE')
+  assert re.fullmatch(r'[0-9a-f]{40}', summary['commit'])
+  assert summary['machine']['cores'] >= 1 and summary['seeds'] == [0]
+  assert summary['evaluation']['goal_tolerance_m'] is None
+  assert [method['name'] for method in summary['methods']] == ['ibc_dfo',
+                                                               'mse']
+  for method in summary['methods']:
+    (run,) = method['runs']
+    rates = [entry['success_rate'] for entry in run['eval_history']]
+    assert run['success_rate']['best'] == max(rates)
+    assert run['train_steps'] == 20 and run['wall_seconds'] > 0
+    assert method['summary']['success_rate']['best'] == {
+        'mean': max(rates), 'std': 0.0}
 
 
 def test_rerun_replaces_the_section_and_reuses_the_dataset(first_run):
@@ -101,3 +133,63 @@ def test_dataset_is_reused_when_only_training_bindings_change(tmp_path,
   compare.prepare_dataset('PARTICLE', 4, data_dir, [],
                           [task_bindings[0], 'ParticleEnv.n_dim = 2'])
   assert 'reusing the dataset' not in capsys.readouterr().out
+
+
+def test_goal_tolerance_is_bound_for_evaluation_not_collection(tmp_path):
+  """A real PUSH comparison at 0.02 m; rerun with --resume, it reads the run."""
+  budget = ['train_eval.num_iterations = 4', 'train_eval.eval_interval = 2',
+            'train_eval.eval_episodes = 2', 'train_eval.batch_size = 16',
+            'train_eval.eval_video_fn = None']
+  flags = ('--configs=gin_configs/pushing_states/mse.gin', '--baseline=',
+           '--goal_tolerance=0.02')
+  _compare(tmp_path, *flags, task='PUSH', num_episodes=2, budget=budget)
+  binding = 'PushEnv.success_tolerance = 0.02'
+  run_dir = tmp_path / 'work' / 'runs' / 'PUSH' / 'mse' / 'seed0'
+  assert binding in (run_dir / 'operative_config.gin').read_text()
+  collection = json.loads(
+      (tmp_path / 'work' / 'data' / 'PUSH' / 'collection.json').read_text())
+  assert binding not in collection['gin_bindings']
+  markdown = (tmp_path / 'bench.md').read_text()
+  assert re.search(_row_pattern('mse', steps=4), markdown, re.MULTILINE)
+  assert (f'success within 0.02 m of the target(s) (`{binding}`'
+          in markdown)
+  assert "the environment's own 0.01 m" in markdown
+  summary = json.loads((tmp_path / 'summary.json').read_text())
+  assert summary['evaluation']['goal_tolerance_m'] == 0.02
+  assert [entry['step'] for entry in
+          summary['methods'][0]['runs'][0]['eval_history']] == [2, 4]
+  wall = (run_dir / 'wall_time.json').read_text()
+
+  stdout = _compare(tmp_path, *flags, '--resume', task='PUSH', num_episodes=2,
+                    budget=budget)
+  assert 'mse seed 0: reading the finished run' in stdout
+  assert (run_dir / 'wall_time.json').read_text() == wall
+
+
+def test_goal_tolerance_flag_binds_the_evaluation_environment():
+  from bench import compare  # pylint: disable=g-import-not-at-top
+  args = compare.parse_args(['--task=PUSH_DISCONTINUOUS', '--goal_tolerance=0.02',
+                             '--configs=gin_configs/pushing_states/mse.gin'])
+  assert args.eval_bindings == [
+      'PushDiscontinuousEnv.success_tolerance = 0.02']
+  environments.import_modules('PUSH_DISCONTINUOUS')
+  gin.parse_config(args.eval_bindings)
+  try:
+    env = train_eval.make_env('PUSH_DISCONTINUOUS', history_length=2)
+  finally:
+    gin.clear_config()
+  try:
+    assert env.success_tolerance == 0.02
+  finally:
+    env.close()
+  default = environments.make('PUSH_DISCONTINUOUS')
+  assert default.success_tolerance == 0.04
+  default.close()
+
+
+def test_goal_tolerance_is_refused_for_a_task_without_one():
+  from absl import app  # pylint: disable=g-import-not-at-top
+  from bench import compare  # pylint: disable=g-import-not-at-top
+  with pytest.raises(app.UsageError, match='PARTICLE has no success tolerance'):
+    compare.parse_args(['--task=PARTICLE', '--goal_tolerance=0.02',
+                        '--configs=gin_configs/particle/mse.gin'])

@@ -87,3 +87,33 @@ def test_success_chart_labels_each_bar_with_its_mean(tmp_path, monkeypatch):
   assert {'0.93', '0.98'} <= labels
   assert [label.get_text() for label in axes.get_xticklabels()] == [
       'IBC-DFO', 'MSE']
+
+
+def _multimodal_result(name, p2_histories):
+  histories = [[{'step': step, 'success_rate': p2, 'p1': min(1.0, 2 * p2),
+                 'p2': p2} for step, p2 in enumerate(rates, 1)]
+               for rates in p2_histories]
+  return report.MethodResult(name, [h[-1]['success_rate'] for h in histories],
+                             [5] * 2, [1.0] * 2, [1.0] * 2, [100] * 2,
+                             histories, [60.0] * 2)
+
+
+def test_rates_table_gives_best_and_last_5_of_p1_and_p2():
+  results = [_multimodal_result('ibc', [[0.1, 0.3, 0.2], [0.2, 0.2, 0.2]])]
+  assert results[0].has('p1') and not results[0].has('p9')
+  table = report.format_rates_table(results, ['p1', 'p2'])
+  # p2 best: 0.3 and 0.2; last-5 means: 0.2 and 0.2. p1 = 2 * p2.
+  assert table.splitlines()[-1] == (
+      '| ibc | 0.500 ± 0.100 | 0.400 ± 0.000 | 0.250 ± 0.050 | '
+      '0.200 ± 0.000 |')
+
+
+def test_step_curves_draw_each_seed_and_the_mean(tmp_path, monkeypatch):
+  drawn = _drawn_figures(monkeypatch)
+  results = [_multimodal_result('ibc', [[0.1, 0.3, 0.2], [0.2, 0.2, 0.2]])]
+  report.draw_step_curves(results, str(tmp_path / 'curves.png'), 'PUSH')
+  (axes,) = drawn[0].axes
+  assert len(axes.lines) == 3  # two seeds and their mean
+  assert axes.get_xlabel() == 'train step'
+  assert [text.get_text() for text in axes.get_legend().get_texts()] == [
+      'ibc (mean of 2 seeds)']
