@@ -15,7 +15,6 @@ the whole training into its own namespace (loopback only) too, where the
 kernel allows it: that is tried first, and refused with the reason where it
 cannot work, or where the configuration needs other hosts.
 """
-import inspect
 import os
 import sys
 from typing import Optional
@@ -187,9 +186,8 @@ def main(argv):
             f'validation_success_rate={best["validation_success_rate"]:.3f} '
             f'success_rate={best["success_rate"]:.3f} policy_dir={best_dir}',
             flush=True)
-    seed = gin.get_bindings(train_eval_lib.train_eval).get(
-        'seed', inspect.signature(train_eval_lib.train_eval).parameters[
-            'seed'].default)
+    settings = train_eval_lib.TrainEvalSettings
+    seed = gin.get_bindings(settings).get('seed', settings.seed)
     print(f'{evaluation.format_result(results)} policy='
           f'{os.path.join(root_dir, train_eval_lib.POLICY_DIR)} '
           f'(last, step {results["train_steps"]}) seed={seed} '

@@ -44,13 +44,14 @@ def _gin_text(value: Any) -> str:
 
 
 def _doc_lines(function: Callable[..., Any]) -> dict[str, str]:
-  """{argument: the first line of its description} from a docstring's Args."""
+  """{argument: its description's first sentence}, from Args (or Attributes)."""
   doc = inspect.getdoc(function) or ''
-  match = re.search(r'^Args:\n((?:[ \t]+.*\n?|\n)+)', doc, re.M)
+  match = re.search(r'^(?:Args|Attributes):\n((?:[ \t]+.*\n?|\n)+)', doc, re.M)
   lines = {}
-  for entry in re.finditer(r'^\s{2,4}(\w+)(?: \([^)]*\))?: (.*)$',
+  for entry in re.finditer(r'^ {2}(\w+)(?: \([^)]*\))?: (.*(?:\n {4,}.*)*)',
                            match.group(1) if match else '', re.M):
-    lines[entry.group(1)] = entry.group(2).strip()
+    text = ' '.join(entry.group(2).split())
+    lines[entry.group(1)] = re.split(r'(?<=\.)\s', text, maxsplit=1)[0]
   return lines
 
 

@@ -70,7 +70,7 @@ def cluster_of(tf_config: Any) -> Tuple[Dict[str, list], str, int]:
         f"train_eval.strategy = 'multi_worker' needs the TF_CONFIG "
         f'environment variable to describe the cluster and this process\'s '
         f'task; {problem}. For example: {_TF_CONFIG_EXAMPLE} (README, '
-        '"Scaling out").')
+        '"Scale out").')
   if not tf_config:
     raise refuse('it is not set')
   try:

@@ -1,4 +1,4 @@
-"""The run directory's housekeeping: its lock, leftovers, and JSON files.
+"""The run directory: its layout, lock, leftovers, and JSON files.
 
 A run's JSON files (results, statistics) are written through a temporary
 file and a rename, so a kill never leaves one half-written; the results
@@ -14,6 +14,13 @@ from typing import Any, Dict, Iterator
 from absl import logging
 import tensorflow as tf
 
+POLICY_DIR = 'policy'  # the last evaluated policy, a SavedModel
+BEST_POLICY_DIR = 'best_policy'  # the best on the validation episodes
+PLOTS_DIR = 'plots'
+VIDEOS_DIR = 'videos'
+RESULTS_FILE = 'results.json'
+OPERATIVE_CONFIG_FILE = 'operative_config.gin'
+STATISTICS_FILE = 'dataset_statistics.json'  # the normalizers' statistics
 LOCK_FILE = 'run.lock'  # held by the run using the directory
 PREVIOUS_SUFFIX = '.previous'  # the version a file had before its last write
 _PARTIAL_SUFFIX = '.partial'
