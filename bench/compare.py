@@ -49,6 +49,7 @@ from bench import cli
 from bench import latency
 from bench import protocol
 from bench import report
+from bench import results_tables
 from ibc_agents.train import train_eval
 
 _DATA_SEED = 0  # collection seed: every comparison sees the same data
@@ -56,6 +57,7 @@ _NUM_WORKERS = 2  # collection processes
 _WARMUP_CALLS = 10  # untimed policy calls (tracing, allocation)
 _TIMED_CALLS = 50  # policy calls the latency median is taken over
 WALL_TIME_FILE = 'wall_time.json'  # a run's training-command seconds, summed
+_RECORD_PREFIX = 'compare_'  # a record bench.results_tables renders as ours
 
 
 def _define_flags(values: flags.FlagValues) -> None:
@@ -104,6 +106,9 @@ def parse_args(argv: Sequence[str]) -> cli.Args:
       'docs', f'compare_{task}_curves.png')
   args.summary = args.summary or os.path.join('docs', 'results',
                                               f'compare_{task}.json')
+  cli.require(os.path.basename(args.summary).startswith(_RECORD_PREFIX),
+              f'--summary: the file name must start with {_RECORD_PREFIX!r} '
+              f'(bench.results_tables renders it), got {args.summary}')
   args.eval_bindings = []
   if args.goal_tolerance is not None:
     try:
@@ -281,16 +286,16 @@ def _own_tolerance(task: str) -> Optional[float]:
 def evaluation_text(task: str, goal_tolerance: Optional[float],
                     eval_bindings: Sequence[str],
                     own_tolerance: Optional[float]) -> str:
-  """One sentence: the success rule the evaluations used."""
+  """The success rule the evaluations used (a clause, no final stop)."""
   if goal_tolerance is not None:
-    return (f'Evaluation: success within {goal_tolerance} m of the target(s) '
-            f'(`{eval_bindings[0]}`, bound for the training runs\' '
-            'evaluations only); the demonstrations were collected at the '
-            f"environment's own {own_tolerance} m.")
+    return (f'success within {goal_tolerance} m of the target(s) '
+            f'(`{eval_bindings[0]}`, bound for evaluation only; the '
+            "demonstrations were collected at the environment's own "
+            f'{own_tolerance} m)')
   if own_tolerance is not None:
-    return (f"Evaluation: success within the environment's own {task} "
-            f'tolerance, {own_tolerance} m.')
-  return f"Evaluation: {task}'s own success rule."
+    return (f"success within the environment's own {task} tolerance, "
+            f'{own_tolerance} m')
+  return f"{task}'s own success rule"
 
 
 def summary(args: cli.Args, command: str, stats: demos.DatasetStatistics,
@@ -357,21 +362,23 @@ def main(argv: Sequence[str]) -> None:
                           f'{args.seeds} seed(s)')
   heading = f'## Comparison: {args.task}'
   command = shlex.join(['python', '-m', 'bench.compare', *argv])
-  machine = report.machine_description()
   evaluation = evaluation_text(args.task, args.goal_tolerance,
                                args.eval_bindings, _own_tolerance(args.task))
+  record = summary(args, command, stats, evaluation, results)
+  protocol.write_summary(args.summary, record)
+  name = os.path.splitext(os.path.basename(args.summary))[0]
+  table, _ = results_tables.RENDERERS[_RECORD_PREFIX](record)
   output_dir = os.path.dirname(os.path.abspath(args.output))
   section = report.format_section(
-      heading, command, machine,
+      heading, f'<!-- result: {name} -->\n{table}\n<!-- /result: {name} -->',
       f'Dataset: {stats.num_episodes} oracle episodes ({stats.num_steps} '
-      f'steps, collection seed {_DATA_SEED}), the same for every run.',
-      evaluation, results, args.baseline,
+      f'steps, collection seed {_DATA_SEED}), the same for every run; '
+      f'record: `{os.path.relpath(args.summary)}`.',
+      results, args.baseline,
       [os.path.relpath(path, output_dir)
        for path in (args.curve_plot, args.plot)],
       f'median of {_TIMED_CALLS} calls after {_WARMUP_CALLS} warm-up calls')
   report.write_section(args.output, heading, section)
-  protocol.write_summary(args.summary, summary(args, command, stats,
-                                               evaluation, results))
   print(report.format_table(results))
   if args.baseline and len(results) > 1:
     print(report.format_ratios(results, args.baseline))

@@ -165,13 +165,13 @@ def format_ratios(results: Sequence[MethodResult], baseline: str) -> str:
           + '; '.join(parts) + '.')
 
 
-def format_section(heading: str, command: str, machine: str, dataset: str,
-                   evaluation: str, results: Sequence[MethodResult],
-                   baseline: str, plot_links: Sequence[str],
-                   latency_method: str) -> str:
-  """The Markdown section: heading, provenance, tables, notes, ratios, charts.
+def format_section(heading: str, record_table: str, dataset: str,
+                   results: Sequence[MethodResult], baseline: str,
+                   plot_links: Sequence[str], latency_method: str) -> str:
+  """The Markdown section: heading, record table, notes, ratios, charts.
 
-  `evaluation` says how the runs were evaluated (e.g. the tolerance);
+  `record_table` is the section's table generated from its JSON record,
+  between the markers `bench.results_tables` regenerates it in;
   `plot_links` are the charts, shown in order.
   """
   num_seeds = len(results[0].success_rates)
@@ -179,14 +179,7 @@ def format_section(heading: str, command: str, machine: str, dataset: str,
                           for episodes in result.eval_episodes})
   evaluations = sorted({run.num_evaluations for result in results
                         for run in result.figures()})
-  paragraphs = [
-      heading,
-      f'`{command}`',
-      f'Machine: {machine}. Date: {datetime.date.today().isoformat()}. '
-      f'{dataset}',
-      evaluation,
-      format_table(results),
-  ]
+  paragraphs = [heading, record_table, dataset]
   rate_keys = [key for key in ('p1', 'p2')
                if all(result.has(key) for result in results)]
   if rate_keys:
@@ -198,10 +191,10 @@ def format_section(heading: str, command: str, machine: str, dataset: str,
       f'spread (max - min): over the last {protocol.LAST_EVALUATIONS} '
       f'evaluations (Diffusion Policy\'s figure, and how much it '
       f'oscillates); mean ± population std over {num_seeds} seed(s). '
-      'Train steps/s (from results.json, training time only), wall time '
-      '(the training command: training and evaluations) and latency: '
+      'Train steps/s (from results.json, training time only) and latency: '
       'medians over seeds; latency is one observation (batch of 1) through '
-      f'the exported SavedModel, {latency_method}.')
+      f'the exported SavedModel, {latency_method}. Per-seed figures, wall '
+      'times and every evaluation are in the JSON record.')
   if baseline and len(results) > 1:
     paragraphs.append(format_ratios(results, baseline))
   paragraphs += [f'![success rate per method]({link})' for link in plot_links]

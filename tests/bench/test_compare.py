@@ -10,6 +10,7 @@ import gin
 from PIL import Image
 import pytest
 
+from bench import results_tables
 import environments
 from ibc_agents.train import train_eval
 
@@ -26,13 +27,13 @@ EXISTING = ('# Benchmarks\n\n## Quickstart\n\nquickstart table\n\n'
             '## Other\n\nkeep me\n')
 
 
-def _row_pattern(method: str, steps: int = 20) -> str:
+def _row_pattern(method: str) -> str:
   """A table row: best, last-5 mean and spread (mean ± std), per seed,
   steps, steps/s, wall minutes, latency."""
   cell = r'\d\.\d{3} ± \d\.\d{3}'
   per_seed = r'\d\.\d\d / \d\.\d\d / \d\.\d\d'
   return (rf'^\| {method} \| {cell} \| {cell} \| {cell} \| {per_seed} \| '
-          rf'{steps} \| \d+\.\d \| \d+\.\d \| \d+\.\d\d \|$')
+          r'20 \| \d+\.\d \| \d+\.\d \| \d+\.\d\d \|$')
 
 
 def _compare(tmp_path: pathlib.Path, *flags: str, task: str = 'PARTICLE',
@@ -44,7 +45,7 @@ def _compare(tmp_path: pathlib.Path, *flags: str, task: str = 'PARTICLE',
              f'--output={tmp_path / "bench.md"}',
              f'--plot={tmp_path / "chart.png"}',
              f'--curve_plot={tmp_path / "curves.png"}',
-             f'--summary={tmp_path / "summary.json"}']
+             f'--summary={tmp_path / "compare_run.json"}']
   command += [f'--gin_bindings={binding}' for binding in budget]
   completed = subprocess.run(
       command, cwd=_REPO, capture_output=True, text=True, timeout=600,
@@ -63,14 +64,20 @@ def first_run(tmp_path_factory):
   return tmp_path, (tmp_path / 'bench.md').read_text(), stdout
 
 
+def _record_block(tmp_path: pathlib.Path) -> str:
+  """The record's table as bench.results_tables renders it, with markers."""
+  record = json.loads((tmp_path / 'compare_run.json').read_text())
+  table, _ = results_tables.RENDERERS['compare_'](record)
+  return f'<!-- result: compare_run -->\n{table}\n<!-- /result: compare_run -->'
+
+
 def test_section_lists_both_methods_with_numbers(first_run):
-  _, markdown, stdout = first_run
+  tmp_path, markdown, stdout = first_run
   assert markdown.startswith(EXISTING.rstrip('\n'))
   assert markdown.count('## Comparison: PARTICLE') == 1
-  assert re.search(r'^Machine: \d+ cores, .+\. Date: \d{4}-\d\d-\d\d\.',
-                   markdown, re.MULTILINE), markdown
+  assert _record_block(tmp_path) in markdown
   for method in ('ibc_dfo', 'mse'):
-    assert re.search(_row_pattern(method), markdown, re.MULTILINE), markdown
+    assert f'| {method} |' in _record_block(tmp_path)
     assert re.search(_row_pattern(method), stdout, re.MULTILINE), stdout
   assert re.search(r'^Relative to mse .*: ibc_dfo trains at \d+\.\d\d× its '
                    r'steps/s and takes \d+\.\d× its latency per action\.$',
@@ -89,7 +96,7 @@ def test_charts_are_pngs(first_run, chart):
 
 def test_summary_json_holds_provenance_and_figures_of_each_seed(first_run):
   tmp_path, _, _ = first_run
-  summary = json.loads((tmp_path / 'summary.json').read_text())
+  summary = json.loads((tmp_path / 'compare_run.json').read_text())
   assert summary['section'] == '## Comparison: PARTICLE'
   assert summary['command'].startswith('python -m bench.compare --task=PARTICLE')
   assert re.fullmatch(r'[0-9a-f]{40}', summary['commit'])
@@ -114,7 +121,7 @@ def test_rerun_replaces_the_section_and_reuses_the_dataset(first_run):
   assert 'reusing the dataset' in stdout
   assert markdown.startswith(EXISTING.rstrip('\n'))
   assert markdown.count('## Comparison: PARTICLE') == 1
-  assert re.search(_row_pattern('ibc_dfo'), markdown, re.MULTILINE), markdown
+  assert _record_block(tmp_path) in markdown
   assert '| mse |' not in markdown and 'Relative to' not in markdown
 
 
@@ -150,18 +157,18 @@ def test_goal_tolerance_is_bound_for_evaluation_not_collection(tmp_path):
       (tmp_path / 'work' / 'data' / 'PUSH' / 'collection.json').read_text())
   assert binding not in collection['gin_bindings']
   markdown = (tmp_path / 'bench.md').read_text()
-  assert re.search(_row_pattern('mse', steps=4), markdown, re.MULTILINE)
-  assert (f'success within 0.02 m of the target(s) (`{binding}`'
-          in markdown)
-  assert "the environment's own 0.01 m" in markdown
-  summary = json.loads((tmp_path / 'summary.json').read_text())
+  assert _record_block(tmp_path) in markdown
+  assert (f'success within 0.02 m of the target(s) (`{binding}`, bound for '
+          "evaluation only; the demonstrations were collected at the "
+          "environment's own 0.01 m)" in markdown)
+  summary = json.loads((tmp_path / 'compare_run.json').read_text())
   assert summary['evaluation']['goal_tolerance_m'] == 0.02
   assert [entry['step'] for entry in
           summary['methods'][0]['runs'][0]['eval_history']] == [2, 4]
   wall = (run_dir / 'wall_time.json').read_text()
 
-  stdout = _compare(tmp_path, *flags, '--resume', task='PUSH', num_episodes=2,
-                    budget=budget)
+  stdout = _compare(tmp_path, *flags, '--resume', task='PUSH',
+                    num_episodes=2, budget=budget)
   assert 'mse seed 0: reading the finished run' in stdout
   assert (run_dir / 'wall_time.json').read_text() == wall
 
@@ -192,4 +199,12 @@ def test_goal_tolerance_is_refused_for_a_task_without_one():
   from bench import compare  # pylint: disable=g-import-not-at-top
   with pytest.raises(app.UsageError, match='PARTICLE has no success tolerance'):
     compare.parse_args(['--task=PARTICLE', '--goal_tolerance=0.02',
+                        '--configs=gin_configs/particle/mse.gin'])
+
+
+def test_summary_must_be_a_record_bench_results_tables_renders():
+  from absl import app  # pylint: disable=g-import-not-at-top
+  from bench import compare  # pylint: disable=g-import-not-at-top
+  with pytest.raises(app.UsageError, match="must start with 'compare_'"):
+    compare.parse_args(['--task=PARTICLE', '--summary=docs/results/push.json',
                         '--configs=gin_configs/particle/mse.gin'])
