@@ -5,7 +5,7 @@ policy (and the best-validated one), and draws the configured plot and video.
 """
 import functools
 import os
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -31,14 +31,19 @@ def make_env(task: str, history_length: int,
       tile_first_step_obs=True)
 
 
-def make_eval_fn(root_dir: str, agent,
-                 settings: settings_lib.TrainEvalSettings,
-                 best: Dict[str, Any]) -> Callable[[int], Dict[str, float]]:
+def make_eval_fn(
+    root_dir: str, agent, settings: settings_lib.TrainEvalSettings,
+    best: Dict[str, Any],
+    held_out_windows: Optional[Iterator[Any]] = None
+) -> Callable[[int], Dict[str, float]]:
   """fn(step) -> the evaluation's figures, after summaries and exports.
 
   The figures gain `validation_success_rate` and `validation_avg_return`
   when there are validation episodes; `best` and `best_policy/` are updated
   when those beat `best`'s (see `TrainEvalSettings.validation_episodes`).
+  With `held_out_windows` (batches of windows the agent does not train on)
+  they gain `validation_loss`, the agent's mean loss on
+  `settings.validation_batches` of them.
   """
   eager_policy = py_tf_eager_policy.PyTFEagerPolicy(
       agent.policy, use_tf_function=True, batch_time_steps=False)
@@ -46,6 +51,7 @@ def make_eval_fn(root_dir: str, agent,
                                    train_step=agent.train_step_counter)
   writer = tf.summary.create_file_writer(os.path.join(root_dir, 'eval'))
   task, history_length = settings.task, settings.history_length
+  held_out_loss = tf.function(lambda windows: agent.loss(windows).loss)
 
   def run_episodes(num_episodes: int, seed: int) -> evaluation.EvalResult:
     return evaluation.evaluate(
@@ -65,6 +71,10 @@ def make_eval_fn(root_dir: str, agent,
                                 settings.validation_seed)
       figures.update(validation_success_rate=validation.success_rate,
                      validation_avg_return=validation.avg_return)
+    if held_out_windows is not None:
+      figures['validation_loss'] = float(np.mean([
+          held_out_loss(next(held_out_windows).data)
+          for _ in range(settings.validation_batches)]))
     with writer.as_default():
       for name, value in figures.items():
         tf.summary.scalar(f'eval/{name}', value, step=step)

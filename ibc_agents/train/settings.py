@@ -16,7 +16,8 @@ from ibc_agents.networks import mlp_ebm
 
 _POSITIVE_INTEGERS = ('history_length', 'batch_size', 'num_iterations',
                       'eval_interval', 'eval_episodes', 'eval_workers',
-                      'checkpoint_interval', 'summary_interval', 'log_interval')
+                      'checkpoint_interval', 'summary_interval', 'log_interval',
+                      'validation_batches')
 _NATURAL_NUMBERS = ('eval_seed', 'seed', 'validation_episodes',
                     'validation_seed')
 
@@ -53,6 +54,11 @@ class TrainEvalSettings:
       the chosen step is not inflated by the choice.
     validation_seed: seed of the first validation environment; the
       validation seeds must not overlap the evaluation's.
+    validation_dataset: demonstration shards held out of training (e.g.
+      collected with another seed): at every evaluation the agent's loss on
+      `validation_batches` batches of their windows is written to TensorBoard
+      (eval/validation_loss) and the results, to show overfitting.
+    validation_batches: batches of `batch_size` windows that loss averages.
     checkpoint_interval: train steps between checkpoints.
     summary_interval: train steps between TensorBoard summaries.
     log_interval: train steps between progress lines.
@@ -97,6 +103,8 @@ class TrainEvalSettings:
   eval_workers: int = 1
   validation_episodes: int = 0
   validation_seed: int = 2_000_000
+  validation_dataset: Optional[str] = None
+  validation_batches: int = 10
   checkpoint_interval: int = 1000
   summary_interval: int = 100
   log_interval: int = 100

@@ -25,6 +25,7 @@ from tf_agents.trajectories import trajectory
 
 import environments
 from data_tools import demos
+from data_tools import memory_replay
 from data_tools import replay
 from ibc_agents import normalization
 from ibc_agents.train import checkpoints
@@ -131,7 +132,13 @@ def _train(root_dir: str, settings: settings_lib.TrainEvalSettings,
     _write_operative_config(root_dir)
     run_dir.write_json(os.path.join(root_dir, STATISTICS_FILE),
                        info.statistics)
-    eval_fn = periodic_eval.make_eval_fn(root_dir, agent, settings, best)
+    held_out = None
+    if settings.validation_dataset is not None:
+      held_out = iter(memory_replay.InMemoryDemonstrations.from_dataset(
+          settings.validation_dataset, settings.task, specs.data,
+          settings.history_length).as_dataset(settings.batch_size))
+    eval_fn = periodic_eval.make_eval_fn(root_dir, agent, settings, best,
+                                         held_out)
   else:
     eval_fn = None
 

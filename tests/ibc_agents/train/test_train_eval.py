@@ -1,6 +1,7 @@
 """End to end: oracle demonstrations -> Reverb -> Learner -> evaluation -> SavedModel."""
 import glob
 import json
+import math
 import os
 import re
 import subprocess
@@ -35,8 +36,9 @@ def trained_run(easy_particle, tmp_path_factory):
   gin.parse_config_files_and_bindings(
       [GIN_FILE], [*easy_particle.bindings, *FAST_BINDINGS,
                    f'train_eval.num_iterations = {NUM_ITERATIONS}'])
-  results = train_eval.train_eval(root_dir=root_dir,
-                                  dataset=easy_particle.directory)
+  results = train_eval.train_eval(
+      root_dir=root_dir, dataset=easy_particle.directory,
+      validation_dataset=easy_particle.directory)
   yield easy_particle, root_dir, results
   gin.clear_config()
 
@@ -108,11 +110,16 @@ def _summary_tags(directory: str) -> set[str]:
   return tags
 
 
-def test_tensorboard_gets_learning_rate_speed_and_energy_images(trained_run):
-  _, root_dir, _ = trained_run
+def test_tensorboard_gets_learning_rate_speed_validation_loss_and_energy(
+    trained_run):
+  _, root_dir, results = trained_run
   train_tags = _summary_tags(os.path.join(root_dir, 'train'))
   assert {'train/learning_rate', 'train/steps_per_sec'} <= train_tags
-  assert 'eval/energy' in _summary_tags(os.path.join(root_dir, 'eval'))
+  assert {'eval/energy', 'eval/validation_loss'} <= _summary_tags(
+      os.path.join(root_dir, 'eval'))
+  # InfoNCE over 1 + N candidates: below a uniform guess's log(1 + N) once
+  # trained, and positive.
+  assert 0 < results['validation_loss'] < math.log(1 + 64)
 
 
 def test_exported_policy_acts_without_importing_the_project(trained_run):
