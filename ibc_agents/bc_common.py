@@ -215,7 +215,9 @@ class BCAgentBase(tf_agent.TFAgent):
     """Moves the policy's weights towards the trained ones.
 
     The decay ramps up as (1 + k) / (10 + k) over the first steps k, so the
-    average does not linger on the initial weights.
+    average does not linger on the initial weights. That makes it a tensor,
+    which `common.soft_variables_update` refuses inside `tf.function` (its
+    range check on `tau` raises), hence this loop.
     """
     step = tf.cast(self.train_step_counter, tf.float32)
     decay = tf.minimum(self._policy_averaging_decay, (1.0 + step) / (10.0 + step))
