@@ -1,11 +1,13 @@
 """Policy evaluation on many environments stepped in lockstep."""
 import dataclasses
+import functools
 import multiprocessing
 from typing import (Any, Callable, Dict, List, Mapping, Optional, Protocol,
                     Sequence, Tuple)
 
 import gin
 import numpy as np
+import tensorflow as tf
 from tf_agents.environments import py_environment
 from tf_agents.policies import py_policy
 from tf_agents.utils import nest_utils
@@ -60,16 +62,20 @@ def evaluate(policy: py_policy.PyPolicy,
 
   The live environments step together so the policy acts on one batch
   [E, ...] per step: a sampling-based policy costs one search per step, not
-  one per episode. Success is each environment's `get_info()['success']` at
-  the end of its episode; its other boolean entries there give `info_rates`. With `num_workers` > 1 the environments step in
-  that many processes (each holding a contiguous share, built under this
+  one per episode. The batch holds the episodes still running only, padded
+  to a power of two by repeating some of them, so that a traced policy sees
+  few shapes and a search costs what the live episodes need. Success is each
+  environment's `get_info()['success']` at the end of its episode; its other
+  boolean entries there give `info_rates`. With `num_workers` > 1 the
+  environments step in that many processes (each holding a contiguous share, built under this
   process's gin config); the policy still acts here on the same batches, so
   the results are the same as in one process. With `max_live_episodes`, the
   episodes run in consecutive waves of at most that many environments, each
   wave closed before the next opens: memory is bounded by the wave (a
   rendering pybullet client holds about 42 MB). A policy whose action for an
   observation does not depend on the rest of its batch (`IbcPolicy`'s keyed
-  draws, MSE, greedy MDN) gives the same results in any wave size.
+  draws, MSE, greedy MDN) gives the same results in any wave size and
+  whichever episodes are still running.
 
   Args:
     policy: a batched policy (e.g. `PyTFEagerPolicy`, a loaded SavedModel).
@@ -149,12 +155,15 @@ def _run_episodes(policy: py_policy.PyPolicy, envs: '_Environments',
   infos: List[Dict[str, Any]] = [{} for _ in range(count)]
   policy_state = policy.get_initial_state(count)
   while not done.all():
-    batch = nest_utils.stack_nested_arrays(time_steps)
-    action_step = policy.action(batch, policy_state)
-    actions, policy_state = np.asarray(action_step.action), action_step.state
     active = np.flatnonzero(~done)
-    for index, (time_step, info) in zip(
-        active, envs.step(active, actions[active])):
+    rows = np.resize(active, min(count, 1 << (len(active) - 1).bit_length()))
+    batch = nest_utils.stack_nested_arrays([time_steps[i] for i in rows])
+    action_step = policy.action(batch, tf.nest.map_structure(
+        lambda leaf: np.asarray(leaf)[rows], policy_state))
+    actions = np.asarray(action_step.action)[:len(active)]
+    policy_state = tf.nest.map_structure(
+        functools.partial(_set_rows, active), policy_state, action_step.state)
+    for index, (time_step, info) in zip(active, envs.step(active, actions)):
       time_steps[index] = time_step
       returns[index] += time_step.reward
       lengths[index] += 1
@@ -164,6 +173,13 @@ def _run_episodes(policy: py_policy.PyPolicy, envs: '_Environments',
         infos[index] = info
     on_step(int(done.sum()))
   return success, returns, lengths, infos
+
+
+def _set_rows(rows: np.ndarray, leaf: Any, new: Any) -> np.ndarray:
+  """`leaf` [E, ...] with `rows` set to the first len(rows) rows of `new`."""
+  leaf = np.array(leaf)
+  leaf[rows] = np.asarray(new)[:len(rows)]
+  return leaf
 
 
 # A stepped environment's new time step, and at its last step its

@@ -118,3 +118,25 @@ def test_boolean_info_entries_give_rates_beside_success(num_workers):
   assert result.info_rates == {'short': pytest.approx(2 / 4)}
   assert result.as_dict()['short'] == pytest.approx(2 / 4)
   assert result.success_rate == pytest.approx(1 / 4)
+
+
+class _BatchRecordingPolicy(random_py_policy.RandomPyPolicy):
+  """A random policy that records the batch size of each call."""
+
+  def __init__(self, env):
+    super().__init__(env.time_step_spec(), env.action_spec())
+    self.batch_sizes = []
+
+  def _action(self, time_step, policy_state):
+    self.batch_sizes.append(time_step.observation.shape[0])
+    self._outer_dims = time_step.observation.shape[:1]
+    return super()._action(time_step, policy_state)
+
+
+def test_the_policy_acts_on_running_episodes_padded_to_a_power_of_two():
+  policy = _BatchRecordingPolicy(_CountingEnv(0))
+  # Seeds 0..4: lengths 1, 2, 3, 1, 2: 5 running, then 3 (padded to 4),
+  # then 1.
+  result = evaluation.evaluate(policy, _CountingEnv, num_episodes=5)
+  assert policy.batch_sizes == [5, 4, 1]
+  assert result.avg_episode_length == pytest.approx(9 / 5)
