@@ -375,8 +375,10 @@ def main(argv: Sequence[str]) -> None:
       f'steps, collection seed {_DATA_SEED}), the same for every run; '
       f'record: `{os.path.relpath(args.summary)}`.',
       results, args.baseline,
-      [os.path.relpath(path, output_dir)
-       for path in (args.curve_plot, args.plot)],
+      [('success rate against train step, each seed',
+        os.path.relpath(args.curve_plot, output_dir)),
+       ('final success rate per method',
+        os.path.relpath(args.plot, output_dir))],
       f'median of {_TIMED_CALLS} calls after {_WARMUP_CALLS} warm-up calls')
   report.write_section(args.output, heading, section)
   print(report.format_table(results))

@@ -167,12 +167,13 @@ def format_ratios(results: Sequence[MethodResult], baseline: str) -> str:
 
 def format_section(heading: str, record_table: str, dataset: str,
                    results: Sequence[MethodResult], baseline: str,
-                   plot_links: Sequence[str], latency_method: str) -> str:
+                   plots: Sequence[Tuple[str, str]],
+                   latency_method: str) -> str:
   """The Markdown section: heading, record table, notes, ratios, charts.
 
   `record_table` is the section's table generated from its JSON record,
-  between the markers `bench.results_tables` regenerates it in;
-  `plot_links` are the charts, shown in order.
+  between the markers `bench.results_tables` regenerates it in; `plots`
+  are the charts as (alt text, link), shown in order.
   """
   num_seeds = len(results[0].success_rates)
   eval_episodes = sorted({episodes for result in results
@@ -197,7 +198,7 @@ def format_section(heading: str, record_table: str, dataset: str,
       'times and every evaluation are in the JSON record.')
   if baseline and len(results) > 1:
     paragraphs.append(format_ratios(results, baseline))
-  paragraphs += [f'![success rate per method]({link})' for link in plot_links]
+  paragraphs += [f'![{alt}]({link})' for alt, link in plots]
   return '\n\n'.join(paragraphs) + '\n'
 
 

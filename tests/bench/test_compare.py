@@ -82,8 +82,8 @@ def test_section_lists_both_methods_with_numbers(first_run):
   assert re.search(r'^Relative to mse .*: ibc_dfo trains at \d+\.\d\d× its '
                    r'steps/s and takes \d+\.\d× its latency per action\.$',
                    markdown, re.MULTILINE), markdown
-  assert '![success rate per method](curves.png)' in markdown
-  assert '![success rate per method](chart.png)' in markdown
+  assert '![success rate against train step, each seed](curves.png)' in markdown
+  assert '![final success rate per method](chart.png)' in markdown
 
 
 @pytest.mark.parametrize('chart', ['chart.png', 'curves.png'])
