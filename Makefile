@@ -3,7 +3,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+export TF_CPP_MIN_LOG_LEVEL ?= 3
 
 QUICKSTART_DATA := data/particle
 QUICKSTART_RUN := runs/quickstart

@@ -1,20 +1,28 @@
 """What the command lines share: a quiet start, and progress lines.
 
-TensorFlow's C++ start-up lines (CUDA plugins on a machine without a GPU)
-and gym's notice say nothing about the run; they are hidden unless the user
-sets TF_CPP_MIN_LOG_LEVEL. Only the standard library is imported here, so a
+TensorFlow's C++ start-up lines (CUDA plugins on a machine without a GPU),
+gym's notice and the SavedModel encoder's note on TF-Agents' distribution
+specs say nothing about the run; they are hidden unless the user sets
+TF_CPP_MIN_LOG_LEVEL. Only the standard library is imported here, so a
 command can use this before TensorFlow loads.
 """
 import contextlib
 import io
+import logging
 import os
 import sys
 import time
+import warnings
 
 
 def quiet_start() -> None:
   """Hides TensorFlow's and gym's start-up banners for this process."""
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+  # An exported policy loads without TF-Agents' spec types registered (the
+  # tests load one in a bare interpreter), so this note does not apply.
+  warnings.filterwarnings(
+      'ignore', message='Encoding a StructuredValue with type tfp',
+      category=UserWarning)
   with contextlib.redirect_stderr(io.StringIO()):
     try:
       import gym  # pylint: disable=g-import-not-at-top,unused-import
@@ -22,13 +30,28 @@ def quiet_start() -> None:
       pass
 
 
+def _not_a_tensorflow_warning(record: logging.LogRecord) -> bool:
+  return (record.levelno >= logging.ERROR or
+          f'{os.sep}tensorflow{os.sep}' not in record.pathname)
+
+
+def quiet_library_warnings() -> None:
+  """Hides TensorFlow's warnings (argument renaming when a policy is exported,
+  retracing notes), which say nothing about the run; its errors still show.
+
+  TensorFlow logs both through its own logger and through absl's.
+  """
+  logging.getLogger('tensorflow').setLevel(logging.ERROR)
+  logging.getLogger('absl').addFilter(_not_a_tensorflow_warning)
+
+
 class Progress:
   """A progress line with rate and ETA: `collect [#####.....] 50/100 ...`.
 
   The first update shows at once. Then, on a terminal, the line is redrawn
   in place at most every `terminal_seconds`; otherwise (a log file, CI) a
-  new line is printed at most every `log_seconds`, so logs stay short.
-  `finish` prints the last line.
+  new line is printed at most every `log_seconds`, and only when the count
+  moved, so logs stay short. `finish` prints the last line.
   """
 
   def __init__(self, label: str, total: int, unit: str, stream=None,
@@ -39,6 +62,7 @@ class Progress:
     self._interval = terminal_seconds if self._terminal else log_seconds
     self._start = time.monotonic()
     self._last = -float('inf')  # the first update shows at once
+    self._shown = None  # the count the last line showed
     self.done = 0
 
   @property
@@ -59,12 +83,14 @@ class Progress:
   def update(self, done: int) -> None:
     self.done = done
     now = time.monotonic()
-    if now - self._last >= self._interval:
-      self._last = now
+    if now - self._last >= self._interval and (self._terminal or
+                                                done != self._shown):
+      self._last, self._shown = now, done
       self._write(self.line(), final=False)
 
   def finish(self) -> None:
-    self._write(self.line(), final=True)
+    if self._terminal or self.done != self._shown:
+      self._write(self.line(), final=True)
 
   def _write(self, text: str, final: bool) -> None:
     if self._terminal:

@@ -127,6 +127,7 @@ def main(argv):
   console.quiet_start()
   if not FLAGS['verbosity'].present:  # libraries' INFO lines: --verbosity=0
     logging.set_verbosity(logging.WARNING)
+    console.quiet_library_warnings()
   # TensorFlow starts threads, so it loads only once the network is chosen.
   # pylint: disable=g-import-not-at-top
   import gin

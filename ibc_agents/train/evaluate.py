@@ -52,6 +52,7 @@ def main(argv):
   console.quiet_start()
   if not FLAGS['verbosity'].present:  # libraries' INFO lines: --verbosity=0
     logging.set_verbosity(logging.WARNING)
+    console.quiet_library_warnings()
   # TensorFlow loads only now, so that --help answers at once.
   # pylint: disable=g-import-not-at-top
   import gin

@@ -24,6 +24,17 @@ def test_log_gets_rate_limited_lines_and_a_final_line_with_eta():
   assert lines[1].endswith('ETA 0:00)')
 
 
+def test_log_gets_no_line_while_the_count_stands_still_nor_twice_at_the_end():
+  log = io.StringIO()
+  progress = console.Progress('evaluate', 100, 'episodes', stream=log,
+                              log_seconds=0.0)
+  for done in (0, 0, 0, 40, 40, 100):
+    progress.update(done)
+  progress.finish()  # its count is already shown
+  lines = log.getvalue().splitlines()
+  assert [line.split()[2] for line in lines] == ['0/100', '40/100', '100/100']
+
+
 def test_terminal_line_is_redrawn_in_place_then_ended():
   terminal = _Terminal()
   progress = console.Progress('evaluate', 10, 'episodes', stream=terminal,
