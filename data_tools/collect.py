@@ -20,7 +20,12 @@ modules need an `import` line (e.g. `import environments.particle.particle_env`
 in a gin file or binding).
 """
 
-import json
+# Before TensorFlow and gym load, in this process and in the workers (which
+# import this module again): their start-up banners say nothing about a run.
+from data_tools import console  # pylint: disable=g-bad-import-order
+console.quiet_start()
+
+import json  # pylint: disable=g-import-not-at-top,g-bad-import-order
 import math
 import multiprocessing
 import os
@@ -33,6 +38,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from absl import app
 from absl import flags
+from absl import logging
 import gin
 import numpy as np
 import tensorflow as tf
@@ -41,7 +47,6 @@ from tf_agents.policies import py_policy
 from tf_agents.trajectories import trajectory
 
 import environments
-from data_tools import console
 from data_tools import demos
 
 COLLECTION_FILENAME = demos.COLLECTION_FILENAME  # the settings, to resume with
@@ -124,7 +129,8 @@ def _collect_shard(task: str, num_episodes: int, path: str, seed: int,
   The shard is written under a temporary name and renamed when complete, so
   `path` only ever holds a finished shard.
   """
-  env = environments.make(task, **env_kwargs)
+  with console.silenced_native_output():  # pybullet's build and argv notes
+    env = environments.make(task, **env_kwargs)
   env.seed(seed)
   oracle = environments.make_oracle(task, env)
   max_attempts = _MAX_ATTEMPTS_FACTOR * num_episodes + _ATTEMPTS_SLACK
@@ -430,6 +436,9 @@ def main(argv: Sequence[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError('Too many command-line arguments.')
   args = flags.FLAGS
+  if not args['verbosity'].present:  # libraries' INFO lines: --verbosity=0
+    logging.set_verbosity(logging.WARNING)
+    console.quiet_library_warnings()
   collect(args.task, args.num_episodes, args.output_dir,
           num_workers=args.num_workers, seed=args.seed,
           gin_files=args.gin_file, gin_bindings=args.gin_bindings,

@@ -30,6 +30,28 @@ def quiet_start() -> None:
       pass
 
 
+@contextlib.contextmanager
+def silenced_native_output():
+  """Sends what native code writes to stdout and stderr to /dev/null.
+
+  For libraries that print from C on import or connection (pybullet); a
+  Python exception raised inside still propagates.
+  """
+  sys.stdout.flush()
+  sys.stderr.flush()
+  saved = [os.dup(1), os.dup(2)]
+  null = os.open(os.devnull, os.O_WRONLY)
+  try:
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    yield
+  finally:
+    os.dup2(saved[0], 1)
+    os.dup2(saved[1], 2)
+    for descriptor in saved + [null]:
+      os.close(descriptor)
+
+
 def _not_a_tensorflow_warning(record: logging.LogRecord) -> bool:
   return (record.levelno >= logging.ERROR or
           f'{os.sep}tensorflow{os.sep}' not in record.pathname)

@@ -1,5 +1,6 @@
 """Progress lines: redrawn on a terminal, rate-limited lines in a log."""
 import io
+import os
 
 from data_tools import console
 
@@ -49,3 +50,13 @@ def test_terminal_line_is_redrawn_in_place_then_ended():
 def test_nothing_done_yet_has_an_unknown_eta():
   assert console.Progress('x', 3, 'steps', stream=io.StringIO()).line(
       ).endswith('(0.0/s, ETA ?)')
+
+
+def test_native_output_is_silenced_inside_and_restored_after(capfd):
+  with console.silenced_native_output():
+    os.write(1, b'native stdout\n')
+    os.write(2, b'native stderr\n')
+  os.write(1, b'after\n')
+  captured = capfd.readouterr()
+  assert captured.out == 'after\n'
+  assert captured.err == ''
