@@ -43,7 +43,9 @@ def test_task_keeps_the_environment_contract(task):
     assert any(not np.array_equal(x, y)
                for x, y in zip(_leaves(first[0]), _leaves(other[0])))
     info = env.get_info()
-    assert set(info) == {'success'} and isinstance(info['success'], np.bool_)
+    # 'success', and any other entries booleans too (PUSH_MULTIMODAL's p1, p2).
+    assert 'success' in info
+    assert all(isinstance(value, np.bool_) for value in info.values()), info
     if task in IMAGE_TASKS:
       image = env.render('rgb_array')
       assert image.dtype == np.uint8 and image.ndim == 3
