@@ -111,6 +111,11 @@ def _paper_method(name: str) -> str:
   return 'IBC' if name.startswith('ibc') else name.split('_')[0].upper()
 
 
+def _as_published(value: float) -> str:
+  """Two decimals, or three where the paper gives them (98.3% -> 0.983)."""
+  return f'{value:.2f}' if round(value, 2) == value else f'{value:.3f}'
+
+
 def _figure(summary: Dict[str, Dict[str, float]], name: str) -> str:
   return f'{summary[name]["mean"]:.2f} ± {summary[name]["std"]:.2f}'
 
@@ -127,7 +132,7 @@ def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
                           for run in runs)
     paper_figure = paper.get(_paper_method(method['name']))
     paper_text = ('-' if paper_figure is None else
-                  f'{paper_figure[0]:.2f} ± {paper_figure[1]:.2f}')
+                  ' ± '.join(map(_as_published, paper_figure)))
     extra = ''.join(f'; {key} {_figure(method["summary"][key], "best")}'
                     for key in ('p1', 'p2') if key in method['summary'])
     rows.append([method['name'], paper_text, _figure(success, 'best'),
