@@ -17,13 +17,11 @@ from absl import logging
 import gin
 import numpy as np
 import tensorflow as tf
-from tf_agents.environments import wrappers
 from tf_agents.specs import tensor_spec
 from tf_agents.train import learner as tf_agents_learner
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
-import environments
 from data_tools import demos
 from data_tools import memory_replay
 from data_tools import replay
@@ -254,15 +252,14 @@ def _stop_for_lost_server(root_dir: str, reason: str) -> None:
 
 def _specs(task: str, history_length: int) -> _Specs:
   """The policy's time step spec, the action spec and the demonstration spec."""
-  env = environments.make(task)
+  policy_env = make_env(task, history_length)
   try:
-    policy_env = wrappers.HistoryWrapper(env, history_length=history_length,
-                                         tile_first_step_obs=True)
+    env = policy_env.wrapped_env()
     return _Specs(tensor_spec.from_spec(policy_env.time_step_spec()),
                   tensor_spec.from_spec(env.action_spec()),
                   demos.trajectory_spec_from_env(env))
   finally:
-    env.close()
+    policy_env.close()
 
 
 # Names that runs written by earlier versions use in their operative config:
