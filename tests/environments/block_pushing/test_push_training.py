@@ -99,7 +99,7 @@ def test_trained_policy_succeeds_more_often_and_ends_nearer_than_random(
         f'trained {trained_distance.mean():.3f} m, random '
         f'{random_distance.mean():.3f} m')
   # Blocks start at least 0.1 m from the target, too far for a random
-  # effector, which ends every episode about 0.41 m away. On the original's
+  # effector, which ends 0.36 to 0.41 m away on average. On the original's
   # physics a few CPU minutes reach 0.15 to 0.45 success at 0.05 m with a
   # mean final distance of 0.14 to 0.23 m, differing from run to run; the
   # test asks for successes where random has none and for a clearly shorter
