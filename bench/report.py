@@ -18,6 +18,9 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # What a run depends on: a change under these makes a record's commit stale.
 _CODE_PATHS = ('bench', 'data_tools', 'environments', 'gin_configs',
                'ibc_agents', 'Makefile')
+# Text below this line in a section is written by hand and kept when a
+# bench tool rewrites the section.
+NOTES_MARKER = '<!-- notes -->'
 _BAR_COLORS = ('#4c72b0', '#dd8452', '#55a868', '#c44e52', '#8172b3', '#937860')
 
 
@@ -213,7 +216,8 @@ def replace_section(markdown: str, heading: str, section: str) -> str:
 
   The old section runs from the line equal to `heading` up to the next heading
   of the same or a higher level (or the end). Without one, `section` is
-  appended.
+  appended. Written notes survive: the old section's lines from a
+  `NOTES_MARKER` line on follow the new section.
   """
   level = _heading_level(heading + ' ')
   lines = markdown.splitlines(keepends=True)
@@ -225,6 +229,10 @@ def replace_section(markdown: str, heading: str, section: str) -> str:
     return f'{kept}\n\n{section}' if kept else section
   end = next((i for i in range(start + 1, len(lines))
               if 0 < _heading_level(lines[i]) <= level), len(lines))
+  notes = next((i for i in range(start + 1, end)
+                if lines[i].rstrip() == NOTES_MARKER), None)
+  if notes is not None and NOTES_MARKER not in section:
+    section += '\n' + ''.join(lines[notes:end]).rstrip('\n') + '\n'
   tail = ''.join(lines[end:])
   return ''.join(lines[:start]) + section + (f'\n{tail}' if tail else '')
 

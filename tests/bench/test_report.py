@@ -45,6 +45,18 @@ def test_replace_section_replaces_only_its_own_section(markdown, expected):
   assert replaced == expected
 
 
+def test_notes_below_the_marker_survive_a_rewritten_section():
+  markdown = ('# Benchmarks\n\n## Comparison: PUSH\n\nold table\n\n'
+              f'{report.NOTES_MARKER}\nWhy IBC trails: not converged.\n\n'
+              '## Comparison: PARTICLE\n\nother\n')
+  replaced = report.replace_section(markdown, '## Comparison: PUSH',
+                                     '## Comparison: PUSH\n\nnew table\n')
+  assert replaced == (
+      '# Benchmarks\n\n## Comparison: PUSH\n\nnew table\n\n'
+      f'{report.NOTES_MARKER}\nWhy IBC trails: not converged.\n\n'
+      '## Comparison: PARTICLE\n\nother\n')
+
+
 def _drawn_figures(monkeypatch) -> list:
   drawn = []
   original = matplotlib_figure.Figure.savefig
