@@ -44,7 +44,7 @@ from tf_agents.policies import py_tf_eager_policy
 
 import environments
 from data_tools import collect
-from data_tools import demos
+from data_tools import dataset_statistics
 from bench import cli
 from bench import latency
 from bench import protocol
@@ -298,8 +298,8 @@ def evaluation_text(task: str, goal_tolerance: Optional[float],
   return f"{task}'s own success rule"
 
 
-def summary(args: cli.Args, command: str, stats: demos.DatasetStatistics,
-            evaluation: str,
+def summary(args: cli.Args, command: str,
+            stats: dataset_statistics.DatasetStatistics, evaluation: str,
             results: Sequence[report.MethodResult]) -> Dict[str, Any]:
   """The comparison as plain JSON: provenance, per-seed and summary figures.
 
@@ -349,7 +349,7 @@ def main(argv: Sequence[str]) -> None:
   dataset = prepare_dataset(args.task, args.num_episodes,
                             os.path.join(work_dir, 'data', args.task),
                             args.configs[:1], bindings)
-  stats = demos.DatasetStatistics.load(dataset)
+  stats = dataset_statistics.DatasetStatistics.load(dataset)
   results = [run_method(args.task, gin_file, name, dataset,
                         bindings + args.eval_bindings, args.seeds,
                         os.path.join(work_dir, 'runs', args.task), args.resume)

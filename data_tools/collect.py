@@ -48,6 +48,7 @@ from tf_agents.trajectories import trajectory
 
 import environments
 from data_tools import demos
+from data_tools import shard_manifest
 
 COLLECTION_FILENAME = demos.COLLECTION_FILENAME  # the settings, to resume with
 _PARTIAL_SUFFIX = '.partial'  # shard name while its worker is writing it
@@ -363,7 +364,7 @@ def is_finished(output_dir: str, task: str, num_episodes: int,
   """Whether `output_dir` holds the finished dataset `collect` would write."""
   settings_path = os.path.join(output_dir, COLLECTION_FILENAME)
   if not (tf.io.gfile.exists(settings_path) and tf.io.gfile.exists(
-      os.path.join(output_dir, demos.MANIFEST_FILENAME))):
+      os.path.join(output_dir, shard_manifest.MANIFEST_FILENAME))):
     return False
   with tf.io.gfile.GFile(settings_path) as f:
     try:
@@ -383,7 +384,7 @@ def _start_or_resume(output_dir: str, settings: Mapping[str, Any]) -> None:
     ValueError: if an unfinished collection there has other settings.
   """
   tf.io.gfile.makedirs(output_dir)
-  manifest = os.path.join(output_dir, demos.MANIFEST_FILENAME)
+  manifest = os.path.join(output_dir, shard_manifest.MANIFEST_FILENAME)
   if tf.io.gfile.exists(manifest):
     raise FileExistsError(f'{output_dir} already holds a finished dataset '
                           f'({manifest}); collect into an empty directory.')
@@ -394,7 +395,7 @@ def _start_or_resume(output_dir: str, settings: Mapping[str, Any]) -> None:
       raise FileExistsError(
           f'{output_dir} already holds shards ({existing[0]}); collect into '
           'an empty directory.')
-    demos.write_json(settings_path, settings)
+    shard_manifest.write_json(settings_path, settings)
     return
   try:
     with tf.io.gfile.GFile(settings_path) as f:

@@ -28,6 +28,7 @@ from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
+from data_tools import dataset_statistics
 from data_tools import demos
 
 REQUIRED_KEYS = ('observations', 'actions', 'rewards', 'terminals', 'timeouts')
@@ -200,7 +201,7 @@ def main(argv: Sequence[str]) -> None:
     raise app.UsageError('Too many command-line arguments.')
   args = flags.FLAGS
   paths = convert_hdf5(args.input, args.output_dir, args.task)
-  stats = demos.DatasetStatistics.load(args.output_dir)
+  stats = dataset_statistics.DatasetStatistics.load(args.output_dir)
   print(f'd4rl_convert: wrote {stats.num_episodes} episodes '
         f'({stats.num_steps} steps) to {paths[0]}.', flush=True)
 

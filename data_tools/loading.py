@@ -20,8 +20,8 @@ from data_tools import demos
 class DemonstrationInfo:
   """What a demonstration server serves: task, windows and statistics.
 
-  `statistics` is `demos.DatasetStatistics.to_json()` content: the trainer's
-  normalizers come from it.
+  `statistics` is `DatasetStatistics.to_json()` content
+  (`data_tools.dataset_statistics`): the trainer's normalizers come from it.
   """
   task: str
   history_length: int

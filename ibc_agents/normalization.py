@@ -21,8 +21,8 @@ class ObservationNormalizer(tf.Module):
 
   Works on leaves with any number of outer dimensions ([B, ...] or
   [B, T, ...] with a history), since mean and std broadcast from the right.
-  A leaf whose mean is None (an image, see `demos.DatasetStatistics`) passes
-  through unchanged, in its own dtype.
+  A leaf whose mean is None (an image, see data_tools'
+  `DatasetStatistics`) passes through unchanged, in its own dtype.
   """
 
   def __init__(self, mean: types.NestedArray, std: types.NestedArray,

@@ -22,6 +22,7 @@ from tf_agents.train import learner as tf_agents_learner
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
+from data_tools import dataset_statistics
 from data_tools import demos
 from data_tools import memory_replay
 from data_tools import replay
@@ -98,7 +99,7 @@ def _train(root_dir: str, settings: settings_lib.TrainEvalSettings,
            chief: bool) -> Dict[str, Any]:
   """Builds the agent and its `Learner`, and trains (see `train_eval`)."""
   info = demonstrations.info
-  statistics = demos.DatasetStatistics.from_json(
+  statistics = dataset_statistics.DatasetStatistics.from_json(
       info.statistics, f'the statistics of {info.dataset}')
   replica_batch_size = distribution_lib.replica_batch_size(
       settings.batch_size, distribution.num_replicas_in_sync)
@@ -170,7 +171,8 @@ def _train(root_dir: str, settings: settings_lib.TrainEvalSettings,
 
 
 def _build_agent(settings: settings_lib.TrainEvalSettings, specs: _Specs,
-                 statistics: demos.DatasetStatistics, train_step: tf.Variable):
+                 statistics: dataset_statistics.DatasetStatistics,
+                 train_step: tf.Variable):
   """The agent, its network, optimizer and normalizers (see `train_eval`)."""
   network_class = settings.network_class
   try:
@@ -220,7 +222,7 @@ def restore_agent(root_dir: str):
   specs = _specs(settings.task, settings.history_length)
   statistics_path = os.path.join(root_dir, STATISTICS_FILE)
   if tf.io.gfile.exists(statistics_path):  # runs since the file was added
-    statistics = demos.DatasetStatistics.from_json(
+    statistics = dataset_statistics.DatasetStatistics.from_json(
         run_dir.read_json(statistics_path), statistics_path)
   else:
     statistics = demos.load_or_compute_statistics(settings.dataset,

@@ -20,7 +20,9 @@ from tf_agents.utils import example_encoding_dataset
 import environments
 from data_tools import collect
 from data_tools import console
+from data_tools import dataset_statistics
 from data_tools import demos
+from data_tools import shard_manifest
 
 _GOAL_TOLERANCE = 0.05  # ParticleEnv default
 
@@ -37,7 +39,7 @@ def test_collect_writes_only_successful_episodes_in_reference_format(
       'PARTICLE_0.tfrecord', 'PARTICLE_0.tfrecord.spec',
       'PARTICLE_1.tfrecord', 'PARTICLE_1.tfrecord.spec', 'collection.json',
       'manifest.json', 'statistics.json']
-  manifest = demos.read_manifest(output_dir)
+  manifest = shard_manifest.read_manifest(output_dir)
   assert {name: entry['episodes'] for name, entry in manifest.items()} == {
       'PARTICLE_0.tfrecord': 5, 'PARTICLE_1.tfrecord': 5}
   element = next(iter(example_encoding_dataset.load_tfrecord_dataset(
@@ -62,12 +64,13 @@ def test_collect_writes_only_successful_episodes_in_reference_format(
     assert np.linalg.norm(final['pos_agent'] - final['pos_second_goal']
                          ) <= _GOAL_TOLERANCE
 
-  with open(os.path.join(output_dir, demos.STATISTICS_FILENAME)) as f:
+  with open(os.path.join(output_dir,
+                         dataset_statistics.STATISTICS_FILENAME)) as f:
     saved = json.load(f)
   assert saved['num_episodes'] == 10
   assert saved['num_steps'] == sum(len(e.step_type) for e in episodes)
-  stats = demos.DatasetStatistics.load(output_dir)
-  expected = demos.DatasetStatistics.compute(episodes)
+  stats = dataset_statistics.DatasetStatistics.load(output_dir)
+  expected = dataset_statistics.DatasetStatistics.compute(episodes)
   for key in spec.observation:
     np.testing.assert_allclose(stats.observation_mean[key],
                                expected.observation_mean[key], rtol=1e-5)
@@ -263,15 +266,15 @@ def test_rerun_after_a_killed_collect_writes_the_uninterrupted_dataset(
   finally:
     parent.kill()
     parent.wait()
-  assert not (killed_dir / demos.MANIFEST_FILENAME).exists()
+  assert not (killed_dir / shard_manifest.MANIFEST_FILENAME).exists()
 
   subprocess.run(command + [f'--output_dir={killed_dir}'], check=True,
                  env=env, capture_output=True)
   whole_dir = tmp_path / 'whole'
   collect.collect('PARTICLE', num_episodes=600, output_dir=str(whole_dir),
                   num_workers=2, seed=5)
-  assert demos.read_manifest(str(killed_dir)) == demos.read_manifest(
-      str(whole_dir))
+  assert (shard_manifest.read_manifest(str(killed_dir)) ==
+          shard_manifest.read_manifest(str(whole_dir)))
 
 
 def test_is_finished_only_for_the_same_settings_after_the_manifest(tmp_path):

@@ -11,6 +11,7 @@ import tensorflow as tf
 from tf_agents.trajectories import time_step as ts
 
 from data_tools import d4rl_convert
+from data_tools import dataset_statistics
 from data_tools import demos
 
 FIRST, MID, LAST = ts.StepType.FIRST, ts.StepType.MID, ts.StepType.LAST
@@ -65,7 +66,7 @@ def test_writes_statistics_of_all_rows(tmp_path):
   out = str(tmp_path / 'out')
   d4rl_convert.convert(_synthetic(), out, 'toy-v0')
 
-  with open(os.path.join(out, demos.STATISTICS_FILENAME)) as f:
+  with open(os.path.join(out, dataset_statistics.STATISTICS_FILENAME)) as f:
     saved = json.load(f)
   assert saved['num_episodes'] == 3 and saved['num_steps'] == 10
   assert list(saved['shards']) == ['toy-v0_0.tfrecord']
@@ -158,4 +159,4 @@ def test_command_line_converts_a_file(tmp_path):
   assert completed.returncode == 0, completed.stderr
   assert 'wrote 3 episodes (10 steps)' in completed.stdout
   assert (out / 'door-v0_demos_clipped_0.tfrecord.spec').exists()
-  assert (out / demos.STATISTICS_FILENAME).exists()
+  assert (out / dataset_statistics.STATISTICS_FILENAME).exists()

@@ -13,7 +13,9 @@ from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 from tf_agents.utils import example_encoding_dataset
 
+from data_tools import dataset_statistics
 from data_tools import demos
+from data_tools import shard_manifest
 import environments
 
 ANCHORS = os.environ.get(
@@ -280,7 +282,7 @@ def test_shard_without_any_complete_episode_fails(tmp_path):
 
 def test_statistics_equal_numpy_over_all_steps_and_survive_json(tmp_path):
   episodes = demos.load_episodes([DOOR])
-  stats = demos.DatasetStatistics.compute(episodes, [DOOR])
+  stats = dataset_statistics.DatasetStatistics.compute(episodes, [DOOR])
   observations = np.concatenate([e.observation for e in episodes])
   actions = np.concatenate([e.action for e in episodes])
   np.testing.assert_allclose(stats.observation_mean, observations.mean(0),
@@ -291,10 +293,10 @@ def test_statistics_equal_numpy_over_all_steps_and_survive_json(tmp_path):
   np.testing.assert_array_equal(stats.action_max, actions.max(0))
   assert (stats.num_episodes, stats.num_steps) == (11, 1700)
   assert stats.shards == {'door-human-v0_0.tfrecord':
-                          demos.shard_checksum(DOOR)}
+                          shard_manifest.shard_checksum(DOOR)}
 
   stats.save(str(tmp_path))
-  loaded = demos.DatasetStatistics.load(str(tmp_path))
+  loaded = dataset_statistics.DatasetStatistics.load(str(tmp_path))
   np.testing.assert_array_equal(loaded.observation_mean, stats.observation_mean)
   np.testing.assert_array_equal(loaded.observation_std, stats.observation_std)
   np.testing.assert_array_equal(loaded.action_max, stats.action_max)
@@ -306,14 +308,15 @@ def test_dict_observation_statistics_keep_the_observation_nest(tmp_path):
   path = str(tmp_path / 'particle_0.tfrecord')
   demos.write_episodes(path, _dict_observation_spec(),
                        [_random_episode(rng, 6) for _ in range(4)])
-  stats = demos.DatasetStatistics.compute(demos.load_episodes([path]))
+  stats = dataset_statistics.DatasetStatistics.compute(
+      demos.load_episodes([path]))
   stats.save(str(tmp_path))
-  with open(tmp_path / demos.STATISTICS_FILENAME) as f:
+  with open(tmp_path / dataset_statistics.STATISTICS_FILENAME) as f:
     content = json.load(f)
   assert set(content['observation']) == {'pos', 'vel'}
   assert set(content['observation']['pos']) == {'mean', 'std'}
 
-  loaded = demos.DatasetStatistics.load(str(tmp_path))
+  loaded = dataset_statistics.DatasetStatistics.load(str(tmp_path))
   assert set(loaded.observation_mean) == {'pos', 'vel'}
   np.testing.assert_array_equal(loaded.observation_std['vel'],
                                 stats.observation_std['vel'])
@@ -324,7 +327,7 @@ def test_dict_observation_statistics_keep_the_observation_nest(tmp_path):
 def test_load_or_compute_statistics_saves_once_then_reuses(tmp_path,
                                                           monkeypatch):
   _copy_shard(DOOR, tmp_path, 'door_0.tfrecord')
-  stats_path = tmp_path / demos.STATISTICS_FILENAME
+  stats_path = tmp_path / dataset_statistics.STATISTICS_FILENAME
   computed = demos.load_or_compute_statistics(str(tmp_path))
   assert stats_path.exists()
   assert computed.num_steps == 1700
@@ -343,12 +346,12 @@ def test_statistics_of_a_shard_subset_are_computed_but_not_saved(tmp_path):
   _copy_shard(DOOR, tmp_path, 'door_1.tfrecord')
   stats = demos.load_or_compute_statistics([door])
   assert stats.num_episodes == 11
-  assert not (tmp_path / demos.STATISTICS_FILENAME).exists()
+  assert not (tmp_path / dataset_statistics.STATISTICS_FILENAME).exists()
 
   both = demos.load_or_compute_statistics(str(tmp_path))
   assert both.num_episodes == 22
   assert sorted(both.shards) == ['door_0.tfrecord', 'door_1.tfrecord']
-  assert (tmp_path / demos.STATISTICS_FILENAME).exists()
+  assert (tmp_path / dataset_statistics.STATISTICS_FILENAME).exists()
 
 
 def test_statistics_of_an_unwritable_dataset_are_computed_anyway(
@@ -358,10 +361,10 @@ def test_statistics_of_an_unwritable_dataset_are_computed_anyway(
   def read_only(*unused_args, **unused_kwargs):
     raise PermissionError('read-only file system')
 
-  monkeypatch.setattr(demos.DatasetStatistics, 'save', read_only)
+  monkeypatch.setattr(dataset_statistics.DatasetStatistics, 'save', read_only)
   stats = demos.load_or_compute_statistics(str(tmp_path))
   assert stats.num_steps == 1700
-  assert not (tmp_path / demos.STATISTICS_FILENAME).exists()
+  assert not (tmp_path / dataset_statistics.STATISTICS_FILENAME).exists()
 
 
 def test_dataset_dir_without_shards_fails_naming_it(tmp_path):
@@ -404,13 +407,13 @@ def test_image_observations_load_back_as_uint8_and_skip_statistics(tmp_path):
       loaded[1].observation['rgb'],
       np.stack([step.observation['rgb'] for step in episodes[1]]))
 
-  stats = demos.DatasetStatistics.compute(loaded, [path])
+  stats = dataset_statistics.DatasetStatistics.compute(loaded, [path])
   assert stats.observation_mean['rgb'] is None
   assert stats.observation_std['rgb'] is None
   stats.save(str(tmp_path))
-  with open(tmp_path / demos.STATISTICS_FILENAME) as f:
+  with open(tmp_path / dataset_statistics.STATISTICS_FILENAME) as f:
     assert json.load(f)['observation']['rgb'] is None
-  reloaded = demos.DatasetStatistics.load(str(tmp_path))
+  reloaded = dataset_statistics.DatasetStatistics.load(str(tmp_path))
   assert reloaded.observation_mean['rgb'] is None
   np.testing.assert_array_equal(reloaded.observation_mean['pos'],
                                 stats.observation_mean['pos'])
@@ -453,10 +456,10 @@ def _finished_dataset(directory, episodes_per_shard=(3, 2)) -> list[str]:
 
 def test_manifest_records_episodes_steps_bytes_and_checksum(tmp_path):
   paths = _finished_dataset(tmp_path)
-  manifest = demos.read_manifest(str(tmp_path))
+  manifest = shard_manifest.read_manifest(str(tmp_path))
   assert manifest['demo_0.tfrecord'] == dict(
       episodes=3, steps=18, bytes=os.path.getsize(paths[0]),
-      sha256=demos.shard_checksum(paths[0]))
+      sha256=shard_manifest.shard_checksum(paths[0]))
   episodes, stats = demos.load_dataset(str(tmp_path))
   assert (len(episodes), stats.num_episodes, stats.num_steps) == (5, 5, 30)
 
@@ -469,7 +472,7 @@ def test_shard_cut_on_a_boundary_fails_against_its_manifest(tmp_path,
   cut = offsets[15] if boundary == 'record' else offsets[12]
   with open(paths[0], 'r+b') as f:
     f.truncate(cut)
-  manifest = tmp_path / demos.MANIFEST_FILENAME
+  manifest = tmp_path / shard_manifest.MANIFEST_FILENAME
   os.rename(manifest, tmp_path / 'away.json')
   assert len(demos.load_episodes([paths[0]])) == 2  # TFRecord sees no error
   os.rename(tmp_path / 'away.json', manifest)
@@ -502,7 +505,7 @@ def test_shard_changed_in_place_fails_its_checksum(tmp_path):
 
 def test_data_without_a_manifest_loads_and_counts_what_it_holds(tmp_path):
   paths = _finished_dataset(tmp_path)
-  os.remove(tmp_path / demos.MANIFEST_FILENAME)
+  os.remove(tmp_path / shard_manifest.MANIFEST_FILENAME)
   with open(paths[0], 'r+b') as f:
     f.truncate(_record_offsets(paths[0])[12])
   episodes, stats = demos.load_dataset(str(tmp_path))
@@ -511,20 +514,21 @@ def test_data_without_a_manifest_loads_and_counts_what_it_holds(tmp_path):
 
 def test_statistics_of_changed_shards_are_recomputed_not_reused(tmp_path):
   paths = _finished_dataset(tmp_path)
-  os.remove(tmp_path / demos.MANIFEST_FILENAME)
-  before = demos.DatasetStatistics.load(str(tmp_path))
+  os.remove(tmp_path / shard_manifest.MANIFEST_FILENAME)
+  before = dataset_statistics.DatasetStatistics.load(str(tmp_path))
   rng = np.random.default_rng(9)  # the same name, other episodes
   demos.write_episodes(paths[0], _dict_observation_spec(),
                        [_random_episode(rng, 6) for _ in range(3)])
   after = demos.load_or_compute_statistics(str(tmp_path))
   assert after.num_episodes == before.num_episodes
   assert not np.array_equal(after.action_min, before.action_min)
-  assert demos.DatasetStatistics.load(str(tmp_path)).shards == after.shards
+  assert dataset_statistics.DatasetStatistics.load(
+      str(tmp_path)).shards == after.shards
 
 
 def test_unreadable_statistics_fail_naming_the_file(tmp_path):
   _finished_dataset(tmp_path)
-  stats_path = tmp_path / demos.STATISTICS_FILENAME
+  stats_path = tmp_path / dataset_statistics.STATISTICS_FILENAME
   stats_path.write_text(stats_path.read_text()[:100])
   with pytest.raises(demos.DemoFileError,
                      match=rf'{stats_path} \(JSONDecodeError.*Delete it'):
@@ -533,7 +537,7 @@ def test_unreadable_statistics_fail_naming_the_file(tmp_path):
 
 def test_unreadable_manifest_fails_naming_the_file(tmp_path):
   _finished_dataset(tmp_path)
-  manifest_path = tmp_path / demos.MANIFEST_FILENAME
+  manifest_path = tmp_path / shard_manifest.MANIFEST_FILENAME
   manifest_path.write_text('{"shards": {"demo_0.tfrecord": {}}}')
   with pytest.raises(demos.DemoFileError,
                      match=rf'manifest {manifest_path} \(KeyError'):
@@ -559,7 +563,7 @@ def _edit_json(path, edit) -> None:
 def test_unusable_statistics_with_intact_checksums_fail_naming_the_value(
     tmp_path, edit, message):
   _finished_dataset(tmp_path)
-  _edit_json(tmp_path / demos.STATISTICS_FILENAME, edit)
+  _edit_json(tmp_path / dataset_statistics.STATISTICS_FILENAME, edit)
   with pytest.raises(demos.DemoFileError,
                      match=r'The dataset statistics .*statistics.json are '
                      rf'unusable: {message}'):
@@ -568,7 +572,7 @@ def test_unusable_statistics_with_intact_checksums_fail_naming_the_value(
 
 def test_zero_action_range_is_usable_statistics(tmp_path):
   _finished_dataset(tmp_path)
-  _edit_json(tmp_path / demos.STATISTICS_FILENAME,
+  _edit_json(tmp_path / dataset_statistics.STATISTICS_FILENAME,
              lambda s: s['action'].update(max=s['action']['min']))
   _, statistics = demos.load_dataset(str(tmp_path))
   np.testing.assert_array_equal(statistics.action_min, statistics.action_max)
@@ -576,7 +580,7 @@ def test_zero_action_range_is_usable_statistics(tmp_path):
 
 def test_manifest_whose_counts_disagree_with_its_shards_fails(tmp_path):
   paths = _finished_dataset(tmp_path)
-  _edit_json(tmp_path / demos.MANIFEST_FILENAME,
+  _edit_json(tmp_path / shard_manifest.MANIFEST_FILENAME,
              lambda m: m['shards']['demo_0.tfrecord'].update(episodes=4))
   with pytest.raises(demos.DemoFileError,
                      match=rf'{paths[0]} holds 3 episodes of 18 steps in all, '

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import reverb
 
+from data_tools import dataset_statistics
 from data_tools import demos
 from data_tools import replay
 import environments
@@ -43,7 +44,8 @@ def test_server_serves_windows_and_statistics_on_loopback_and_stops_cleanly(
     assert _listening_addresses(server.port) == {'127.0.0.1'}
   with replay.RemoteDemonstrations(server.address, _particle_spec(),
                                    sequence_length=2) as served:
-    expected = demos.DatasetStatistics.load(easy_particle.directory)
+    expected = dataset_statistics.DatasetStatistics.load(
+        easy_particle.directory)
     assert served.info.task == 'PARTICLE'
     assert served.info.num_episodes == 300 == expected.num_episodes
     np.testing.assert_allclose(served.info.statistics['action']['min'],

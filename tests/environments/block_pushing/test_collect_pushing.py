@@ -6,6 +6,7 @@ import numpy as np
 from tf_agents.trajectories import time_step as ts
 
 import environments
+from data_tools import dataset_statistics
 from data_tools import demos
 
 
@@ -30,7 +31,7 @@ def test_collect_writes_push_shards_that_load_episodes_reads(push_demos):
     final = {key: value[-1] for key, value in episode.observation.items()}
     assert np.linalg.norm(final['block_translation'] -
                           final['target_translation']) < tolerance
-  stats = demos.DatasetStatistics.load(push_demos.directory)
+  stats = dataset_statistics.DatasetStatistics.load(push_demos.directory)
   assert stats.num_episodes == push_demos.num_episodes
   assert np.all(stats.action_max <= env.action_spec().maximum + 1e-7)
 
@@ -59,6 +60,6 @@ def test_collect_writes_pixel_shards_of_uint8_images_that_load_back(
   # Stored as raw bytes: an image costs its 2304 pixel values, not 4x that.
   size = sum(os.path.getsize(path) for path in paths)
   assert size < num_steps * (24 * 32 * 3 + 500)
-  stats = demos.DatasetStatistics.load(pixel_demos.directory)
+  stats = dataset_statistics.DatasetStatistics.load(pixel_demos.directory)
   assert stats.observation_mean['rgb'] is None
   assert stats.observation_mean['effector_translation'].shape == (2,)

@@ -11,6 +11,7 @@ from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 
 from data_tools import d4rl_convert
+from data_tools import dataset_statistics
 from data_tools import demos
 from data_tools import replay
 from environments.d4rl import scores
@@ -30,7 +31,7 @@ def _shard(anchor_dir, task: str) -> str:
 def test_ibc_agent_trains_on_the_sample(anchor_dir, task):
   tf.random.set_seed(0)
   episodes = demos.load_episodes([_shard(anchor_dir, task)])
-  stats = demos.DatasetStatistics.compute(episodes)
+  stats = dataset_statistics.DatasetStatistics.compute(episodes)
   # Both tasks act in [-1, 1]; the shards' specs carry no bounds.
   action_spec = tensor_spec.BoundedTensorSpec(
       episodes[0].action.shape[1:], tf.float32, -1.0, 1.0)
