@@ -26,7 +26,7 @@ episode is truncated after `max_steps` steps.
 """
 import abc
 import os
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import gin
 import numpy as np
@@ -37,6 +37,7 @@ from tf_agents.specs import array_spec
 from tf_agents.trajectories import time_step as ts
 
 from environments import task_env
+from environments.block_pushing import layouts
 from environments.block_pushing import rendering
 from environments.block_pushing import robot
 
@@ -68,67 +69,9 @@ SOLVER_ITERATIONS = 50
 # Original `reset`: after placing the scene, 100 physics steps (0.42 s) let
 # the arm reach its start pose and the blocks settle before the first step.
 SETTLE_SUBSTEPS = 100
-# Original `reset`: block and target positions around these centres.
-WORKSPACE_CENTER_X = 0.4  # m
-BLOCK_CENTER_Y = -0.2  # m
-TARGET_CENTER_Y = 0.2  # m
-X_SPREAD = 0.1  # m, half-width of the uniform draws in x
-Y_SPREAD = 0.15  # m, half-width of the uniform draws in y
-_MAX_LAYOUT_DRAWS = 1000  # original `NUM_RESET_ATTEMPTS`
 _TABLE_COLOR = (0.85, 0.85, 0.8, 1.0)
 _BLOCK_COLORS = ((0.85, 0.2, 0.2, 1.0), (0.2, 0.35, 0.85, 1.0))
 _TARGET_COLORS = ((0.2, 0.7, 0.3, 1.0), (0.9, 0.75, 0.1, 1.0))
-
-
-def wrap_angle(angle: np.ndarray) -> np.ndarray:
-  """Maps angles to (-pi, pi], as the original's yaw from Euler angles."""
-  return np.pi - np.mod(np.pi - angle, 2.0 * np.pi)
-
-
-def block_yaw(rng: np.random.Generator) -> float:
-  """A block's start yaw, uniform on [1, pi).
-
-  The original draws `rng.uniform(math.pi)`, which is numpy's
-  `uniform(low=pi, high=1.0)`: uniform between 1 and pi, not 0 and pi.
-  """
-  return float(rng.uniform(1.0, np.pi))
-
-
-def target_yaw(rng: np.random.Generator) -> float:
-  """A target's yaw, pi +- pi/6 (original), wrapped to (-pi, pi]."""
-  return float(wrap_angle(np.pi + rng.uniform(-np.pi / 6, np.pi / 6)))
-
-
-def block_start(rng: np.random.Generator) -> np.ndarray:
-  """A block's start (x, y): original, 0.4 +- 0.1 and -0.2 +- 0.15 m."""
-  return np.array([WORKSPACE_CENTER_X + rng.uniform(-X_SPREAD, X_SPREAD),
-                   BLOCK_CENTER_Y + rng.uniform(-Y_SPREAD, Y_SPREAD)])
-
-
-def target_position(rng: np.random.Generator) -> np.ndarray:
-  """A target's (x, y): original, 0.4 +- 0.1 and 0.2 +- 0.15 m."""
-  return np.array([WORKSPACE_CENTER_X + rng.uniform(-X_SPREAD, X_SPREAD),
-                   TARGET_CENTER_Y + rng.uniform(-Y_SPREAD, Y_SPREAD)])
-
-
-def draw_apart_in_x(draw: Callable[[], np.ndarray],
-                    min_gap: float) -> Tuple[np.ndarray, np.ndarray]:
-  """Two `draw()`s whose points are more than `min_gap` apart in x.
-
-  As the original's two-block and two-target layouts: the second point is
-  redrawn up to `NUM_RESET_ATTEMPTS` times, and when none fits, both are.
-
-  Raises:
-    ValueError: If no such pair was found in `_MAX_LAYOUT_DRAWS` attempts.
-  """
-  for _ in range(_MAX_LAYOUT_DRAWS):
-    first = draw()
-    for _ in range(_MAX_LAYOUT_DRAWS):
-      second = draw()
-      if abs(second[0] - first[0]) > min_gap:
-        return first, second
-  raise ValueError(f'Could not draw two points more than {min_gap} m apart '
-                   f'in x after {_MAX_LAYOUT_DRAWS} attempts.')
 
 
 @gin.configurable
@@ -407,8 +350,10 @@ class PushEnv(BlockPushingEnv):
     super().__init__(max_steps, success_tolerance, **kwargs)
 
   def _sample_layout(self) -> Tuple[np.ndarray, np.ndarray]:
-    block = np.append(block_start(self._rng), block_yaw(self._rng))
-    target = np.append(target_position(self._rng), target_yaw(self._rng))
+    block = np.append(layouts.block_start(self._rng),
+                      layouts.block_yaw(self._rng))
+    target = np.append(layouts.target_position(self._rng),
+                       layouts.target_yaw(self._rng))
     return block[None], target[None]
 
   def _is_success(self, state: Dict[str, np.ndarray]) -> bool:

@@ -13,6 +13,7 @@ import gin
 import numpy as np
 
 from environments.block_pushing import block_pushing_env as base
+from environments.block_pushing import layouts
 
 
 def _distance(state: Dict[str, np.ndarray], block: str, target: str) -> float:
@@ -43,21 +44,22 @@ class PushDiscontinuousEnv(base.BlockPushingEnv):
     self._reached = np.zeros(2, bool)
 
   def _target_x(self) -> np.ndarray:
-    return np.array([base.WORKSPACE_CENTER_X + self._rng.uniform(
-        -base.X_SPREAD, base.X_SPREAD)])
+    return np.array([layouts.WORKSPACE_CENTER_X + self._rng.uniform(
+        -layouts.X_SPREAD, layouts.X_SPREAD)])
 
   def _start_layout(self, block_poses: np.ndarray,
                     target_poses: np.ndarray) -> None:
     self._reached[:] = False
 
   def _sample_layout(self) -> Tuple[np.ndarray, np.ndarray]:
-    block = np.append(base.block_start(self._rng), base.block_yaw(self._rng))
-    first, second = base.draw_apart_in_x(self._target_x,
-                                         self.MIN_TARGET_X_GAP)
+    block = np.append(layouts.block_start(self._rng),
+                      layouts.block_yaw(self._rng))
+    first, second = layouts.draw_apart_in_x(self._target_x,
+                                            self.MIN_TARGET_X_GAP)
     first, second = (np.append(first, self.TARGET_Y[0]),
                      np.append(second, self.TARGET_Y[1]))
-    targets = np.stack([np.append(first, base.target_yaw(self._rng)),
-                        np.append(second, base.target_yaw(self._rng))])
+    targets = np.stack([np.append(first, layouts.target_yaw(self._rng)),
+                        np.append(second, layouts.target_yaw(self._rng))])
     return block[None], targets
 
   def _is_success(self, state: Dict[str, np.ndarray]) -> bool:
@@ -113,12 +115,12 @@ class PushMultimodalEnv(base.BlockPushingEnv):
 
   def _sample_layout(self) -> Tuple[np.ndarray, np.ndarray]:
     rng = self._rng
-    blocks = base.draw_apart_in_x(lambda: base.block_start(rng),
-                                  self.MIN_BLOCK_X_GAP)
-    targets = base.draw_apart_in_x(lambda: base.target_position(rng),
-                                   self.MIN_TARGET_X_GAP)
-    yaws = [base.block_yaw(rng), base.block_yaw(rng),
-            base.target_yaw(rng), base.target_yaw(rng)]
+    blocks = layouts.draw_apart_in_x(lambda: layouts.block_start(rng),
+                                     self.MIN_BLOCK_X_GAP)
+    targets = layouts.draw_apart_in_x(lambda: layouts.target_position(rng),
+                                      self.MIN_TARGET_X_GAP)
+    yaws = [layouts.block_yaw(rng), layouts.block_yaw(rng),
+            layouts.target_yaw(rng), layouts.target_yaw(rng)]
     poses = [np.append(point, yaw)
              for point, yaw in zip(blocks + targets, yaws)]
     return np.stack(poses[:2]), np.stack(poses[2:])
