@@ -44,6 +44,7 @@ from tf_agents.policies import py_tf_eager_policy
 
 import environments
 from data_tools import collect
+from data_tools import collection_settings
 from data_tools import dataset_statistics
 from bench import cli
 from bench import latency
@@ -135,7 +136,7 @@ def prepare_dataset(task: str, num_episodes: int, data_dir: str,
   settings = dict(num_workers=_NUM_WORKERS, seed=_DATA_SEED,
                   gin_files=gin_files, gin_bindings=gin_bindings,
                   action_noise=action_noise)
-  if collect.is_finished(data_dir, task, num_episodes, **settings):
+  if collection_settings.is_finished(data_dir, task, num_episodes, **settings):
     print(f'compare: reusing the dataset in {data_dir}', flush=True)
     return data_dir
   shutil.rmtree(data_dir, ignore_errors=True)

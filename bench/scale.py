@@ -74,9 +74,12 @@ def _python(script: str, **env: str) -> subprocess.CompletedProcess:
 
 def _particle_data(work_dir: str) -> str:
   """1000 particle oracle episodes (collected once)."""
-  from data_tools import collect  # pylint: disable=g-import-not-at-top
+  # pylint: disable=g-import-not-at-top
+  from data_tools import collect
+  from data_tools import collection_settings
+  # pylint: enable=g-import-not-at-top
   path = os.path.join(work_dir, 'particle')
-  if not collect.is_finished(path, 'PARTICLE', 1000, num_workers=2):
+  if not collection_settings.is_finished(path, 'PARTICLE', 1000, num_workers=2):
     collect.collect('PARTICLE', 1000, path, num_workers=2)
   return path
 
@@ -270,9 +273,12 @@ def _train_cli(server: _Server, root_dir: str, bindings: Sequence[str],
 
 
 def _eval_section(args: cli.Args) -> str:
-  from data_tools import collect  # pylint: disable=g-import-not-at-top
+  # pylint: disable=g-import-not-at-top
+  from data_tools import collect
+  from data_tools import collection_settings
+  # pylint: enable=g-import-not-at-top
   dataset = os.path.join(args.work_dir, 'push')
-  if not collect.is_finished(dataset, 'PUSH', 10):
+  if not collection_settings.is_finished(dataset, 'PUSH', 10):
     collect.collect('PUSH', 10, dataset)
   root_dir = os.path.join(args.work_dir, 'runs', f'push_mse_{time.time_ns()}')
   _python(f'''

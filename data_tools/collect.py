@@ -8,11 +8,11 @@ Each worker runs the task's oracle in its own environment and writes one shard
 complete episodes. The parent shows progress, then writes the dataset's
 `manifest.json` and `statistics.json` (see `demos.finish_dataset`).
 
-The settings are saved first, in `collection.json`. A collection that was
-killed resumes when run again with the same settings: each shard is renamed
-into place only when complete and depends only on its worker's seed, so the
-finished shards are kept, the others are collected again, and the dataset is
-the one an uninterrupted run writes.
+The settings are saved first, in `collection.json` (`collection_settings`).
+A collection that was killed resumes when run again with the same settings:
+each shard is renamed into place only when complete and depends only on its
+worker's seed, so the finished shards are kept, the others are collected
+again, and the dataset is the one an uninterrupted run writes.
 
 Workers are started with 'spawn' (TensorFlow is not fork-safe) and parse the
 gin files and bindings themselves; gin configurables of lazily imported task
@@ -25,8 +25,7 @@ in a gin file or binding).
 from data_tools import console  # pylint: disable=g-bad-import-order
 console.quiet_start()
 
-import json  # pylint: disable=g-import-not-at-top,g-bad-import-order
-import math
+import math  # pylint: disable=g-import-not-at-top,g-bad-import-order
 import multiprocessing
 import os
 import queue as queue_lib
@@ -47,10 +46,9 @@ from tf_agents.policies import py_policy
 from tf_agents.trajectories import trajectory
 
 import environments
+from data_tools import collection_settings
 from data_tools import demos
-from data_tools import shard_manifest
 
-COLLECTION_FILENAME = demos.COLLECTION_FILENAME  # the settings, to resume with
 _PARTIAL_SUFFIX = '.partial'  # shard name while its worker is writing it
 _POLL_SECONDS = 0.5  # how often the workers are checked
 _MAX_ATTEMPTS_FACTOR = 2  # attempts allowed per requested episode (+ slack)
@@ -297,9 +295,10 @@ def collect(task: str,
     raise ValueError(f'No oracle for task {task!r}; tasks with an oracle: '
                      f'{", ".join(environments.tasks_with_oracle())}.')
   num_workers = min(num_workers, num_episodes)
-  settings = _settings(task, num_episodes, num_workers, seed, env_kwargs,
-                       gin_files, gin_bindings, action_noise)
-  _start_or_resume(output_dir, settings)
+  settings = collection_settings.describe(
+      task, num_episodes, num_workers, seed, env_kwargs, gin_files,
+      gin_bindings, action_noise)
+  collection_settings.start_or_resume(output_dir, settings)
   paths = [os.path.join(output_dir, f'{task}_{w}.tfrecord')
            for w in range(num_workers)]
   episodes_per_worker = [num_episodes // num_workers +
@@ -343,74 +342,6 @@ def collect(task: str,
         f'{progress.elapsed:.1f} s; statistics and manifest beside them.',
         file=sys.stderr, flush=True)
   return paths
-
-
-def _settings(task: str, num_episodes: int, num_workers: int, seed: int,
-              env_kwargs: Optional[Mapping[str, Any]],
-              gin_files: Sequence[str], gin_bindings: Sequence[str],
-              action_noise: float) -> dict[str, Any]:
-  """What `collection.json` records: the arguments of `collect`."""
-  return dict(task=task, num_episodes=num_episodes,
-              num_workers=min(num_workers, num_episodes), seed=seed,
-              env_kwargs=dict(env_kwargs or {}), gin_files=list(gin_files),
-              gin_bindings=list(gin_bindings), action_noise=action_noise)
-
-
-def is_finished(output_dir: str, task: str, num_episodes: int,
-                num_workers: int = 1, seed: int = 0,
-                env_kwargs: Optional[Mapping[str, Any]] = None,
-                gin_files: Sequence[str] = (), gin_bindings: Sequence[str] = (),
-                action_noise: float = 0.0) -> bool:
-  """Whether `output_dir` holds the finished dataset `collect` would write."""
-  settings_path = os.path.join(output_dir, COLLECTION_FILENAME)
-  if not (tf.io.gfile.exists(settings_path) and tf.io.gfile.exists(
-      os.path.join(output_dir, shard_manifest.MANIFEST_FILENAME))):
-    return False
-  with tf.io.gfile.GFile(settings_path) as f:
-    try:
-      saved = json.load(f)
-    except ValueError:
-      return False
-  return saved == _settings(task, num_episodes, num_workers, seed, env_kwargs,
-                            gin_files, gin_bindings, action_noise)
-
-
-def _start_or_resume(output_dir: str, settings: Mapping[str, Any]) -> None:
-  """Saves the settings of a new collection, or checks those of a resumed one.
-
-  Raises:
-    FileExistsError: if `output_dir` holds a finished dataset, or shards
-      that no collection with saved settings wrote.
-    ValueError: if an unfinished collection there has other settings.
-  """
-  tf.io.gfile.makedirs(output_dir)
-  manifest = os.path.join(output_dir, shard_manifest.MANIFEST_FILENAME)
-  if tf.io.gfile.exists(manifest):
-    raise FileExistsError(f'{output_dir} already holds a finished dataset '
-                          f'({manifest}); collect into an empty directory.')
-  settings_path = os.path.join(output_dir, COLLECTION_FILENAME)
-  existing = tf.io.gfile.glob(os.path.join(output_dir, demos.SHARD_PATTERN))
-  if not tf.io.gfile.exists(settings_path):
-    if existing:
-      raise FileExistsError(
-          f'{output_dir} already holds shards ({existing[0]}); collect into '
-          'an empty directory.')
-    shard_manifest.write_json(settings_path, settings)
-    return
-  try:
-    with tf.io.gfile.GFile(settings_path) as f:
-      saved = json.load(f)
-  except ValueError as e:
-    raise ValueError(f'Cannot read {settings_path} ({e}); delete the '
-                     'directory to collect afresh.') from e
-  if saved != settings:
-    changed = ', '.join(f'{key}: {saved.get(key)!r} then, {value!r} now'
-                        for key, value in settings.items()
-                        if saved.get(key) != value)
-    raise ValueError(
-        f'{output_dir} holds an unfinished collection with other settings '
-        f'({changed}). Run it again with its settings to resume, or collect '
-        'into an empty directory.')
 
 
 def _define_flags() -> None:

@@ -19,6 +19,7 @@ from tf_agents.utils import example_encoding_dataset
 
 import environments
 from data_tools import collect
+from data_tools import collection_settings
 from data_tools import console
 from data_tools import dataset_statistics
 from data_tools import demos
@@ -94,7 +95,7 @@ def test_failing_worker_fails_collect_with_its_error_and_leaves_no_files(
                      match=r'worker [01] failed(.|\n)*succeeded in only 0 of'):
     collect.collect('PARTICLE', num_episodes=2, num_workers=2,
                     output_dir=output_dir, env_kwargs={'max_steps': 1})
-  assert os.listdir(output_dir) == [collect.COLLECTION_FILENAME]
+  assert os.listdir(output_dir) == [demos.COLLECTION_FILENAME]
 
 
 def test_collect_refuses_a_directory_that_already_holds_shards(tmp_path):
@@ -279,8 +280,8 @@ def test_rerun_after_a_killed_collect_writes_the_uninterrupted_dataset(
 
 def test_is_finished_only_for_the_same_settings_after_the_manifest(tmp_path):
   output_dir = str(tmp_path / 'data')
-  assert not collect.is_finished(output_dir, 'PARTICLE', 2)
+  assert not collection_settings.is_finished(output_dir, 'PARTICLE', 2)
   collect.collect('PARTICLE', num_episodes=2, output_dir=output_dir, seed=4)
-  assert collect.is_finished(output_dir, 'PARTICLE', 2, seed=4)
-  assert not collect.is_finished(output_dir, 'PARTICLE', 2, seed=5)
-  assert not collect.is_finished(output_dir, 'PARTICLE', 3, seed=4)
+  assert collection_settings.is_finished(output_dir, 'PARTICLE', 2, seed=4)
+  assert not collection_settings.is_finished(output_dir, 'PARTICLE', 2, seed=5)
+  assert not collection_settings.is_finished(output_dir, 'PARTICLE', 3, seed=4)
