@@ -11,7 +11,6 @@ of the success rate, for docs/benchmarks.md, and writes the command, commit,
 date, machine, seeds, per-run figures and the spread to `--output` as JSON.
 The collection flags' defaults are the Makefile's quickstart target's.
 """
-import datetime
 import json
 import os
 import shutil
@@ -42,9 +41,6 @@ flags.DEFINE_float('action_noise', 0.0,
 FLAGS = flags.FLAGS
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Paths whose uncommitted changes would make the recorded commit misleading.
-_CODE_PATHS = ('bench', 'data_tools', 'environments', 'gin_configs',
-               'ibc_agents', 'Makefile')
 
 
 def _timed(command: Sequence[str]) -> Tuple[float, str]:
@@ -87,11 +83,6 @@ def spread(values: Sequence[float]) -> Dict[str, float]:
   return dict(min=min(values), mean=statistics.fmean(values), max=max(values))
 
 
-def _git(*args: str) -> str:
-  return subprocess.run(['git', *args], cwd=_REPO, check=True,
-                        capture_output=True, text=True).stdout.strip()
-
-
 def _row(label: str, run: Dict[str, Any]) -> str:
   return (f'| {label} | {run["success_rate"]:.2f} | {run["eval_episodes"]} | '
           f'{run["train_steps"]} | {run["steps_per_sec"]:.1f} | '
@@ -99,22 +90,16 @@ def _row(label: str, run: Dict[str, Any]) -> str:
 
 
 def provenance(command: str) -> Dict[str, Any]:
-  """What the runs are measured on: command, commit, date and machine."""
-  return dict(
-      command=command,
-      commit=_git('rev-parse', 'HEAD'),
-      uncommitted_code_changes=bool(
-          _git('status', '--porcelain', '--', *_CODE_PATHS)),
-      date=datetime.datetime.now(datetime.timezone.utc).isoformat(
-          timespec='seconds'),
-      machine=dict(cores=os.cpu_count(),
-                   cores_available=len(os.sched_getaffinity(0)),
-                   cpu_model=report.cpu_model(),
-                   tf_intra_op_threads=os.environ.get('TF_NUM_INTRAOP_THREADS'),
-                   tf_inter_op_threads=os.environ.get('TF_NUM_INTEROP_THREADS')),
-      gin_file=FLAGS.gin_file, gin_bindings=list(FLAGS.gin_bindings),
-      num_episodes=FLAGS.num_episodes, num_workers=FLAGS.num_workers,
-      action_noise=FLAGS.action_noise)
+  """`report.provenance` with the TensorFlow threads and the collection."""
+  header = report.provenance(command)
+  header['machine'].update(
+      tf_intra_op_threads=os.environ.get('TF_NUM_INTRAOP_THREADS'),
+      tf_inter_op_threads=os.environ.get('TF_NUM_INTEROP_THREADS'))
+  header.update(gin_file=FLAGS.gin_file, gin_bindings=list(FLAGS.gin_bindings),
+                num_episodes=FLAGS.num_episodes,
+                num_workers=FLAGS.num_workers,
+                action_noise=FLAGS.action_noise)
+  return header
 
 
 def record(header: Dict[str, Any],

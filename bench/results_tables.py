@@ -54,8 +54,10 @@ def _provenance(record: Dict[str, Any]) -> str:
   model = machine.get('cpu_model', 'CPU')
   commit = record.get('commit', '')[:7] or 'unknown'
   date = record.get('date', '')[:10]
+  gpus = machine.get('gpus') or []
+  accelerator = f'GPU: {", ".join(gpus)}' if gpus else 'no GPU'
   return (f'Command: `{record["command"]}`  \nCommit {commit}, {date}; '
-          f'{cores} cores ({model}), no GPU.')
+          f'{cores} cores ({model}), {accelerator}.')
 
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

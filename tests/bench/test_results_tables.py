@@ -39,6 +39,17 @@ def test_a_changed_figure_in_a_record_changes_docs_and_the_readme(tmp_path):
   assert '0.11' in new_readme
 
 
+def test_a_record_measured_with_a_gpu_says_so(tmp_path):
+  root = _copy_of_the_docs(tmp_path)
+  path = root / results_tables.RESULTS_DIR / 'quickstart.json'
+  record = json.loads(path.read_text())
+  record['machine']['gpus'] = ['/physical_device:GPU:0']
+  path.write_text(json.dumps(record))
+  old, new = results_tables.regenerate(str(root))['docs/benchmarks.md']
+  assert 'GPU: /physical_device:GPU:0.' in new
+  assert 'GPU: /physical_device:GPU:0.' not in old
+
+
 def test_a_hand_edited_readme_summary_is_found(tmp_path):
   root = _copy_of_the_docs(tmp_path)
   readme = root / 'README.md'
