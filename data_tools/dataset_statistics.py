@@ -15,11 +15,11 @@ from tf_agents.trajectories import trajectory
 from tf_agents.typing import types
 from tf_agents.utils import nest_utils
 
-from data_tools.shard_manifest import DemoFileError
-from data_tools.shard_manifest import shard_checksum
-from data_tools.shard_manifest import write_json
+from data_tools import shard_manifest
 
 STATISTICS_FILENAME = 'statistics.json'
+
+
 def is_image(array: Union[np.ndarray, tf.Tensor, tf.TensorSpec]) -> bool:
   """Whether an observation leaf (array, tensor or spec) is an image: uint8."""
   return tf.as_dtype(array.dtype) == tf.uint8
@@ -65,7 +65,7 @@ class DatasetStatistics:
         action_max=action.max(axis=0).astype(np.float32),
         num_episodes=len(episodes),
         num_steps=int(action.shape[0]),
-        shards={os.path.basename(path): shard_checksum(path)
+        shards={os.path.basename(path): shard_manifest.shard_checksum(path)
                 for path in shards})
 
   def to_json(self) -> dict[str, Any]:
@@ -102,14 +102,14 @@ class DatasetStatistics:
           shards=(dict(shards) if isinstance(shards, dict)
                   else dict.fromkeys(shards, '')))  # older files: names only
     except (ValueError, KeyError, TypeError, AttributeError) as e:
-      raise DemoFileError(
+      raise shard_manifest.DemoFileError(
           f'Cannot read the dataset statistics {source} ({type(e).__name__}: '
           f'{e}): expected the JSON that data_tools writes (observation '
           'mean and std, action min and max, counts, shards). Delete it to '
           'have it computed again from the shards.') from e
     problem = statistics.problem()
     if problem:
-      raise DemoFileError(
+      raise shard_manifest.DemoFileError(
           f'The dataset statistics {source} are unusable: {problem}. Delete '
           'the file to have them computed again from the shards.')
     return statistics
@@ -143,7 +143,7 @@ class DatasetStatistics:
   def save(self, dataset_dir: str) -> str:
     """Writes `dataset_dir/statistics.json`; returns its path."""
     path = os.path.join(dataset_dir, STATISTICS_FILENAME)
-    write_json(path, self.to_json())
+    shard_manifest.write_json(path, self.to_json())
     return path
 
   @classmethod
@@ -159,7 +159,7 @@ class DatasetStatistics:
     try:
       content = json.loads(text)
     except ValueError as e:
-      raise DemoFileError(
+      raise shard_manifest.DemoFileError(
           f'Cannot read the dataset statistics {path} ({type(e).__name__}: '
           f'{e}): it is not JSON. Delete it to have it computed again from '
           'the shards.') from e

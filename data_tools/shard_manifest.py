@@ -1,8 +1,9 @@
-"""A dataset's manifest: what its shards held when they were written.
+"""A dataset's manifest and the checks of its shards' bytes.
 
 `manifest.json` records, per shard, its episodes, steps, bytes and SHA-256.
 Loading checks each shard against it, so a shard cut on a record or episode
-boundary, changed or lost is an error rather than a smaller dataset.
+boundary, changed or lost is an error rather than a smaller dataset; and it
+walks each shard's record framing, which catches a cut shard without one.
 """
 
 import hashlib
