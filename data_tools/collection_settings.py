@@ -15,9 +15,9 @@ from data_tools import shard_manifest
 
 
 def describe(task: str, num_episodes: int, num_workers: int, seed: int,
-              env_kwargs: Optional[Mapping[str, Any]],
-              gin_files: Sequence[str], gin_bindings: Sequence[str],
-              action_noise: float) -> dict[str, Any]:
+             env_kwargs: Optional[Mapping[str, Any]],
+             gin_files: Sequence[str], gin_bindings: Sequence[str],
+             action_noise: float) -> dict[str, Any]:
   """What `collection.json` records: the arguments of `collect`."""
   return dict(task=task, num_episodes=num_episodes,
               num_workers=min(num_workers, num_episodes), seed=seed,
