@@ -4,7 +4,7 @@ r"""Greedy-action latency of trained runs under acting options, with success.
         --variant='xla=IbcPolicy.jit_compile = True' \
         --variant='warm=IbcPolicy.warm_start_samples = 64;IbcPolicy.num_action_samples = 128' \
         [--episodes=100] [--calls=200] [--rounds=5] [--work_dir=/tmp/latency] \
-        [--output=docs/benchmarks.md]
+        [--output=docs/benchmarks.md] [--summary=docs/results/latency_NAMES.json]
 
 Each run (a `python -m ibc_agents.train` directory) is restored from its
 last checkpoint and exported once per variant: "today" (the run's own
@@ -14,15 +14,17 @@ through its SavedModel on one observation at a time (batch 1), the
 environment stepped with the chosen actions, and evaluated on --episodes
 episodes (training's evaluation seeds). The variants of a run are timed in
 interleaved rounds, so that a busy machine slows them alike and their
-ratios to "today" hold. The `## Acting latency: <runs>` section of --output
-is written (or replaced) and the table printed.
+ratios to "today" hold. The table is printed; with --output, the run's
+record goes to --summary and the `## Acting latency: <runs>` section of
+--output is written (or replaced) from it, as `bench.results_tables`
+renders it.
 """
 import dataclasses
 import functools
 import os
 import shlex
 import time
-from typing import Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 from absl import flags
 import gin
@@ -35,11 +37,14 @@ from tf_agents.utils import nest_utils
 
 import environments
 from bench import cli
+from bench import protocol
 from bench import report
+from bench import results_tables
 from ibc_agents.train import evaluation
 from ibc_agents.train import train_eval
 
-BASELINE = 'today'  # the variant without extra bindings
+BASELINE = results_tables.LATENCY_BASELINE  # the variant without bindings
+RECORD_PREFIX = 'latency'  # docs/results/latency_<run names>.json
 _WARMUP_CALLS = 10  # untimed calls per policy (tracing, XLA compilation)
 
 
@@ -146,23 +151,24 @@ def measure_run(name: str, root_dir: str,
   return results
 
 
-def format_table(results: Sequence[VariantResult]) -> str:
-  """Markdown rows: latencies, ratio and success against the run's "today"."""
-  lines = ['| run | variant | bindings | p50 ms | p99 ms | p50 / today | '
-           'success | vs today |',
-           '| --- | --- | --- | --- | --- | --- | --- | --- |']
-  baselines = {result.run: result for result in results
-               if result.variant == BASELINE}
-  for result in results:
-    base = baselines[result.run]
-    bindings = '<br>'.join(f'`{binding}`' for binding in result.bindings)
-    lines.append(
-        f'| {result.run} | {result.variant} | {bindings or "-"} | '
-        f'{result.percentile_ms(50):.1f} | {result.percentile_ms(99):.1f} | '
-        f'{result.percentile_ms(50) / base.percentile_ms(50):.2f} | '
-        f'{result.success_rate:.2f} | '
-        f'{result.success_rate - base.success_rate:+.2f} |')
-  return '\n'.join(lines)
+def record(command: str, runs: Dict[str, str], num_calls: int,
+           num_rounds: int, num_episodes: int,
+           results: Sequence[VariantResult]) -> Dict[str, Any]:
+  """The run's record: provenance, settings and each variant's figures."""
+  return dict(
+      report.provenance(command), section=heading(runs), runs=dict(runs),
+      calls=num_calls, rounds=num_rounds, warmup_calls=_WARMUP_CALLS,
+      episodes=num_episodes,
+      results=[dict(run=result.run, variant=result.variant,
+                    bindings=list(result.bindings),
+                    p50_ms=result.percentile_ms(50),
+                    p99_ms=result.percentile_ms(99),
+                    success_rate=result.success_rate)
+               for result in results])
+
+
+def heading(runs: Dict[str, str]) -> str:
+  return f'## Acting latency: {", ".join(runs)}'
 
 
 def _define_flags(values: flags.FlagValues) -> None:
@@ -184,6 +190,10 @@ def _define_flags(values: flags.FlagValues) -> None:
   flags.DEFINE_string('output', 'docs/benchmarks.md',
                       'Markdown file whose "Acting latency: <runs>" '
                       'section is written ("" for none).', flag_values=values)
+  flags.DEFINE_string('summary', '',
+                      'JSON record of the run, written with --output '
+                      f'(default: docs/results/{RECORD_PREFIX}_<run names>'
+                      '.json).', flag_values=values)
 
 
 def parse_args(argv: Sequence[str]) -> cli.Args:
@@ -213,24 +223,23 @@ def main(argv: Sequence[str]) -> None:
     results += measure_run(name, root_dir, args.variants,
                            os.path.abspath(args.work_dir), args.calls,
                            args.rounds, args.episodes)
-  table = format_table(results)
+  command = shlex.join(['python', '-m', 'bench.latency', *argv])
+  run_record = record(command, args.runs, args.calls, args.rounds,
+                      args.episodes, results)
+  table, _ = results_tables.RENDERERS[f'{RECORD_PREFIX}_'](run_record)
   print(table)
   if args.output:
-    heading = f'## Acting latency: {", ".join(args.runs)}'
-    section = '\n\n'.join([
-        heading,
-        f'`{shlex.join(["python", "-m", "bench.latency", *argv])}`',
-        f'Machine: {report.machine_description()}. Date: '
-        f'{time.strftime("%Y-%m-%d")}. Load average (1 min) at the end: '
-        f'{os.getloadavg()[0]:.1f}.',
-        table,
-        f'One observation per call through the exported SavedModel, '
-        f'{args.calls} calls per variant after {_WARMUP_CALLS} warm-up calls, '
-        f'in {args.rounds} interleaved rounds; success over {args.episodes} '
-        'episodes from training\'s evaluation seeds.',
-    ]) + '\n'
-    report.write_section(args.output, heading, section)
-    print(f'latency: wrote {args.output} ({heading})', flush=True)
+    summary = args.summary or os.path.join(
+        'docs', 'results', f'{RECORD_PREFIX}_{"_".join(args.runs)}.json')
+    protocol.write_summary(summary, run_record)
+    name = os.path.splitext(os.path.basename(summary))[0]
+    section_heading = heading(args.runs)
+    report.write_section(
+        args.output, section_heading,
+        f'{section_heading}\n\n<!-- result: {name} -->\n{table}\n'
+        f'<!-- /result: {name} -->\n')
+    print(f'latency: wrote {args.output} ({section_heading}) and {summary}',
+          flush=True)
 
 
 if __name__ == '__main__':

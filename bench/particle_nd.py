@@ -7,7 +7,8 @@ r"""The N-D particle study: success rate per action dimension and method.
         [--dart_noise=0.04] [--seeds=0,1] \
         [--variants='lr3e-4: train_eval.learning_rate = 3e-4'] \
         [--chart=docs/particle_nd.png] [--gin_bindings=...] \
-        [--work_dir=/tmp/ibc_nd] [--output=docs/benchmarks.md]
+        [--work_dir=/tmp/ibc_nd] [--output=docs/benchmarks.md] \
+        [--summary=docs/results/particle_nd.json]
 
 The IBC paper's Figure 6: as the particle's dimension grows, implicit models
 should hold their success. For every dimension one oracle dataset is collected
@@ -18,7 +19,10 @@ seeded episodes. The `## Particle N-D study` section of
 --output is written (or replaced) with one row per config and one column per
 dimension (mean ± standard deviation over the training seeds; a run with
 validation episodes counts its best-validated policy), and
-`--chart` draws it as the paper's figure. `--dart_noise` collects DART data
+`--chart` draws it as the paper's figure. `--summary` records the study
+(command, commit, machine, every run's evaluations and its best, last-5 and
+validation-chosen figures), from which `bench.results_tables` renders the
+section's table. `--dart_noise` collects DART data
 instead: the oracle's actions executed with Gaussian noise of that Euclidean
 size (per unit of action range, so `dart_noise / sqrt(d)` per dimension)
 and recorded clean. A run that finished with the same config, dataset and
@@ -27,7 +31,7 @@ so an interrupted study picks up where it stopped. `--variants` are the
 ablations of one change at a time: each trains the first config again with
 its bindings added, as the method `NAME+LABEL`.
 """
-import datetime
+import dataclasses
 import json
 import math
 import os
@@ -37,17 +41,21 @@ import shutil
 import time
 from typing import Any, Dict, List, Sequence
 
-import numpy as np
-
 from absl import app
 from absl import flags
 
 from bench import cli
 from bench import compare
+from bench import protocol
 from bench import report
+from bench import results_tables
 from ibc_agents.train import train_eval
 
 HEADING = '## Particle N-D study'
+RECORD_NAME = 'particle_nd'  # docs/results/particle_nd.json
+CHOSEN_DEFINITION = ('the evaluation of the policy that scored best on the '
+                     'validation episodes (`train_eval.validation_episodes`), '
+                     'else the final evaluation')
 _SETTINGS_FILE = 'study_settings.json'  # beside a finished run's results.json
 
 
@@ -122,6 +130,11 @@ def _define_flags(values: flags.FlagValues) -> None:
                       '(none if empty).', flag_values=values)
   cli.define_run_flags(values, '/tmp/ibc_nd',
                        'Markdown file whose study section is written.')
+  flags.DEFINE_string('summary', os.path.join('/tmp', 'ibc_nd',
+                                              f'{RECORD_NAME}.json'),
+                      'JSON record of the study (docs/results/'
+                      f'{RECORD_NAME}.json for the docs).',
+                      flag_values=values)
 
 
 def parse_args(argv: Sequence[str]) -> cli.Args:
@@ -177,32 +190,37 @@ def chosen_success(run: dict) -> float:
 
 def success(runs: Sequence[dict]) -> tuple[float, float]:
   """(mean, population std) of `chosen_success` over a method's seeds."""
-  rates = [chosen_success(run) for run in runs]
-  return float(np.mean(rates)), float(np.std(rates))
+  return protocol.mean_std([chosen_success(run) for run in runs])
 
 
-def format_table(names: Sequence[str], dims: Sequence[int],
-                 runs: Dict[str, Dict[int, List[dict]]],
-                 iterations: Dict[str, int]) -> str:
-  """Success per method (rows) and dimension (columns), then budget and speed.
+def run_record(seed: int, run: Dict[str, Any]) -> Dict[str, Any]:
+  """One run's figures for the study's record."""
+  figures = protocol.run_figures(run['eval_history'])
+  return dict(seed=seed, train_steps=run['train_steps'],
+              steps_per_sec=run['steps_per_sec'],
+              eval_episodes=run['eval_episodes'],
+              chosen=chosen_success(run),
+              validated_step=run['best']['step'] if 'best' in run else None,
+              success_rate=dataclasses.asdict(figures),
+              eval_history=run['eval_history'])
 
-  With several seeds a cell is `mean ± std`.
-  """
-  lines = ['| method | ' + ' | '.join(f'{dim}D' for dim in dims)
-           + ' | train steps | train steps/s per dimension |',
-           '| --- |' + ' --- |' * (len(dims) + 2)]
-  for name in names:
-    cells = []
-    for dim in dims:
-      mean, std = success(runs[name][dim])
-      cells.append(f'{mean:.2f}' if len(runs[name][dim]) == 1
-                   else f'{mean:.2f} ± {std:.2f}')
-    speeds = ', '.join(
-        f'{np.median([run["steps_per_sec"] for run in runs[name][dim]]):.1f}'
-        for dim in dims)
-    lines.append(f'| {name} | {" | ".join(cells)} | {iterations[name]} | '
-                 f'{speeds} |')
-  return '\n'.join(lines)
+
+def method_record(name: str, config: str, bindings: Sequence[str],
+                  train_steps: int, dims: Sequence[int],
+                  runs: Dict[int, List[dict]], seeds: Sequence[int]
+                  ) -> Dict[str, Any]:
+  """A method's cells: per dimension, its runs and their mean and std."""
+  cells = []
+  for dim in dims:
+    records = [run_record(seed, run) for seed, run in zip(seeds, runs[dim])]
+    summary = protocol.summarize([protocol.RunFigures(**record['success_rate'])
+                                  for record in records])
+    mean, std = protocol.mean_std([record['chosen'] for record in records])
+    summary['chosen'] = dict(mean=mean, std=std)
+    cells.append(dict(dim=dim, summary=summary, runs=records))
+  return dict(name=name, config=os.path.relpath(config),
+              gin_bindings=list(bindings), train_steps=train_steps,
+              cells=cells)
 
 
 def _run_name(name: str, seed: int) -> str:
@@ -239,7 +257,6 @@ def main(argv: Sequence[str]) -> None:
         print(f'particle_nd: {dim}D {name} seed {seed}: success '
               f'{chosen_success(run):.2f}, {run["steps_per_sec"]:.1f} '
               f'steps/s ({time.perf_counter() - start:.0f} s)', flush=True)
-  table = format_table(args.names, args.dims, runs, args.iterations)
   budget = f'{args.num_iterations} steps' + ''.join(
       f', {name} {steps}' for name, steps in args.iterations.items()
       if steps != args.num_iterations)
@@ -248,25 +265,31 @@ def main(argv: Sequence[str]) -> None:
         args.dims, {name: [success(runs[name][dim]) for dim in args.dims]
                     for name in args.names}, args.chart,
         f'Particle N-D: success after {budget}')
+  command = shlex.join(['python', '-m', 'bench.particle_nd', *argv])
+  record = dict(
+      report.provenance(command), section=HEADING, dims=args.dims,
+      seeds=args.seeds, dataset=dict(
+          episodes_per_dimension=args.num_episodes, collection_seed=0,
+          dart_noise=args.dart_noise),
+      eval_episodes=sorted(set(int(episode) for episode in episodes)),
+      gin_bindings=args.gin_bindings,
+      definitions=dict(protocol.DEFINITIONS, chosen=CHOSEN_DEFINITION),
+      methods=[method_record(name, args.method_configs[name],
+                             args.method_bindings[name],
+                             args.iterations[name], args.dims, runs[name],
+                             args.seeds) for name in args.names])
+  protocol.write_summary(args.summary, record)
+  table, _ = results_tables.RENDERERS[RECORD_NAME](record)
+  name = os.path.splitext(os.path.basename(args.summary))[0]
   section = '\n\n'.join([
       HEADING,
-      '`' + shlex.join(['python', '-m', 'bench.particle_nd', *argv]) + '`',
-      f'Machine: {report.machine_description()}. '
-      f'Date: {datetime.date.today().isoformat()}. Per dimension: '
-      f'{args.num_episodes} oracle episodes (collection seed 0'
-      + (f'; DART noise {args.dart_noise:g} in all, '
-         f'{args.dart_noise:g}/sqrt(d) per dimension' if args.dart_noise
-         else '') +
-      f'); every run trains {budget} and is evaluated on '
-      f'the same {"/".join(sorted(set(episodes)))} seeded episodes (the '
-      'evaluation of the policy that scored best on the validation episodes '
-      'where runs have them (`train_eval.validation_episodes`), else the '
-      f'final one; training seeds {", ".join(map(str, args.seeds))}).',
-      table,
+      f'<!-- result: {name} -->\n{table}\n<!-- /result: {name} -->',
+      f'Record: `{os.path.relpath(args.summary)}`.',
   ]) + '\n'
   report.write_section(args.output, HEADING, section)
   print(table)
-  print(f'particle_nd: wrote {args.output} ({HEADING})', flush=True)
+  print(f'particle_nd: wrote {args.output} ({HEADING}) and {args.summary}',
+        flush=True)
 
 
 if __name__ == '__main__':

@@ -26,6 +26,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from absl import app
 from absl import flags
 
+from bench import throughput_report
+
 RESULTS_DIR = os.path.join('docs', 'results')
 DOCUMENTS = ('README.md', os.path.join('docs', 'benchmarks.md'))
 SUMMARY = 'results summary'
@@ -49,15 +51,26 @@ def _mean_std(values: Sequence[float]) -> str:
 
 
 def _provenance(record: Dict[str, Any]) -> str:
+  """Command, commit, date and machine: the first lines of every table.
+
+  Records written before the bench tools recorded a commit name the commit
+  that added them (`recorded_in_commit`) and describe the machine in words.
+  """
   machine = record.get('machine', {})
-  cores = machine.get('cores', '?')
-  model = machine.get('cpu_model', 'CPU')
-  commit = record.get('commit', '')[:7] or 'unknown'
+  if isinstance(machine, str):
+    described = machine
+  else:
+    gpus = machine.get('gpus') or []
+    described = (f'{machine.get("cores", "?")} cores '
+                 f'({machine.get("cpu_model", "CPU")}), '
+                 + (f'GPU: {", ".join(gpus)}' if gpus else 'no GPU'))
+  commit = record.get('commit', '')[:7]
+  if not commit:
+    commit = ('not recorded (record added in '
+              f'{record.get("recorded_in_commit", "?")[:7]})')
   date = record.get('date', '')[:10]
-  gpus = machine.get('gpus') or []
-  accelerator = f'GPU: {", ".join(gpus)}' if gpus else 'no GPU'
   return (f'Command: `{record["command"]}`  \nCommit {commit}, {date}; '
-          f'{cores} cores ({model}), {accelerator}.')
+          f'{described}.')
 
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -158,12 +171,136 @@ def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
           'mean ± std over seeds.\n\n' + table, summary)
 
 
+# The paper's Figure 6 and Appendix B.4 (Fig. 11), per method family, in
+# words: the figures are read from charts.
+PAPER_FIGURE_6 = {
+    'ibc_langevin': 'reliable (>= 0.95) to 16D, nonzero at 32D',
+    'ibc_ar_dfo': 'reliable to 16D, nonzero at 32D (Fig. 11)',
+    'ibc_dfo': 'fails beyond about 5D (Fig. 11)',
+    'mse': 'reliable to about 8D',
+}
+_ND_FIGURES = (('best', 'best'), ('last_mean', 'last-5 mean'),
+               ('chosen', 'validation-chosen'))
+
+
+def _paper_nd(name: str) -> str:
+  """The paper's words for a method (the longest matching family)."""
+  families = [family for family in PAPER_FIGURE_6 if name.startswith(family)]
+  return PAPER_FIGURE_6[max(families, key=len)] if families else '-'
+
+
+def _particle_nd(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
+  """`bench.particle_nd`: success per method and action dimension."""
+  dims = record['dims']
+  validated = any(run['validated_step'] is not None
+                  for method in record['methods'] for cell in method['cells']
+                  for run in cell['runs'])
+  figures = [figure for figure in _ND_FIGURES
+             if figure[0] != 'chosen' or validated]
+  rows, summary = [], []
+  for method in record['methods']:
+    cells = method['cells']
+    speeds = ', '.join(
+        f'{statistics.median(run["steps_per_sec"] for run in cell["runs"]):.1f}'
+        for cell in cells)
+    for key, label in figures:
+      rows.append([method['name'], label] +
+                  [_figure(cell['summary'], key) for cell in cells] +
+                  [str(method['train_steps']), speeds])
+    summary.append(SummaryRow(
+        f'Particle N-D (Fig. 6), {method["name"]}', _paper_nd(method['name']),
+        ', '.join(f'{dim}D {cell["summary"]["best"]["mean"]:.2f}'
+                  for dim, cell in zip(dims, cells)) + ' (best)',
+        f'{len(record["seeds"])} x '
+        f'{"/".join(map(str, record["eval_episodes"]))}',
+        record['section'].lstrip('#').strip()))
+  data = record['dataset']
+  noise = data['dart_noise']
+  dart = (f'; DART noise {noise:g} in all, {noise:g}/sqrt(d) per dimension'
+          if noise else '')
+  table = _table(['method', 'figure'] + [f'{dim}D' for dim in dims] +
+                 ['train steps', 'train steps/s per dimension'], rows)
+  return (f'{_provenance(record)}  \nPer dimension: '
+          f'{data["episodes_per_dimension"]} oracle episodes (collection '
+          f'seed {data["collection_seed"]}{dart}); every run is evaluated on '
+          f'the same {"/".join(map(str, record["eval_episodes"]))} seeded '
+          f'episodes; training seeds {", ".join(map(str, record["seeds"]))}. '
+          'Each cell is mean ± std over seeds.\n\n' + table, summary)
+
+
+def _throughput(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
+  """`bench.throughput`: no README row (speed, not a paper's result)."""
+  return throughput_report.render(record, _provenance(record)), []
+
+
+def _time_to_success(record: Dict[str, Any]
+                     ) -> Tuple[str, List[SummaryRow]]:
+  """`bench.time_to_success`: one row per compute precision; no README row."""
+  threshold = record['threshold']
+  rows = []
+  for result in record['results']:
+    minutes = result['wall_seconds'] / 60
+    best = result['best_success_rate']
+    rows.append([
+        result['precision'],
+        f'{minutes:.1f} min' if result['reached']
+        else f'not reached in {minutes:.1f} min',
+        str(result['step'] or '-'), str(len(result['evaluations'])),
+        '-' if best is None else f'{best:.2f}'])
+  table = _table(('precision', f'wall time to success >= {threshold:.2f}',
+                  'train step', 'evaluations', 'best success'), rows)
+  episodes = record['eval_episodes']
+  coarse = (f' Fewer than {record["min_eval_episodes"]} episodes per '
+            'evaluation: a smoke run, not a measurement.'
+            if episodes < record['min_eval_episodes'] else '')
+  return (f'{_provenance(record)}  \nDataset: `{record["dataset"]}`.\n\n'
+          f'{table}\n\nWall time from launching `python -m ibc_agents.train` '
+          f'to the end of the first evaluation ({episodes} episodes) at or '
+          'above the threshold: start-up, data loading and every evaluation '
+          f'included.{coarse}', [])
+
+
+LATENCY_BASELINE = 'today'  # bench.latency's variant without extra bindings
+
+
+def _latency(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
+  """`bench.latency`: each variant against its run's own acting; no README
+  row."""
+  baselines = {result['run']: result for result in record['results']
+               if result['variant'] == LATENCY_BASELINE}
+  rows = []
+  for result in record['results']:
+    base = baselines[result['run']]
+    rows.append([
+        result['run'], result['variant'],
+        '<br>'.join(f'`{binding}`' for binding in result['bindings']) or '-',
+        f'{result["p50_ms"]:.1f}', f'{result["p99_ms"]:.1f}',
+        f'{result["p50_ms"] / base["p50_ms"]:.2f}',
+        f'{result["success_rate"]:.2f}',
+        f'{result["success_rate"] - base["success_rate"]:+.2f}'])
+  table = _table(('run', 'variant', 'bindings', 'p50 ms', 'p99 ms',
+                  f'p50 / {LATENCY_BASELINE}', 'success',
+                  f'vs {LATENCY_BASELINE}'), rows)
+  runs = ', '.join(f'{name}: `{root}`' for name, root in record['runs'].items())
+  return (f'{_provenance(record)}  \nRuns: {runs}.\n\n{table}\n\n'
+          'One observation per call through the exported SavedModel, '
+          f'{record["calls"]} calls per variant after {record["warmup_calls"]} '
+          f'warm-up calls, in {record["rounds"]} interleaved rounds; success '
+          f'over {record["episodes"]} episodes from training\'s evaluation '
+          'seeds.', [])
+
+
 # Record name (or prefix ending in '_') -> fn(record) -> (the docs table, the
 # README's rows).
 RENDERERS: Dict[str, Callable[[Dict[str, Any]],
                               Tuple[str, List[SummaryRow]]]] = {
     'quickstart': _quickstart,
     'compare_': _comparison,
+    'particle_nd': _particle_nd,
+    throughput_report.RECORD_PREFIX: _throughput,
+    f'{throughput_report.RECORD_PREFIX}_': _throughput,
+    'time_to_success_': _time_to_success,
+    'latency_': _latency,
 }
 
 

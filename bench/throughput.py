@@ -2,7 +2,7 @@ r"""Training and action-selection throughput against the machine's roofline.
 
     python -m bench.throughput [--quick] [--configs=pushing_dfo,pushing_mse]
         [--variants=float32,bfloat16,float32+xla] [--output=docs/benchmarks.md]
-        [--json_dir=docs/throughput]
+        [--summary=docs/results/throughput.json]
 
 Each named configuration runs in a fresh process, on synthetic demonstrations
 of the task's observation and action sizes (so no simulator is needed), for
@@ -22,19 +22,21 @@ every variant (compute precision, XLA on the train step). It measures:
   `PyTFEagerPolicy`, with its FLOPs;
 - the process's peak resident memory.
 
-Results go to one JSON file per configuration in --json_dir, and the
-`## Throughput` section of --output is regenerated. --quick is a smoke run
-(few steps, batch <= 16, <= 256 action samples) whose figures mean nothing.
+The run's record (provenance and one result per configuration) goes to
+--summary, and its section of --output (`## Throughput` for
+`throughput.json`, `## Throughput: LABEL` for `throughput_LABEL.json`) is
+regenerated from it, as `bench.results_tables` renders it. --quick is a
+smoke run (few steps, batch <= 16, <= 256 action samples) whose figures mean
+nothing.
 
 A configuration is a shipped gin file, read by `bench.throughput_configs`;
 the report is written by `bench.throughput_report`.
 """
 import concurrent.futures
 import dataclasses
-import datetime
-import json
 import multiprocessing
 import os
+import re
 import resource
 import shlex
 import statistics
@@ -56,7 +58,9 @@ from tf_agents.typing import types
 
 from bench import cli
 from bench import flops
+from bench import protocol
 from bench import report
+from bench import results_tables
 from bench import throughput_configs
 from bench import throughput_report
 from data_tools import memory_replay
@@ -364,9 +368,9 @@ def _define_flags(values: flags.FlagValues) -> None:
   flags.DEFINE_string('output', 'docs/benchmarks.md',
                       'Markdown file whose Throughput section is written.',
                       flag_values=values)
-  flags.DEFINE_string('json_dir', 'docs/throughput',
-                      'Directory of the per-configuration JSON results.',
-                      flag_values=values)
+  flags.DEFINE_string('summary', 'docs/results/throughput.json',
+                      'JSON record of the run: throughput.json or '
+                      'throughput_LABEL.json.', flag_values=values)
 
 
 def parse_args(argv: Sequence[str]) -> cli.Args:
@@ -376,6 +380,13 @@ def parse_args(argv: Sequence[str]) -> cli.Args:
                                  list(throughput_configs.CONFIG_FILES))
   args.variants = cli.known_names('--variants', args.variants,
                                   list(VARIANTS))
+  args.record_name = os.path.splitext(os.path.basename(args.summary))[0]
+  cli.require(
+      re.fullmatch(rf'{throughput_report.RECORD_PREFIX}(_\w+)?',
+                   args.record_name) is not None and
+      args.summary.endswith('.json'),
+      f'--summary must be a file named {throughput_report.RECORD_PREFIX}.json '
+      f'or {throughput_report.RECORD_PREFIX}_LABEL.json, got {args.summary!r}')
   return args
 
 
@@ -384,18 +395,17 @@ def main(argv: Sequence[str]) -> None:
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
   results = _run_in_fresh_processes(args.configs, args.variants, args.quick)
   command = shlex.join(['python', '-m', 'bench.throughput', *argv])
-  os.makedirs(args.json_dir, exist_ok=True)
-  for result in results:
-    result.update(command=command, machine=report.machine_description(),
-                  tensorflow=tf.__version__,
-                  date=datetime.date.today().isoformat())
-    with open(os.path.join(args.json_dir, f'{result["config"]}.json'),
-              'w') as f:
-      json.dump(result, f, indent=1)
-  section = throughput_report.format_section(command, results)
-  report.write_section(args.output, throughput_report.HEADING, section)
-  print(section)
-  print(f'throughput: wrote {args.output} ({throughput_report.HEADING}) and {args.json_dir}/',
+  name, heading = args.record_name, throughput_report.heading(args.record_name)
+  record = throughput_report.record(report.provenance(command), heading,
+                                    tf.__version__, results)
+  protocol.write_summary(args.summary, record)
+  table, _ = results_tables.RENDERERS[throughput_report.RECORD_PREFIX](record)
+  report.write_section(
+      args.output, heading,
+      f'{heading}\n\n<!-- result: {name} -->\n{table}\n'
+      f'<!-- /result: {name} -->\n')
+  print(table)
+  print(f'throughput: wrote {args.output} ({heading}) and {args.summary}',
         flush=True)
 
 

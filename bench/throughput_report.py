@@ -1,12 +1,26 @@
-"""The `## Throughput` section of docs/benchmarks.md from bench.throughput's results."""
-import datetime
+"""bench.throughput's record, and its tables for docs/benchmarks.md.
+
+A record (docs/results/throughput*.json) holds the provenance of one run of
+the benchmark and one result per configuration; `render` is the renderer
+`bench.results_tables` uses for it.
+"""
 from typing import Any, Dict, Sequence
 
-import tensorflow as tf
-
-from bench import report
-
 HEADING = '## Throughput'
+RECORD_PREFIX = 'throughput'  # docs/results/throughput[_LABEL].json
+
+
+def heading(record_name: str) -> str:
+  """The section of a record: `## Throughput`, or `## Throughput: LABEL`."""
+  label = record_name[len(RECORD_PREFIX):].lstrip('_')
+  return f'{HEADING}: {label.replace("_", " ")}' if label else HEADING
+
+
+def record(provenance: Dict[str, Any], section: str, tensorflow_version: str,
+           results: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+  """The run's record: its provenance and each configuration's result."""
+  return dict(provenance, section=section, tensorflow=tensorflow_version,
+              results=list(results))
 REFERENCE_ROOFLINE = '330 GFLOP/s float32, 650 GFLOP/s bfloat16'
 
 
@@ -15,8 +29,14 @@ def _optional(rate) -> str:
   return '-' if rate is None else f'{rate:.1f}'
 
 
-def format_section(command: str, results: Sequence[Dict[str, Any]]) -> str:
-  """The Markdown section: provenance, training, action and memory tables."""
+def render(run: Dict[str, Any], provenance: str) -> str:
+  """The training, action and memory tables of a record, with their notes.
+
+  `provenance` is the record's provenance line, as `bench.results_tables`
+  writes it for every record. The notes on what each column means are
+  written under the `## Throughput` record's tables only.
+  """
+  results = run['results']
   loads = [load for result in results for load in result['load_average']]
   train_rows = [
       '| config | variant | train steps/s: median (min-max) | reference | '
@@ -55,13 +75,8 @@ def format_section(command: str, results: Sequence[Dict[str, Any]]) -> str:
         f'| {result["peak_rss_mib"] / 1024:.2f} |')
   quick_note = (' **Quick smoke run: the figures mean nothing.**'
                 if any(result['quick'] for result in results) else '')
-  return '\n\n'.join([
-      HEADING,
-      f'`{command}`',
-      f'Machine: {report.machine_description()}; TensorFlow {tf.__version__}. '
-      f'Date: {datetime.date.today().isoformat()}. Load average (1 min) '
-      f'during the run: {min(loads):.1f} to {max(loads):.1f}.{quick_note}',
-      '\n'.join(train_rows),
+  main = run.get('section', HEADING) == HEADING
+  train_notes = (
       'Each configuration runs in its own process on synthetic demonstrations '
       'served by an embedded Reverb `DemonstrationReplay` ("+memory" '
       'variants: sampled in memory, `train_eval.sample_in_memory`); a step '
@@ -76,10 +91,13 @@ def format_section(command: str, results: Sequence[Dict[str, Any]]) -> str:
       'in-memory batch) / (step time on the variant\'s data). Reference: the original '
       'implementation on a 2-core AMD EPYC, TF 2.15.1, where the issue '
       f'measured a {REFERENCE_ROOFLINE} matmul roofline: compare the '
-      'percentages of roofline when this machine\'s roofline differs.',
-      '\n'.join(act_rows),
-      'Greedy action for one observation through `PyTFEagerPolicy` '
-      '(tf.function), after warm-up calls; XLA variants compile the train '
-      'step only, so their policies are not timed again.',
-      '\n'.join(data_rows),
-  ]) + '\n'
+      'percentages of roofline when this machine\'s roofline differs.'
+      if main else f'Columns as in "{HEADING[3:]}".')
+  act_notes = ('Greedy action for one observation through `PyTFEagerPolicy` '
+               '(tf.function), after warm-up calls; XLA variants compile the '
+               'train step only, so their policies are not timed again.')
+  return '\n\n'.join(
+      [f'{provenance}  \nTensorFlow {run["tensorflow"]}. Load average (1 min) '
+       f'during the run: {min(loads):.1f} to {max(loads):.1f}.{quick_note}',
+       '\n'.join(train_rows), train_notes, '\n'.join(act_rows)]
+      + ([act_notes] if main else []) + ['\n'.join(data_rows)])

@@ -4,7 +4,8 @@ r"""Wall time until a config's evaluated success first reaches a threshold.
         [--dataset=DIR | --num_episodes=1000] [--precisions=float32,bfloat16] \
         [--threshold=0.9] [--eval_episodes=50] [--eval_interval=500] \
         [--max_steps=N] [--gin_bindings=...] [--work_dir=/tmp/ibc_tts] \
-        [--output=docs/benchmarks.md] [--json_dir=docs/time_to_success]
+        [--output=docs/benchmarks.md] \
+        [--summary=docs/results/time_to_success_TASK_CONFIG.json]
 
 For each compute precision (the network's `compute_dtype`), one
 `python -m ibc_agents.train` process trains the config with an evaluation
@@ -14,12 +15,11 @@ recorded: from launch to the end of that evaluation, so start-up, data
 loading and the evaluations themselves count. A run that never gets there
 trains to its last step (or --max_steps). Without --dataset, oracle
 demonstrations of the config's task are collected (and reused) as
-`bench.compare` does.
+`bench.compare` does. The run's record goes to --summary and its section
+of --output is regenerated from it, as `bench.results_tables` renders it.
 """
 import dataclasses
-import datetime
 import glob
-import json
 import os
 import shlex
 import subprocess
@@ -33,11 +33,14 @@ import tensorflow as tf
 
 from bench import cli
 from bench import compare
+from bench import protocol
 from bench import report
+from bench import results_tables
 from ibc_agents.networks import layers
 
 SUCCESS_TAG = 'eval/success_rate'
 MIN_EVAL_EPISODES = 50  # fewer make the success rate too coarse to time
+RECORD_PREFIX = 'time_to_success'  # docs/results/time_to_success_*.json
 _POLL_SECONDS = 5.0
 
 
@@ -128,35 +131,6 @@ def timed_run(gin_file: str, dataset: str, root_dir: str,
       evaluations=[dataclasses.asdict(e) for e in evaluations])
 
 
-def format_section(heading: str, command: str, threshold: float,
-                   eval_episodes: int, dataset: str,
-                   results: Sequence[Dict[str, Any]]) -> str:
-  """The Markdown section: provenance and one row per precision."""
-  rows = [f'| precision | wall time to success >= {threshold:.2f} | train '
-          'step | evaluations | best success |',
-          '| --- | --- | --- | --- | --- |']
-  for result in results:
-    reached = (f'{result["wall_seconds"] / 60:.1f} min' if result['reached']
-               else f'not reached in {result["wall_seconds"] / 60:.1f} min')
-    best = result['best_success_rate']
-    rows.append(f'| {result["precision"]} | {reached} '
-                f'| {result["step"] or "-"} | {len(result["evaluations"])} '
-                f'| {"-" if best is None else f"{best:.2f}"} |')
-  coarse = (f' Fewer than {MIN_EVAL_EPISODES} episodes per evaluation: a '
-            'smoke run, not a measurement.'
-            if eval_episodes < MIN_EVAL_EPISODES else '')
-  return '\n\n'.join([
-      heading, f'`{command}`',
-      f'Machine: {report.machine_description()}; TensorFlow '
-      f'{tf.__version__}. Date: {datetime.date.today().isoformat()}. Load '
-      f'average (1 min) at the end: {os.getloadavg()[0]:.1f}. {dataset}',
-      '\n'.join(rows),
-      f'Wall time from launching `python -m ibc_agents.train` to the end of '
-      f'the first evaluation ({eval_episodes} episodes) at or above the '
-      'threshold: start-up, data loading and every evaluation included.'
-      f'{coarse}']) + '\n'
-
-
 def _define_flags(values: flags.FlagValues) -> None:
   flags.DEFINE_string('gin_file', None, 'The config to train.',
                       flag_values=values, required=True)
@@ -181,8 +155,9 @@ def _define_flags(values: flags.FlagValues) -> None:
                        flag_values=values)
   cli.define_run_flags(values, '/tmp/ibc_time_to_success',
                        'Markdown file whose section is written.')
-  flags.DEFINE_string('json_dir', 'docs/time_to_success',
-                      'Directory of the JSON results.', flag_values=values)
+  flags.DEFINE_string('summary', '',
+                      'JSON record of the run (default: docs/results/'
+                      f'{RECORD_PREFIX}_TASK_CONFIG.json).', flag_values=values)
 
 
 def parse_args(argv: Sequence[str]) -> cli.Args:
@@ -209,7 +184,9 @@ def main(argv: Sequence[str]) -> None:
   if args.max_steps:
     bindings.append(f'train_eval.num_iterations = {args.max_steps}')
   command = shlex.join(['python', '-m', 'bench.time_to_success', *argv])
-  os.makedirs(args.json_dir, exist_ok=True)
+  summary = args.summary or os.path.join(
+      'docs', 'results', f'{RECORD_PREFIX}_{task.lower()}_{name}.json')
+  heading = f'## Time to success: {task} {name}'
   results = []
   for precision in args.precisions:
     result = timed_run(
@@ -217,23 +194,23 @@ def main(argv: Sequence[str]) -> None:
         os.path.join(work_dir, 'runs', task, name, precision),
         bindings + [f'{network}.compute_dtype = {precision!r}'],
         args.threshold)
-    result.update(config=name, task=task, precision=precision, dataset=dataset,
-                  threshold=args.threshold, eval_episodes=args.eval_episodes,
-                  command=command, machine=report.machine_description(),
-                  date=datetime.date.today().isoformat())
-    with open(os.path.join(args.json_dir, f'{name}_{precision}.json'),
-              'w') as f:
-      json.dump(result, f, indent=1)
+    result['precision'] = precision
     print(f'time_to_success: {name} {precision}: '
           f'{"reached" if result["reached"] else "not reached"} after '
           f'{result["wall_seconds"]:.0f} s', flush=True)
     results.append(result)
-  heading = f'## Time to success: {task} {name}'
-  section = format_section(heading, command, args.threshold,
-                           args.eval_episodes,
-                           f'Dataset: {dataset}.', results)
-  report.write_section(args.output, heading, section)
-  print(section)
+  record = dict(report.provenance(command), section=heading, task=task,
+                config=name, dataset=dataset, threshold=args.threshold,
+                eval_episodes=args.eval_episodes,
+                min_eval_episodes=MIN_EVAL_EPISODES, results=results)
+  protocol.write_summary(summary, record)
+  table, _ = results_tables.RENDERERS[f'{RECORD_PREFIX}_'](record)
+  record_name = os.path.splitext(os.path.basename(summary))[0]
+  report.write_section(
+      args.output, heading,
+      f'{heading}\n\n<!-- result: {record_name} -->\n{table}\n'
+      f'<!-- /result: {record_name} -->\n')
+  print(table)
 
 
 if __name__ == '__main__':

@@ -1,4 +1,5 @@
 """`python -m bench.latency` on a tiny real run."""
+import json
 import os
 import pathlib
 import re
@@ -25,7 +26,8 @@ def test_table_times_each_variant_against_the_runs_own_policy(tiny_run,
        'langevin_maximize.num_iterations = 5; '
        'langevin_maximize.stop_below = 0.01',
        '--calls=6', '--rounds=2', '--episodes=3',
-       f'--work_dir={tmp_path / "work"}', f'--output={output}'],
+       f'--work_dir={tmp_path / "work"}', f'--output={output}',
+       f'--summary={tmp_path / "latency_tiny.json"}'],
       cwd=_REPO, capture_output=True, text=True, timeout=600,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
   assert completed.returncode == 0, completed.stderr[-3000:]
@@ -42,7 +44,13 @@ def test_table_times_each_variant_against_the_runs_own_policy(tiny_run,
     assert float(row.group(1)) <= float(row.group(2))  # p50 <= p99
   markdown = output.read_text()
   assert '## Other\n\nkeep me' in markdown
-  assert '## Acting latency: tiny\n' in markdown
+  assert '## Acting latency: tiny\n\n<!-- result: latency_tiny -->' in markdown
+  record = json.loads((tmp_path / 'latency_tiny.json').read_text())
+  assert [result['variant'] for result in record['results']] == [
+      'today', 'warm', 'langevin']
+  assert record['results'][1]['bindings'] == [
+      'IbcPolicy.warm_start_samples = 16', 'IbcPolicy.num_action_samples = 32']
+  assert record['calls'] == 6 and record['episodes'] == 3
   assert '`IbcPolicy.warm_start_samples = 16`' in markdown
   for variant in ('today', 'warm', 'langevin'):
     assert (tmp_path / 'work' / 'tiny' / variant / 'saved_model.pb').exists()

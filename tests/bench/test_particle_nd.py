@@ -10,6 +10,7 @@ from absl import app
 import pytest
 
 from bench import particle_nd
+from bench import results_tables
 
 _REPO = pathlib.Path(__file__).resolve().parents[2]  # bench/ is not installed
 
@@ -30,7 +31,8 @@ def study(tmp_path_factory):
              '--configs=gin_configs/particle/mse.gin',
              '--num_iterations=20', '--num_episodes=20',
              f'--work_dir={tmp_path / "work"}',
-             f'--output={tmp_path / "bench.md"}']
+             f'--output={tmp_path / "bench.md"}',
+             f'--summary={tmp_path / "particle_nd.json"}']
   command += [f'--gin_bindings={binding}' for binding in TINY_BUDGET]
   _run_study(command)
   return tmp_path, (tmp_path / 'bench.md').read_text(), command
@@ -44,15 +46,38 @@ def _run_study(command):
   return completed.stdout
 
 
-def test_section_has_a_success_rate_per_method_and_dimension(study):
+def test_section_has_best_and_last_5_success_per_method_and_dimension(study):
   _, markdown, _ = study
   assert markdown.startswith(EXISTING.rstrip('\n'))
   assert markdown.count(particle_nd.HEADING) == 1
-  assert ('| method | 2D | 3D | train steps | train steps/s per dimension |'
-          in markdown)
-  assert re.search(
-      r'^\| mse \| \d\.\d\d \| \d\.\d\d \| 20 \| \d+\.\d, \d+\.\d \|$',
-      markdown, re.MULTILINE), markdown
+  assert ('| method | figure | 2D | 3D | train steps | '
+          'train steps/s per dimension |' in markdown)
+  for figure in ('best', 'last-5 mean'):
+    assert re.search(
+        rf'^\| mse \| {figure} \| \d\.\d\d ± 0\.00 \| \d\.\d\d ± 0\.00 '
+        r'\| 20 \| \d+\.\d, \d+\.\d \|$', markdown, re.MULTILINE), markdown
+  assert 'validation-chosen' not in markdown  # no run has validation
+
+
+def test_record_holds_each_runs_evaluations_and_renders_the_section(study):
+  tmp_path, markdown, _ = study
+  record = json.loads((tmp_path / 'particle_nd.json').read_text())
+  assert record['command'].startswith('python -m bench.particle_nd --dims=2,3')
+  assert record['dims'] == [2, 3] and record['seeds'] == [0]
+  (method,) = record['methods']
+  assert method['name'] == 'mse' and method['train_steps'] == 20
+  for dim, cell in zip((2, 3), method['cells']):
+    (run,) = cell['runs']
+    history = [entry['success_rate'] for entry in run['eval_history']]
+    assert len(history) == 1  # one evaluation, at step 20
+    assert run['success_rate']['best'] == max(history)
+    assert cell['dim'] == dim
+    assert cell['summary']['best']['mean'] == max(history)
+    assert run['chosen'] == history[-1] and run['validated_step'] is None
+  table, rows = results_tables.RENDERERS['particle_nd'](record)
+  assert table in markdown
+  assert [row.result for row in rows] == ['Particle N-D (Fig. 6), mse']
+  assert rows[0].paper == results_tables.PAPER_FIGURE_6['mse']
 
 
 def test_each_dimension_trains_on_its_own_dataset_and_budget(study):
@@ -131,15 +156,22 @@ def test_dart_data_several_seeds_own_budget_and_the_chart(tmp_path):
              '--variants=lr: train_eval.learning_rate = 0.0005',
              '--num_episodes=20', '--dart_noise=0.02', '--seeds=0,1',
              f'--chart={chart}', f'--work_dir={tmp_path / "work"}',
-             f'--output={tmp_path / "bench.md"}']
+             f'--output={tmp_path / "bench.md"}',
+             f'--summary={tmp_path / "particle_nd.json"}']
   command += [f'--gin_bindings={binding}' for binding in TINY_BUDGET]
   _run_study(command)
   markdown = (tmp_path / 'bench.md').read_text()
   for method in ('mse', r'mse\+lr'):
     assert re.search(
-        rf'^\| {method} \| \d\.\d\d ± \d\.\d\d \| 30 \| \d+\.\d \|$',
+        rf'^\| {method} \| best \| \d\.\d\d ± \d\.\d\d \| 30 \| \d+\.\d \|$',
         markdown, re.MULTILINE), markdown
-  assert 'every run trains 20 steps, mse 30, mse+lr 30 and' in markdown
+  record = json.loads((tmp_path / 'particle_nd.json').read_text())
+  assert [(method['name'], method['train_steps'], method['gin_bindings'])
+          for method in record['methods']] == [
+              ('mse', 30, []),
+              ('mse+lr', 30, ['train_eval.learning_rate = 0.0005'])]
+  assert [len(cell['runs']) for method in record['methods']
+          for cell in method['cells']] == [2, 2]
   assert 'DART noise 0.02 in all' in markdown
   data = tmp_path / 'work' / 'data' / 'particle_2d_dart0.02'
   assert '"action_noise": 0.0141' in (data / 'collection.json').read_text()

@@ -20,21 +20,35 @@ def test_unknown_configs_are_rejected_with_the_known_ones():
     throughput.parse_args(['--configs=pushing_dfo,pixels'])
 
 
+def test_a_record_name_other_than_throughput_or_throughput_label_is_refused():
+  with pytest.raises(app.UsageError, match='throughput_LABEL.json'):
+    throughput.parse_args(['--summary=/tmp/speed.json'])
+  assert throughput.parse_args(
+      ['--summary=/tmp/throughput_pixels.json']).record_name == (
+          'throughput_pixels')
+
+
 def test_quick_run_measures_every_configuration(tmp_path):
-  output, json_dir = tmp_path / 'bench.md', tmp_path / 'json'
+  output, summary = tmp_path / 'bench.md', tmp_path / 'throughput_smoke.json'
   output.write_text(EXISTING)
   completed = subprocess.run(
       [sys.executable, '-m', 'bench.throughput', '--quick',
        '--variants=float32,float32+memory', f'--output={output}',
-       f'--json_dir={json_dir}'],
+       f'--summary={summary}'],
       cwd=_REPO, capture_output=True, text=True, timeout=900,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
   assert completed.returncode == 0, completed.stderr[-3000:]
   markdown = output.read_text()
   assert markdown.startswith(EXISTING)
-  assert '## Throughput' in markdown and 'Quick smoke run' in markdown
+  assert '## Throughput: smoke\n\n<!-- result: throughput_smoke -->' in markdown
+  assert 'Quick smoke run' in markdown
+  record = json.loads(summary.read_text())
+  assert record['command'].startswith('python -m bench.throughput --quick')
+  assert record['section'] == '## Throughput: smoke' and record['commit']
+  results = {result['config']: result for result in record['results']}
+  assert list(results) == list(throughput_configs.CONFIG_FILES)
   for name in throughput_configs.CONFIG_FILES:
-    result = json.loads((json_dir / f'{name}.json').read_text())
+    result = results[name]
     assert [variant['variant'] for variant in result['variants']] == [
         'float32', 'float32+memory']
     assert result['replay_batches_per_sec'] > 0

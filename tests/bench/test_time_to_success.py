@@ -52,20 +52,24 @@ def test_tiny_run_stops_at_the_first_evaluation_reaching_the_threshold(
              '--eval_interval=10', '--max_steps=40',
              f'--work_dir={tmp_path / "work"}',
              f'--output={tmp_path / "bench.md"}',
-             f'--json_dir={tmp_path / "json"}']
+             f'--summary={tmp_path / "time_to_success_tiny.json"}']
   command += [f'--gin_bindings={binding}' for binding in TINY_BUDGET]
   completed = subprocess.run(
       command, cwd=_REPO, capture_output=True, text=True, timeout=900,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
   assert completed.returncode == 0, completed.stderr[-3000:]
-  for precision in ('float32', 'bfloat16'):
-    result = json.loads(
-        (tmp_path / 'json' / f'ibc_dfo_{precision}.json').read_text())
+  record = json.loads((tmp_path / 'time_to_success_tiny.json').read_text())
+  assert record['task'] == 'PARTICLE' and record['config'] == 'ibc_dfo'
+  assert record['threshold'] == 0.0 and record['eval_episodes'] == 2
+  assert len(record['results']) == 2
+  for precision, result in zip(('float32', 'bfloat16'), record['results']):
+    assert result['precision'] == precision
     assert result['reached'] and result['step'] == 10
     assert result['wall_seconds'] > 0
     operative = (tmp_path / 'work' / 'runs' / 'PARTICLE' / 'ibc_dfo' /
                  precision / 'operative_config.gin').read_text()
     assert f"MLPEBM.compute_dtype = '{precision}'" in operative
   markdown = (tmp_path / 'bench.md').read_text()
-  assert '## Time to success: PARTICLE ibc_dfo' in markdown
+  assert ('## Time to success: PARTICLE ibc_dfo\n\n'
+          '<!-- result: time_to_success_tiny -->') in markdown
   assert 'not a measurement' in markdown
