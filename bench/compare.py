@@ -275,13 +275,23 @@ def run_method(task: str, gin_file: str, name: str, dataset: str,
   return result
 
 
-def _own_tolerance(task: str) -> Optional[float]:
-  """The task environment's own success tolerance (None if it has none)."""
-  env = environments.make(task)
+def collection_tolerance(task: str,
+                         gin_bindings: Sequence[str]) -> Optional[float]:
+  """The success tolerance the demonstrations were collected at (None if the
+  task has none): the environment's own, unless `gin_bindings` (the
+  comparison's, which shape the collection too) set it."""
+  environments.import_modules(task)  # registers its environment with gin
+  gin.clear_config()
   try:
-    return getattr(env, 'success_tolerance', None)
+    gin.parse_config([binding for binding in gin_bindings
+                      if not binding.lstrip().startswith('train_eval.')])
+    env = environments.make(task)
+    try:
+      return getattr(env, 'success_tolerance', None)
+    finally:
+      env.close()
   finally:
-    env.close()
+    gin.clear_config()
 
 
 def evaluation_text(task: str, goal_tolerance: Optional[float],
@@ -291,8 +301,7 @@ def evaluation_text(task: str, goal_tolerance: Optional[float],
   if goal_tolerance is not None:
     return (f'success within {goal_tolerance} m of the target(s) '
             f'(`{eval_bindings[0]}`, bound for evaluation only; the '
-            "demonstrations were collected at the environment's own "
-            f'{own_tolerance} m)')
+            f'demonstrations were collected at {own_tolerance} m)')
   if own_tolerance is not None:
     return (f"success within the environment's own {task} tolerance, "
             f'{own_tolerance} m')
@@ -364,7 +373,8 @@ def main(argv: Sequence[str]) -> None:
   heading = f'## Comparison: {args.task}'
   command = shlex.join(['python', '-m', 'bench.compare', *argv])
   evaluation = evaluation_text(args.task, args.goal_tolerance,
-                               args.eval_bindings, _own_tolerance(args.task))
+                               args.eval_bindings,
+                               collection_tolerance(args.task, bindings))
   record = summary(args, command, stats, evaluation, results)
   protocol.write_summary(args.summary, record)
   name = os.path.splitext(os.path.basename(args.summary))[0]

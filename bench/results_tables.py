@@ -139,6 +139,8 @@ def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
   """`bench.compare`: methods x seeds on one task, the paper's protocol."""
   task = record['task']
   paper = PAPER_TABLE_3.get(task, {})
+  # Bindings of the whole comparison (they shaped the demonstrations too).
+  collection = ''.join(f'; `{binding}`' for binding in record['gin_bindings'])
   rows, summary = [], []
   for method in record['methods']:
     success = method['summary']['success_rate']
@@ -157,7 +159,7 @@ def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
                  f'{statistics.median(r["steps_per_sec"] for r in runs):.1f}',
                  f'{statistics.median(r["latency_ms"] for r in runs):.1f}'])
     summary.append(SummaryRow(
-        f'{task}, {method["name"]}', paper_text,
+        f'{task}, {method["name"]}{collection}', paper_text,
         f'{_figure(success, "best")} (last 5: '
         f'{_figure(success, "last_mean")})',
         f'{len(runs)} x {runs[0]["eval_episodes"]}',
@@ -166,9 +168,12 @@ def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
   table = _table(('method', 'paper (Table 3)', 'best', 'last-5 mean',
                   'last-5 spread', 'best per seed', 'train steps',
                   'steps/s', 'latency (ms/action)'), rows)
+  bindings = ', '.join(f'`{binding}`' for binding in record['gin_bindings'])
+  collected = (f', collected and trained with {bindings}' if bindings
+               else '')
   return (f'{_provenance(record)}  \nEvaluation: {evaluation}. Dataset: '
-          f'{record["dataset"]["episodes"]} oracle episodes. Each cell is '
-          'mean ± std over seeds.\n\n' + table, summary)
+          f'{record["dataset"]["episodes"]} oracle episodes{collected}. Each '
+          'cell is mean ± std over seeds.\n\n' + table, summary)
 
 
 # The paper's Figure 6 and Appendix B.4 (Fig. 11), per method family, in

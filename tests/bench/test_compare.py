@@ -159,8 +159,8 @@ def test_goal_tolerance_is_bound_for_evaluation_not_collection(tmp_path):
   markdown = (tmp_path / 'bench.md').read_text()
   assert _record_block(tmp_path) in markdown
   assert (f'success within 0.02 m of the target(s) (`{binding}`, bound for '
-          "evaluation only; the demonstrations were collected at the "
-          "environment's own 0.01 m)" in markdown)
+          'evaluation only; the demonstrations were collected at 0.01 m)'
+          in markdown)
   summary = json.loads((tmp_path / 'compare_run.json').read_text())
   assert summary['evaluation']['goal_tolerance_m'] == 0.02
   assert [entry['step'] for entry in
@@ -192,6 +192,23 @@ def test_goal_tolerance_flag_binds_the_evaluation_environment():
   default = environments.make('PUSH_DISCONTINUOUS')
   assert default.success_tolerance == 0.04
   default.close()
+
+
+def test_collection_tolerance_is_the_one_the_comparisons_bindings_set():
+  from bench import compare  # pylint: disable=g-import-not-at-top
+  task_binding = "train_eval.task = 'PUSH_DISCONTINUOUS'"
+  assert compare.collection_tolerance('PUSH_DISCONTINUOUS',
+                                      [task_binding]) == 0.04
+  assert compare.collection_tolerance(
+      'PUSH_DISCONTINUOUS',
+      [task_binding, 'PushDiscontinuousEnv.success_tolerance = 0.02']) == 0.02
+  assert compare.collection_tolerance('PARTICLE', []) is None
+  # The process's gin state is left empty for what runs next.
+  env = environments.make('PUSH_DISCONTINUOUS')
+  try:
+    assert env.success_tolerance == 0.04
+  finally:
+    env.close()
 
 
 def test_goal_tolerance_is_refused_for_a_task_without_one():
