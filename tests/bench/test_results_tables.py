@@ -102,7 +102,7 @@ def test_comparison_rows_put_the_papers_figure_beside_best_and_last_5():
       date='2026-12-07T10:00:00', machine=dict(cores=2, cpu_model='CPU'),
       section='## Comparison: PUSH', task='PUSH',
       evaluation=dict(text='at 0.02 m'), dataset=dict(episodes=2000),
-      methods=[dict(name='ibc_dfo', runs=[_run(0, 0.98, 0.95),
+      gin_bindings=[], methods=[dict(name='ibc_dfo', runs=[_run(0, 0.98, 0.95),
                                           _run(1, 1.0, 0.97)],
                     summary=dict(success_rate=dict(
                         best=figure(0.99, 0.01), last_mean=figure(0.96, 0.01),
@@ -114,3 +114,20 @@ def test_comparison_rows_put_the_papers_figure_beside_best_and_last_5():
   assert rows[0].here == '0.99 ± 0.01 (last 5: 0.96 ± 0.01)'
   assert rows[0].runs == '2 x 100'
   assert rows[0].section == 'Comparison: PUSH'
+
+
+def test_a_comparison_with_bindings_names_them_in_its_rows_and_table():
+  record = dict(
+      command='python -m bench.compare --task=PUSH', commit='abcdef0123',
+      date='2026-12-07T10:00:00', machine=dict(cores=2, cpu_model='CPU'),
+      section='## Comparison: PUSH', task='PUSH',
+      evaluation=dict(text='at 0.02 m'), dataset=dict(episodes=2000),
+      gin_bindings=['PushEnv.success_tolerance = 0.02'],
+      methods=[dict(name='mse', runs=[_run(0, 0.5, 0.4)],
+                    summary=dict(success_rate=dict(
+                        best=figure(0.5, 0.0), last_mean=figure(0.4, 0.0),
+                        last_spread=figure(0.1, 0.0))))])
+  table, rows = results_tables.RENDERERS['compare_'](record)
+  assert ('collected and trained with `PushEnv.success_tolerance = 0.02`'
+          in table)
+  assert rows[0].result == 'PUSH, mse; `PushEnv.success_tolerance = 0.02`'
