@@ -70,7 +70,7 @@ from ibc_agents import ibc_policy
 from ibc_agents import normalization
 from ibc_agents import samplers
 
-# The issue's dense matmul (131584 x 128 x 128) on the reference's machine.
+# The dense matmul (131584 x 128 x 128) on the reference figures' machine.
 
 
 Config = throughput_configs.Config

@@ -89,8 +89,8 @@ def render(run: Dict[str, Any], provenance: str) -> str:
       '[rows, width] x [width, width] matmul in the variant\'s dtype, measured '
       'in the same process. "Waiting on data" is 1 - (step time on a fixed '
       'in-memory batch) / (step time on the variant\'s data). Reference: the original '
-      'implementation on a 2-core AMD EPYC, TF 2.15.1, where the issue '
-      f'measured a {REFERENCE_ROOFLINE} matmul roofline: compare the '
+      'implementation on a 2-core AMD EPYC, TF 2.15.1, with a '
+      f'{REFERENCE_ROOFLINE} matmul roofline: compare the '
       'percentages of roofline when this machine\'s roofline differs.'
       if main else f'Columns as in "{HEADING[3:]}".')
   act_notes = ('Greedy action for one observation through `PyTFEagerPolicy` '
