@@ -96,17 +96,25 @@ def figure(mean, std):
   return dict(mean=mean, std=std)
 
 
-def test_comparison_rows_put_the_papers_figure_beside_best_and_last_5():
-  record = dict(
+def _push_comparison(method, gin_bindings=()):
+  """A bench.compare record of PUSH with one method."""
+  return dict(
       command='python -m bench.compare --task=PUSH', commit='abcdef0123',
       date='2026-12-07T10:00:00', machine=dict(cores=2, cpu_model='CPU'),
       section='## Comparison: PUSH', task='PUSH',
       evaluation=dict(text='at 0.02 m'), dataset=dict(episodes=2000),
-      gin_bindings=[], methods=[dict(name='ibc_dfo', runs=[_run(0, 0.98, 0.95),
-                                          _run(1, 1.0, 0.97)],
-                    summary=dict(success_rate=dict(
-                        best=figure(0.99, 0.01), last_mean=figure(0.96, 0.01),
-                        last_spread=figure(0.04, 0.0))))])
+      gin_bindings=list(gin_bindings), methods=[method])
+
+
+def _method(name, runs, best, last_mean, last_spread):
+  return dict(name=name, runs=runs, summary=dict(success_rate=dict(
+      best=best, last_mean=last_mean, last_spread=last_spread)))
+
+
+def test_comparison_rows_put_the_papers_figure_beside_best_and_last_5():
+  record = _push_comparison(_method(
+      'ibc_dfo', [_run(0, 0.98, 0.95), _run(1, 1.0, 0.97)],
+      figure(0.99, 0.01), figure(0.96, 0.01), figure(0.04, 0.0)))
   table, rows = results_tables.RENDERERS['compare_'](record)
   assert ('| ibc_dfo | 1.00 ± 0.00 | 0.99 ± 0.01 | 0.96 ± 0.01 | '
           '0.04 ± 0.00 | 0.98 / 1.00 | 3000 | 8.0 | 15.0 |') in table
@@ -117,16 +125,10 @@ def test_comparison_rows_put_the_papers_figure_beside_best_and_last_5():
 
 
 def test_a_comparison_with_bindings_names_them_in_its_rows_and_table():
-  record = dict(
-      command='python -m bench.compare --task=PUSH', commit='abcdef0123',
-      date='2026-12-07T10:00:00', machine=dict(cores=2, cpu_model='CPU'),
-      section='## Comparison: PUSH', task='PUSH',
-      evaluation=dict(text='at 0.02 m'), dataset=dict(episodes=2000),
-      gin_bindings=['PushEnv.success_tolerance = 0.02'],
-      methods=[dict(name='mse', runs=[_run(0, 0.5, 0.4)],
-                    summary=dict(success_rate=dict(
-                        best=figure(0.5, 0.0), last_mean=figure(0.4, 0.0),
-                        last_spread=figure(0.1, 0.0))))])
+  record = _push_comparison(
+      _method('mse', [_run(0, 0.5, 0.4)], figure(0.5, 0.0),
+              figure(0.4, 0.0), figure(0.1, 0.0)),
+      gin_bindings=['PushEnv.success_tolerance = 0.02'])
   table, rows = results_tables.RENDERERS['compare_'](record)
   assert ('collected and trained with `PushEnv.success_tolerance = 0.02`'
           in table)
