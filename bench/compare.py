@@ -378,10 +378,9 @@ def main(argv: Sequence[str]) -> None:
   record = summary(args, command, stats, evaluation, results)
   protocol.write_summary(args.summary, record)
   name = os.path.splitext(os.path.basename(args.summary))[0]
-  table, _ = results_tables.RENDERERS[_RECORD_PREFIX](record)
   output_dir = os.path.dirname(os.path.abspath(args.output))
   section = report.format_section(
-      heading, f'<!-- result: {name} -->\n{table}\n<!-- /result: {name} -->',
+      heading, results_tables.marked_table(name, record),
       f'Dataset: {stats.num_episodes} oracle episodes ({stats.num_steps} '
       f'steps, collection seed {_DATA_SEED}), the same for every run; '
       f'record: `{os.path.relpath(args.summary)}`.',

@@ -37,7 +37,6 @@ from tf_agents.utils import nest_utils
 
 import environments
 from bench import cli
-from bench import protocol
 from bench import report
 from bench import results_tables
 from ibc_agents.train import evaluation
@@ -226,20 +225,17 @@ def main(argv: Sequence[str]) -> None:
   command = shlex.join(['python', '-m', 'bench.latency', *argv])
   run_record = record(command, args.runs, args.calls, args.rounds,
                       args.episodes, results)
-  table, _ = results_tables.RENDERERS[f'{RECORD_PREFIX}_'](run_record)
-  print(table)
-  if args.output:
-    summary = args.summary or os.path.join(
-        'docs', 'results', f'{RECORD_PREFIX}_{"_".join(args.runs)}.json')
-    protocol.write_summary(summary, run_record)
-    name = os.path.splitext(os.path.basename(summary))[0]
-    section_heading = heading(args.runs)
-    report.write_section(
-        args.output, section_heading,
-        f'{section_heading}\n\n<!-- result: {name} -->\n{table}\n'
-        f'<!-- /result: {name} -->\n')
-    print(f'latency: wrote {args.output} ({section_heading}) and {summary}',
-          flush=True)
+  summary = args.summary or os.path.join(
+      'docs', 'results', f'{RECORD_PREFIX}_{"_".join(args.runs)}.json')
+  name = os.path.splitext(os.path.basename(summary))[0]
+  if not args.output:
+    print(results_tables.marked_table(name, run_record))
+    return
+  section_heading = heading(args.runs)
+  print(report.write_record_section(args.output, section_heading, summary,
+                                    run_record))
+  print(f'latency: wrote {args.output} ({section_heading}) and {summary}',
+        flush=True)
 
 
 if __name__ == '__main__':

@@ -48,7 +48,6 @@ from bench import cli
 from bench import compare
 from bench import protocol
 from bench import report
-from bench import results_tables
 from ibc_agents.train import train_eval
 
 HEADING = '## Particle N-D study'
@@ -278,16 +277,9 @@ def main(argv: Sequence[str]) -> None:
                              args.method_bindings[name],
                              args.iterations[name], args.dims, runs[name],
                              args.seeds) for name in args.names])
-  protocol.write_summary(args.summary, record)
-  table, _ = results_tables.RENDERERS[RECORD_NAME](record)
-  name = os.path.splitext(os.path.basename(args.summary))[0]
-  section = '\n\n'.join([
-      HEADING,
-      f'<!-- result: {name} -->\n{table}\n<!-- /result: {name} -->',
-      f'Record: `{os.path.relpath(args.summary)}`.',
-  ]) + '\n'
-  report.write_section(args.output, HEADING, section)
-  print(table)
+  print(report.write_record_section(
+      args.output, HEADING, args.summary, record,
+      [f'Record: `{os.path.relpath(args.summary)}`.']))
   print(f'particle_nd: wrote {args.output} ({HEADING}) and {args.summary}',
         flush=True)
 

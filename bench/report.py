@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from bench import protocol
+from bench import results_tables
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # What a run depends on: a change under these makes a record's commit stale.
@@ -246,6 +247,19 @@ def write_section(path: str, heading: str, section: str) -> None:
   os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
   with open(path, 'w') as f:
     f.write(replace_section(markdown, heading, section))
+
+
+def write_record_section(output: str, heading: str, summary_path: str,
+                         record: Dict[str, Any],
+                         notes: Sequence[str] = ()) -> str:
+  """Writes `record` to `summary_path`, then `heading`'s section of `output`:
+  the record's table (`bench.results_tables`) between its markers, then
+  `notes`. Returns the marked table."""
+  protocol.write_summary(summary_path, record)
+  name = os.path.splitext(os.path.basename(summary_path))[0]
+  table = results_tables.marked_table(name, record)
+  write_section(output, heading, '\n\n'.join([heading, table, *notes]) + '\n')
+  return table
 
 
 def _save(figure: matplotlib_figure.Figure, path: str) -> None:

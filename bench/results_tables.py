@@ -324,6 +324,21 @@ def _renderer(name: str):
   return None
 
 
+def marked_table(name: str, record: Dict[str, Any]) -> str:
+  """The table of the record named `name`, between the markers a document
+  holds it in.
+
+  Raises:
+    ValueError: if no renderer takes `name`.
+  """
+  renderer = _renderer(name)
+  if renderer is None:
+    raise ValueError(f'{name} has no renderer in bench.results_tables '
+                     f'(known: {", ".join(sorted(RENDERERS))}).')
+  table, _ = renderer(record)
+  return f'<!-- result: {name} -->\n{table}\n<!-- /result: {name} -->'
+
+
 def _anchor(heading: str) -> str:
   """GitHub's anchor for a markdown heading."""
   kept = ''.join(c for c in heading.lower() if c.isalnum() or c in ' -_')

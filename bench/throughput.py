@@ -58,9 +58,7 @@ from tf_agents.typing import types
 
 from bench import cli
 from bench import flops
-from bench import protocol
 from bench import report
-from bench import results_tables
 from bench import throughput_configs
 from bench import throughput_report
 from data_tools import memory_replay
@@ -395,15 +393,11 @@ def main(argv: Sequence[str]) -> None:
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
   results = _run_in_fresh_processes(args.configs, args.variants, args.quick)
   command = shlex.join(['python', '-m', 'bench.throughput', *argv])
-  name, heading = args.record_name, throughput_report.heading(args.record_name)
+  heading = throughput_report.heading(args.record_name)
   record = throughput_report.record(report.provenance(command), heading,
                                     tf.__version__, results)
-  protocol.write_summary(args.summary, record)
-  table, _ = results_tables.RENDERERS[throughput_report.RECORD_PREFIX](record)
-  report.write_section(
-      args.output, heading,
-      f'{heading}\n\n<!-- result: {name} -->\n{table}\n'
-      f'<!-- /result: {name} -->\n')
+  table = report.write_record_section(args.output, heading, args.summary,
+                                      record)
   print(table)
   print(f'throughput: wrote {args.output} ({heading}) and {args.summary}',
         flush=True)

@@ -33,9 +33,7 @@ import tensorflow as tf
 
 from bench import cli
 from bench import compare
-from bench import protocol
 from bench import report
-from bench import results_tables
 from ibc_agents.networks import layers
 
 SUCCESS_TAG = 'eval/success_rate'
@@ -203,14 +201,7 @@ def main(argv: Sequence[str]) -> None:
                 config=name, dataset=dataset, threshold=args.threshold,
                 eval_episodes=args.eval_episodes,
                 min_eval_episodes=MIN_EVAL_EPISODES, results=results)
-  protocol.write_summary(summary, record)
-  table, _ = results_tables.RENDERERS[f'{RECORD_PREFIX}_'](record)
-  record_name = os.path.splitext(os.path.basename(summary))[0]
-  report.write_section(
-      args.output, heading,
-      f'{heading}\n\n<!-- result: {record_name} -->\n{table}\n'
-      f'<!-- /result: {record_name} -->\n')
-  print(table)
+  print(report.write_record_section(args.output, heading, summary, record))
 
 
 if __name__ == '__main__':
