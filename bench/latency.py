@@ -39,10 +39,11 @@ import environments
 from bench import cli
 from bench import report
 from bench import results_tables
+from bench import speed_tables
 from ibc_agents.train import evaluation
 from ibc_agents.train import train_eval
 
-BASELINE = results_tables.LATENCY_BASELINE  # the variant without bindings
+BASELINE = speed_tables.LATENCY_BASELINE  # the variant without bindings
 RECORD_PREFIX = 'latency'  # docs/results/latency_<run names>.json
 _WARMUP_CALLS = 10  # untimed calls per policy (tracing, XLA compilation)
 

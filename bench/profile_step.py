@@ -1,24 +1,25 @@
 r"""Where a train step's time goes: TensorFlow's profiler, summed per op type.
 
-    python -m bench.profile_step [--config=pushing_dfo] [--variant=float32]
-        [--steps=10] [--output=docs/benchmarks.md]
+    python -m bench.profile_step [--config=pushing_dfo] [--variant=float32] \
+        [--steps=10] [--output=docs/benchmarks.md] \
+        [--summary=docs/results/profile_step.json]
 
 Builds the agent of a `bench.throughput` configuration, trains it on one
 fixed in-memory batch (so no time waits on data), profiles `--steps` train
 steps after warm-up with `tf.profiler`, and sums the time of every executed
 op by op type. The dense products' share of the op time and the GFLOP/s they
 reach inside their own kernels say whether a step's gap to the matmul
-roofline is in the products or around them. The `## Train-step profile`
-section of --output is written (or replaced).
+roofline is in the products or around them. The record goes to --summary
+and the `## Train-step profile` section of --output is written (or
+replaced) from it, as `bench.results_tables` renders it.
 """
 import collections
-import datetime
 import glob
 import os
 import shlex
 import tempfile
 import time
-from typing import Dict, Sequence, Tuple
+from typing import Any, Dict, Sequence, Tuple
 
 from absl import flags
 import gin
@@ -34,6 +35,7 @@ from bench import throughput_configs
 from data_tools import replay
 
 HEADING = '## Train-step profile'
+RECORD_NAME = 'profile_step'  # docs/results/profile_step[_LABEL].json
 _COMPUTE_LINE = 'tf_Compute'  # executor threads; their events are ops
 
 
@@ -92,69 +94,28 @@ def profile_train_steps(config: throughput_configs.Config,
   return by_type, wall
 
 
-def format_section(command: str, config: throughput_configs.Config,
-                   variant: throughput.Variant, steps: int,
-                   by_type: Dict[str, float], wall: float,
-                   roofline: float, top: int) -> str:
-  """The Markdown section: per-op-type table and the products' own speed."""
-  total = sum(by_type.values())
-  matmul = sum(seconds for op, seconds in by_type.items()
-               if 'MatMul' in op)  # oneDNN's products, fused or not
-  flops = flops_model.train_step_flops(config)
-  rows = ['| op type | ms per step | share of op time |', '| --- | --- | --- |']
-  ranked = sorted(by_type.items(), key=lambda item: -item[1])
-  for op, seconds in ranked[:top]:
-    rows.append(f'| {op} | {1e3 * seconds / steps:.1f} '
-                f'| {100 * seconds / total:.1f}% |')
-  rest = sum(seconds for _, seconds in ranked[top:])
-  rows.append(f'| {len(ranked) - top} other op types | '
-              f'{1e3 * rest / steps:.1f} | {100 * rest / total:.1f}% |')
-  return '\n\n'.join([
-      HEADING,
-      f'`{command}`',
-      f'Machine: {report.machine_description()}; TensorFlow {tf.__version__}. '
-      f'Date: {datetime.date.today().isoformat()}. Load average (1 min) at '
-      f'the end: {os.getloadavg()[0]:.1f}. Configuration {config.name} '
-      f'({variant.name}), {steps} profiled train steps on one fixed batch '
-      'after warm-up.',
-      '\n'.join(rows),
-      f'Step wall time {1e3 * wall / steps:.0f} ms; op time summed over '
-      f'the executor threads {1e3 * total / steps:.0f} ms per step (ops '
-      'overlap when the executor runs independent ones at once, so shares '
-      f'are of the summed time). Matrix-product kernels take '
-      f'{100 * matmul / total:.0f}% of it. The step\'s '
-      f'{flops / 1e9:.3g} GFLOP of products (counted from the shapes) would '
-      f'take {1e3 * flops / roofline / 1e9:.0f} ms at the dense matmul '
-      f'roofline measured in the same process ({roofline:.0f} GFLOP/s); '
-      f'the step reaches {flops * steps / wall / 1e9:.0f} GFLOP/s, '
-      f'{100 * flops * steps / wall / 1e9 / roofline:.0f}% of it.'
-      + _forward_backward_note(config, by_type, steps),
-  ]) + '\n'
-
-
-def _forward_backward_note(config: throughput_configs.Config,
-                           by_type: Dict[str, float], steps: int) -> str:
-  """Kernel GFLOP/s of the forward and the backward products, if separable.
-
-  The network's forward products are fused with their bias (oneDNN's
-  _MklNativeFusedMatMul) and hold a third of a plain step's product FLOPs;
-  the backward pass's products are plain (_MklMatMul). Langevin chains mix
-  both, so no split is given for them.
-  """
-  fused = by_type.get('_MklNativeFusedMatMul', 0.0)
-  plain = by_type.get('_MklMatMul', 0.0)
-  if config.langevin_iterations or not fused or not plain:
-    return ''
-  flops = flops_model.train_step_flops(config) * steps
-  return (f' Forward products (fused with the bias, a third of the FLOPs): '
-          f'{1e3 * fused / steps:.0f} ms per step, '
-          f'{flops / 3 / fused / 1e9:.0f} GFLOP/s of kernel time; backward '
-          f'products (plain, two thirds): {1e3 * plain / steps:.0f} ms, '
-          f'{2 * flops / 3 / plain / 1e9:.0f} GFLOP/s.')
+def measurement(config: throughput_configs.Config,
+                variant: throughput.Variant, steps: int,
+                by_type: Dict[str, float], wall: float, roofline: float,
+                top: int) -> Dict[str, Any]:
+  """The record's figures: ms per step of every op type, the step's wall
+  time, its product FLOPs and the roofline they are set against."""
+  return dict(
+      config=config.name, variant=variant.name, steps=steps, top=top,
+      tensorflow=tf.__version__, load_average=os.getloadavg()[0],
+      # Langevin chains mix forward and backward products in one step.
+      splits_forward_backward=not config.langevin_iterations,
+      op_ms_per_step={op: 1e3 * seconds / steps
+                      for op, seconds in sorted(by_type.items(),
+                                                key=lambda item: -item[1])},
+      wall_ms_per_step=1e3 * wall / steps,
+      product_flops_per_step=flops_model.train_step_flops(config),
+      roofline_gflops=roofline)
 
 
 def _define_flags(values: flags.FlagValues) -> None:
-  flags.DEFINE_enum('config', 'pushing_dfo', sorted(throughput_configs.CONFIG_FILES),
+  flags.DEFINE_enum('config', 'pushing_dfo',
+                    sorted(throughput_configs.CONFIG_FILES),
                     'A bench.throughput configuration.', flag_values=values)
   flags.DEFINE_enum('variant', 'float32', sorted(throughput_configs.VARIANTS),
                     'Its precision and XLA variant.', flag_values=values)
@@ -165,11 +126,19 @@ def _define_flags(values: flags.FlagValues) -> None:
   flags.DEFINE_string('output', 'docs/benchmarks.md',
                       'Markdown file whose profile section is written.',
                       flag_values=values)
+  flags.DEFINE_string('summary',
+                      os.path.join('docs', 'results', f'{RECORD_NAME}.json'),
+                      'JSON record of the profile.', flag_values=values)
 
 
 def parse_args(argv: Sequence[str]) -> cli.Args:
   """Parses and checks the command line."""
-  return cli.parse(_define_flags, argv, 'bench.profile_step')
+  args = cli.parse(_define_flags, argv, 'bench.profile_step')
+  name = os.path.splitext(os.path.basename(args.summary))[0]
+  cli.require(name == RECORD_NAME or name.startswith(f'{RECORD_NAME}_'),
+              f'--summary: the file name must start with {RECORD_NAME!r} '
+              f'(bench.results_tables renders it), got {args.summary}')
+  return args
 
 
 def main(argv: Sequence[str]) -> None:
@@ -181,11 +150,13 @@ def main(argv: Sequence[str]) -> None:
       config.matmul_rows, config.width, tf.as_dtype(variant.compute_dtype),
       repeats=10)
   command = shlex.join(['python', '-m', 'bench.profile_step', *argv])
-  section = format_section(command, config, variant, args.steps, by_type,
-                           wall, roofline, args.top)
-  report.write_section(args.output, HEADING, section)
-  print(section)
-  print(f'profile_step: wrote {args.output} ({HEADING})', flush=True)
+  record = dict(report.provenance(command), section=HEADING,
+                **measurement(config, variant, args.steps, by_type, wall,
+                              roofline, args.top))
+  print(report.write_record_section(args.output, HEADING, args.summary,
+                                    record))
+  print(f'profile_step: wrote {args.output} ({HEADING}) and {args.summary}',
+        flush=True)
 
 
 if __name__ == '__main__':

@@ -1,73 +1,112 @@
-"""Demonstration windows per second: our Reverb dataset vs ReverbReplayBuffer's.
+r"""Demonstration windows per second: our Reverb dataset against TF-Agents'.
 
-    python -m bench.replay_throughput [--num_episodes=1000] [--batch_size=256]
+    python -m bench.replay_throughput [--num_episodes=1000] \
+        [--batch_size=256] [--output=docs/benchmarks.md] \
+        [--summary=docs/results/replay_throughput.json]
 
 Both read the same table on the same embedded server; the ratio is what
-matters (the learner needs one batch per train step).
+matters (the learner needs one batch per train step). The record goes to
+--summary and the `## Replay throughput` section of --output is written (or
+replaced) from it, as `bench.results_tables` renders it.
 """
+import os
+import shlex
 import statistics
 import tempfile
 import time
+from typing import Any, Dict, Sequence
 
-from absl import app
 from absl import flags
 import tensorflow as tf
 from tf_agents.replay_buffers import reverb_replay_buffer
 
+from bench import cli
 from bench import report
 from data_tools import collect
 from data_tools import demos
 from data_tools import replay
 
-flags.DEFINE_integer('num_episodes', 1000, 'Particle oracle episodes to serve.')
-flags.DEFINE_integer('batch_size', 256, 'Windows per batch.')
-flags.DEFINE_integer('history_length', 2, 'Steps per window.')
-flags.DEFINE_integer('num_batches', 100, 'Batches timed per repeat.')
-flags.DEFINE_integer('repeats', 5, 'Timed repeats (the median is reported).')
-FLAGS = flags.FLAGS
+HEADING = '## Replay throughput'
+RECORD_NAME = 'replay_throughput'  # docs/results/replay_throughput.json
+_WARMUP_BATCHES = 10
 
 
-def _batches_per_second(dataset: tf.data.Dataset) -> float:
-  """Median batches/s over the repeats, after a warm-up."""
+def _define_flags(values: flags.FlagValues) -> None:
+  flags.DEFINE_integer('num_episodes', 1000,
+                       'Particle oracle episodes to serve.', lower_bound=1,
+                       flag_values=values)
+  flags.DEFINE_integer('batch_size', 256, 'Windows per batch.', lower_bound=1,
+                       flag_values=values)
+  flags.DEFINE_integer('history_length', 2, 'Steps per window.',
+                       lower_bound=1, flag_values=values)
+  flags.DEFINE_integer('num_batches', 100, 'Batches timed per repeat.',
+                       lower_bound=1, flag_values=values)
+  flags.DEFINE_integer('repeats', 5, 'Timed repeats (the median is reported).',
+                       lower_bound=1, flag_values=values)
+  flags.DEFINE_string('output', 'docs/benchmarks.md',
+                      'Markdown file whose section is written.',
+                      flag_values=values)
+  flags.DEFINE_string('summary',
+                      os.path.join('docs', 'results', f'{RECORD_NAME}.json'),
+                      'JSON record of the measurement.', flag_values=values)
+
+
+def batches_per_second(dataset: tf.data.Dataset, num_batches: int,
+                       repeats: int) -> float:
+  """Median batches/s over `repeats` of `num_batches`, after a warm-up."""
   iterator = iter(dataset)
-  for _ in range(10):
+  for _ in range(_WARMUP_BATCHES):
     next(iterator)
   rates = []
-  for _ in range(FLAGS.repeats):
+  for _ in range(repeats):
     start = time.perf_counter()
-    for _ in range(FLAGS.num_batches):
+    for _ in range(num_batches):
       next(iterator)
-    rates.append(FLAGS.num_batches / (time.perf_counter() - start))
+    rates.append(num_batches / (time.perf_counter() - start))
   return statistics.median(rates)
 
 
-def main(argv):
-  del argv
+def measure(args: cli.Args) -> Dict[str, Any]:
+  """Both readers' batches/s on one table of particle oracle windows."""
   with tempfile.TemporaryDirectory() as data_dir:
-    shards = collect.collect('PARTICLE', FLAGS.num_episodes, data_dir,
+    shards = collect.collect('PARTICLE', args.num_episodes, data_dir,
                              num_workers=2)
     episodes = demos.load_episodes(shards)
     spec = tf.nest.map_structure(
         lambda x: tf.TensorSpec(x.shape[1:], tf.as_dtype(x.dtype)), episodes[0])
     with replay.DemonstrationReplay(episodes, spec,
-                                    FLAGS.history_length) as served:
-      ours = _batches_per_second(served.as_dataset(FLAGS.batch_size))
+                                    args.history_length) as served:
+      ours = batches_per_second(served.as_dataset(args.batch_size),
+                                args.num_batches, args.repeats)
       buffer = reverb_replay_buffer.ReverbReplayBuffer(
-          spec, replay.TABLE_NAME, FLAGS.history_length,
+          spec, replay.TABLE_NAME, args.history_length,
           local_server=served.server)
-      theirs = _batches_per_second(buffer.as_dataset(
-          sample_batch_size=FLAGS.batch_size,
-          num_steps=FLAGS.history_length).prefetch(4))
-  print(f'machine: {report.machine_description()}')
-  print(f'windows: {served.num_items}, batch {FLAGS.batch_size}, '
-        f'history {FLAGS.history_length}')
-  print('| reader | batches/s (median) | windows/s |')
-  print('| --- | --- | --- |')
-  for name, rate in (('DemonstrationReplay.as_dataset', ours),
-                     ('ReverbReplayBuffer.as_dataset', theirs)):
-    print(f'| {name} | {rate:.0f} | {rate * FLAGS.batch_size:.0f} |')
-  print(f'ratio: {ours / theirs:.1f}x')
+      theirs = batches_per_second(
+          buffer.as_dataset(sample_batch_size=args.batch_size,
+                            num_steps=args.history_length).prefetch(4),
+          args.num_batches, args.repeats)
+  return dict(
+      episodes=args.num_episodes, windows=served.num_items,
+      batch_size=args.batch_size, history_length=args.history_length,
+      num_batches=args.num_batches, repeats=args.repeats,
+      load_average=os.getloadavg()[0],
+      readers=[dict(name='DemonstrationReplay.as_dataset',
+                    batches_per_sec=ours),
+               dict(name='ReverbReplayBuffer.as_dataset',
+                    batches_per_sec=theirs)])
+
+
+def main(argv: Sequence[str]) -> None:
+  args = cli.parse(_define_flags, argv, 'bench.replay_throughput')
+  name = os.path.splitext(os.path.basename(args.summary))[0]
+  cli.require(name == RECORD_NAME or name.startswith(f'{RECORD_NAME}_'),
+              f'--summary: the file name must start with {RECORD_NAME!r} '
+              f'(bench.results_tables renders it), got {args.summary}')
+  command = shlex.join(['python', '-m', 'bench.replay_throughput', *argv])
+  record = dict(report.provenance(command), section=HEADING, **measure(args))
+  print(report.write_record_section(args.output, HEADING, args.summary,
+                                    record))
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run(main)

@@ -26,6 +26,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from absl import app
 from absl import flags
 
+from bench import markdown_tables
+from bench import speed_tables
 from bench import throughput_report
 
 RESULTS_DIR = os.path.join('docs', 'results')
@@ -42,42 +44,6 @@ class SummaryRow:
   here: str  # ours, with its spread
   runs: str  # seeds x episodes
   section: str  # heading in docs/benchmarks.md the row links to
-
-
-def _mean_std(values: Sequence[float]) -> str:
-  if len(values) == 1:
-    return f'{values[0]:.2f}'
-  return f'{statistics.mean(values):.2f} ± {statistics.pstdev(values):.2f}'
-
-
-def _provenance(record: Dict[str, Any]) -> str:
-  """Command, commit, date and machine: the first lines of every table.
-
-  Records written before the bench tools recorded a commit name the commit
-  that added them (`recorded_in_commit`) and describe the machine in words.
-  """
-  machine = record.get('machine', {})
-  if isinstance(machine, str):
-    described = machine
-  else:
-    gpus = machine.get('gpus') or []
-    described = (f'{machine.get("cores", "?")} cores '
-                 f'({machine.get("cpu_model", "CPU")}), '
-                 + (f'GPU: {", ".join(gpus)}' if gpus else 'no GPU'))
-  commit = record.get('commit', '')[:7]
-  if not commit:
-    commit = ('not recorded (record added in '
-              f'{record.get("recorded_in_commit", "?")[:7]})')
-  date = record.get('date', '')[:10]
-  return (f'Command: `{record["command"]}`  \nCommit {commit}, {date}; '
-          f'{described}.')
-
-
-def _table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-  lines = ['| ' + ' | '.join(columns) + ' |',
-           '| ' + ' | '.join('---' for _ in columns) + ' |']
-  lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
-  return '\n'.join(lines)
 
 
 def _quickstart(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
@@ -101,18 +67,19 @@ def _quickstart(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
                f'{max(speed):.1f}',
                f'{min(seconds):.0f} / {statistics.mean(seconds):.0f} / '
                f'{max(seconds):.0f}', ''])
-  table = _table(('seed (collection and training)', 'success rate',
-                  'avg return', 'train steps/s', 'train + eval (s)',
-                  'collection (s)'), rows)
+  table = markdown_tables.table(
+      ('seed (collection and training)', 'success rate', 'avg return',
+       'train steps/s', 'train + eval (s)', 'collection (s)'), rows)
+  text = f'{markdown_tables.provenance(record)}\n\n{table}'
   episodes = runs[0]['eval_episodes']
   if record.get('gin_bindings') or record.get('action_noise'):
-    return f'{_provenance(record)}\n\n{table}', []  # a lever, not the quickstart
+    return text, []  # a lever, not the quickstart
   summary = SummaryRow(
       'Quickstart: 2D particle, IBC-DFO, `make quickstart`', '-',
       f'{statistics.mean(success):.2f} ({min(success):.2f} to '
       f'{max(success):.2f})', f'{len(runs)} x {episodes}',
       'Quickstart: five fresh runs')
-  return f'{_provenance(record)}\n\n{table}', [summary]
+  return text, [summary]
 
 
 # The paper's Table 3 (Florence et al. 2021), success over 3 seeds x 100
@@ -171,14 +138,15 @@ def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
         f'{len(runs)} x {runs[0]["eval_episodes"]}',
         record['section'].lstrip('#').strip()))
   evaluation = record['evaluation']['text']
-  table = _table(('method', 'paper (Table 3)', 'best', 'last-5 mean',
-                  'last-5 spread', 'best per seed', 'train steps',
-                  'steps/s', 'latency (ms/action)'), rows)
+  table = markdown_tables.table(
+      ('method', 'paper (Table 3)', 'best', 'last-5 mean', 'last-5 spread',
+       'best per seed', 'train steps', 'steps/s', 'latency (ms/action)'), rows)
   bindings = ', '.join(f'`{binding}`' for binding in record['gin_bindings'])
   collected = (f', collected and trained with {bindings}' if bindings
                else '')
-  return (f'{_provenance(record)}  \nEvaluation: {evaluation}. Dataset: '
-          f'{record["dataset"]["episodes"]} oracle episodes{collected}. Each '
+  return (f'{markdown_tables.provenance(record)}  \nEvaluation: '
+          f'{evaluation}. Dataset: {record["dataset"]["episodes"]} oracle '
+          f'episodes{collected}. Each '
           'cell is mean ± std over seeds.\n\n' + table, summary)
 
 
@@ -229,9 +197,10 @@ def _particle_nd(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
   noise = data['dart_noise']
   dart = (f'; DART noise {noise:g} in all, {noise:g}/sqrt(d) per dimension'
           if noise else '')
-  table = _table(['method', 'figure'] + [f'{dim}D' for dim in dims] +
-                 ['train steps', 'train steps/s per dimension'], rows)
-  return (f'{_provenance(record)}  \nPer dimension: '
+  table = markdown_tables.table(
+      ['method', 'figure'] + [f'{dim}D' for dim in dims] +
+      ['train steps', 'train steps/s per dimension'], rows)
+  return (f'{markdown_tables.provenance(record)}  \nPer dimension: '
           f'{data["episodes_per_dimension"]} oracle episodes (collection '
           f'seed {data["collection_seed"]}{dart}); every run is evaluated on '
           f'the same {"/".join(map(str, record["eval_episodes"]))} seeded '
@@ -239,66 +208,10 @@ def _particle_nd(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
           'Each cell is mean ± std over seeds.\n\n' + table, summary)
 
 
-def _throughput(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
-  """`bench.throughput`: no README row (speed, not a paper's result)."""
-  return throughput_report.render(record, _provenance(record)), []
-
-
-def _time_to_success(record: Dict[str, Any]
-                     ) -> Tuple[str, List[SummaryRow]]:
-  """`bench.time_to_success`: one row per compute precision; no README row."""
-  threshold = record['threshold']
-  rows = []
-  for result in record['results']:
-    minutes = result['wall_seconds'] / 60
-    best = result['best_success_rate']
-    rows.append([
-        result['precision'],
-        f'{minutes:.1f} min' if result['reached']
-        else f'not reached in {minutes:.1f} min',
-        str(result['step'] or '-'), str(len(result['evaluations'])),
-        '-' if best is None else f'{best:.2f}'])
-  table = _table(('precision', f'wall time to success >= {threshold:.2f}',
-                  'train step', 'evaluations', 'best success'), rows)
-  episodes = record['eval_episodes']
-  coarse = (f' Fewer than {record["min_eval_episodes"]} episodes per '
-            'evaluation: a smoke run, not a measurement.'
-            if episodes < record['min_eval_episodes'] else '')
-  return (f'{_provenance(record)}  \nDataset: `{record["dataset"]}`.\n\n'
-          f'{table}\n\nWall time from launching `python -m ibc_agents.train` '
-          f'to the end of the first evaluation ({episodes} episodes) at or '
-          'above the threshold: start-up, data loading and every evaluation '
-          f'included.{coarse}', [])
-
-
-LATENCY_BASELINE = 'today'  # bench.latency's variant without extra bindings
-
-
-def _latency(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
-  """`bench.latency`: each variant against its run's own acting; no README
-  row."""
-  baselines = {result['run']: result for result in record['results']
-               if result['variant'] == LATENCY_BASELINE}
-  rows = []
-  for result in record['results']:
-    base = baselines[result['run']]
-    rows.append([
-        result['run'], result['variant'],
-        '<br>'.join(f'`{binding}`' for binding in result['bindings']) or '-',
-        f'{result["p50_ms"]:.1f}', f'{result["p99_ms"]:.1f}',
-        f'{result["p50_ms"] / base["p50_ms"]:.2f}',
-        f'{result["success_rate"]:.2f}',
-        f'{result["success_rate"] - base["success_rate"]:+.2f}'])
-  table = _table(('run', 'variant', 'bindings', 'p50 ms', 'p99 ms',
-                  f'p50 / {LATENCY_BASELINE}', 'success',
-                  f'vs {LATENCY_BASELINE}'), rows)
-  runs = ', '.join(f'{name}: `{root}`' for name, root in record['runs'].items())
-  return (f'{_provenance(record)}  \nRuns: {runs}.\n\n{table}\n\n'
-          'One observation per call through the exported SavedModel, '
-          f'{record["calls"]} calls per variant after {record["warmup_calls"]} '
-          f'warm-up calls, in {record["rounds"]} interleaved rounds; success '
-          f'over {record["episodes"]} episodes from training\'s evaluation '
-          'seeds.', [])
+def _speed(render: Callable[[Dict[str, Any]], str]
+           ) -> Callable[[Dict[str, Any]], Tuple[str, List[SummaryRow]]]:
+  """A speed table's renderer: its table, no README row."""
+  return lambda record: (render(record), [])
 
 
 # Record name (or prefix ending in '_') -> fn(record) -> (the docs table, the
@@ -310,10 +223,16 @@ RENDERERS: Dict[str, Callable[[Dict[str, Any]],
     'compare_': _comparison,
     'particle_nd': _particle_nd,
     'particle_nd_': _particle_nd,
-    throughput_report.RECORD_PREFIX: _throughput,
-    f'{throughput_report.RECORD_PREFIX}_': _throughput,
-    'time_to_success_': _time_to_success,
-    'latency_': _latency,
+    throughput_report.RECORD_PREFIX: _speed(speed_tables.throughput),
+    f'{throughput_report.RECORD_PREFIX}_': _speed(speed_tables.throughput),
+    'time_to_success_': _speed(speed_tables.time_to_success),
+    'latency_': _speed(speed_tables.latency),
+    'replay_throughput': _speed(speed_tables.replay_throughput),
+    'replay_throughput_': _speed(speed_tables.replay_throughput),
+    'profile_step': _speed(speed_tables.profile_step),
+    'profile_step_': _speed(speed_tables.profile_step),
+    'scale': _speed(speed_tables.scale),
+    'scale_': _speed(speed_tables.scale),
 }
 
 
@@ -357,7 +276,7 @@ def render(results_dir: str) -> Tuple[Dict[str, str], str]:
     with open(path) as f:
       tables[name], rows = renderer(json.load(f))
     summary += rows
-  summary_table = _table(
+  summary_table = markdown_tables.table(
       ('result', 'paper', 'here', 'seeds x episodes', 'details'),
       [(row.result, row.paper, row.here, row.runs,
         f'[{row.section}]({BENCHMARKS_LINK}#{_anchor(row.section)})')

@@ -1,9 +1,11 @@
 r"""Scaling out on loopback: server readers, strategies, evaluation workers.
 
     python -m bench.scale [--sections=replay,train,eval,parity] \
-        [--work_dir=/tmp/ibc_scale] [--readers=1,2,4] [--train_steps=400]
+        [--work_dir=/tmp/ibc_scale] [--readers=1,2,4] [--train_steps=400] \
+        [--output=docs/benchmarks.md] [--summary=docs/results/scale.json]
 
-Prints one Markdown table per section:
+Writes one record (--summary) holding the sections run, and the
+`## Scaling out` section of --output from it, one table per section:
 
 - replay: batches/s of `--batch_size` particle windows read from a
   standalone `data_tools.replay_server` by 1, 2 and 4 reader processes (per
@@ -24,16 +26,23 @@ cores cap the scaling; the per-process figures predict more cores or hosts.
 import json
 import os
 import re
-import statistics
+import shlex
 import subprocess
 import sys
 import textwrap
 import time
-from typing import Dict, List, Sequence
+from typing import Any, Dict, List, Sequence
 
 from bench import cli
 
 _SECTIONS = ('replay', 'train', 'eval', 'parity')
+HEADING = '## Scaling out'
+RECORD_NAME = 'scale'  # docs/results/scale[_LABEL].json
+# The replay section's servers.
+EMBEDDED = 'embedded, in-process reader'
+LOOPBACK = 'standalone, loopback relay'
+EVERY_INTERFACE = 'standalone, every interface (no relay)'
+
 _ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
 _PARTICLE_IMPORT = 'import environments.particle.particle_env'
 _DFO = 'gin_configs/particle/ibc_dfo.gin'
@@ -61,6 +70,12 @@ def _define_flags(values) -> None:
                       flag_values=values)
   flags.DEFINE_float('start_at', 0.0, 'Internal: when readers start timing.',
                      flag_values=values)
+  flags.DEFINE_string('output', 'docs/benchmarks.md',
+                      'Markdown file whose section is written.',
+                      flag_values=values)
+  flags.DEFINE_string('summary',
+                      os.path.join('docs', 'results', f'{RECORD_NAME}.json'),
+                      'JSON record of the measurements.', flag_values=values)
 
 
 def _python(script: str, **env: str) -> subprocess.CompletedProcess:
@@ -151,7 +166,8 @@ def _readers(address: str, count: int, args: cli.Args) -> List[float]:
   return rates
 
 
-def _replay_section(args: cli.Args) -> str:
+def _replay_section(args: cli.Args) -> Dict[str, Any]:
+  """Batches/s per reader and in total, for each server and reader count."""
   dataset = _particle_data(args.work_dir)
   embedded = _python(f'''
       from bench import scale
@@ -164,20 +180,13 @@ def _replay_section(args: cli.Args) -> str:
             served.as_dataset({args.batch_size}), {args.seconds}))
   ''')
   embedded_rate = float(re.search(r'rate (\S+)', embedded.stdout).group(1))
-  rows = [f'| embedded, in-process reader | 1 | {embedded_rate:.1f} | '
-          f'{embedded_rate:.1f} |']
-  for host, name in (('127.0.0.1', 'standalone, loopback relay'),
-                     ('0.0.0.0', 'standalone, every interface (no relay)')):
+  rows = [dict(server=EMBEDDED, readers=1, rates=[embedded_rate])]
+  for host, name in (('127.0.0.1', LOOPBACK), ('0.0.0.0', EVERY_INTERFACE)):
     with _Server(dataset, host) as server:
       for count in map(int, args.readers):
-        rates = _readers(server.address, count, args)
-        rows.append(f'| {name} | {count} | {statistics.median(rates):.1f} | '
-                    f'{sum(rates):.1f} |')
-  return '\n'.join([
-      f'Batches of {args.batch_size} windows (history 2) per second, '
-      f'{args.seconds:.0f} s per reader, all readers at once.', '',
-      '| server | readers | batches/s per reader (median) | batches/s in '
-      'total |', '| --- | --- | --- | --- |', *rows])
+        rows.append(dict(server=name, readers=count,
+                         rates=_readers(server.address, count, args)))
+  return dict(batch_size=args.batch_size, seconds=args.seconds, rows=rows)
 
 
 def _interval_rate(stdout: str) -> float:
@@ -215,7 +224,8 @@ def _train_in_process(dataset: str, root_dir: str, bindings: Sequence[str],
   ''').stdout
 
 
-def _train_section(args: cli.Args) -> str:
+def _train_section(args: cli.Args) -> Dict[str, Any]:
+  """Train steps/s of each way of training, after tracing."""
   dataset = _particle_data(args.work_dir)
   runs = os.path.join(args.work_dir, 'runs', str(time.time_ns()))
   bindings = _train_bindings(args.train_steps)
@@ -231,13 +241,8 @@ def _train_section(args: cli.Args) -> str:
     chief, _ = _train_cli(server, os.path.join(runs, 'multi_worker'),
                           bindings, workers=2)
     rates['multi_worker, 2 processes, one server'] = _interval_rate(chief)
-  baseline = rates['default (one process)']
-  return '\n'.join([
-      f'Particle IBC-DFO (`{_DFO}`), global batch 256, steps {_LOG_INTERVAL}'
-      f' to {args.train_steps} timed.', '',
-      '| training | steps/s | against one process |', '| --- | --- | --- |',
-      *[f'| {name} | {rate:.1f} | {rate / baseline:.2f} |'
-        for name, rate in rates.items()]])
+  return dict(config=_DFO, first_step=_LOG_INTERVAL,
+              last_step=args.train_steps, steps_per_sec=rates)
 
 
 def _free_port() -> int:
@@ -272,7 +277,8 @@ def _train_cli(server: _Server, root_dir: str, bindings: Sequence[str],
   return outputs
 
 
-def _eval_section(args: cli.Args) -> str:
+def _eval_section(args: cli.Args) -> Dict[str, Any]:
+  """Wall seconds of one evaluation with 1 and 2 workers, and its results."""
   # pylint: disable=g-import-not-at-top
   from data_tools import collect
   from data_tools import collection_settings
@@ -290,7 +296,7 @@ def _eval_section(args: cli.Args) -> str:
            'train_eval.eval_episodes = 1'])
       train_eval.train_eval(root_dir={root_dir!r}, dataset={dataset!r})
   ''')
-  rows, lines = [], set()
+  rows = []
   for workers in (1, 2):
     done = _python(f'''
         import functools, time
@@ -309,20 +315,15 @@ def _eval_section(args: cli.Args) -> str:
         print('seconds', time.perf_counter() - start)
         print('result', evaluation.format_result(result.as_dict()))
     ''')
-    seconds = float(re.search(r'seconds (\S+)', done.stdout).group(1))
-    lines.add(re.search(r'result (.*)', done.stdout).group(1))
-    rows.append((workers, seconds))
-  return '\n'.join([
-      f'{args.eval_episodes} PUSH episodes (states; an MSE policy trained 50 '
-      'steps, so most episodes run to their step limit).', '',
-      '| eval_workers | wall time (s) | against 1 |', '| --- | --- | --- |',
-      *[f'| {workers} | {seconds:.1f} | {rows[0][1] / seconds:.2f}x |'
-        for workers, seconds in rows], '',
-      f'Results identical: {"yes" if len(lines) == 1 else "NO"} '
-      f'({"; ".join(sorted(lines))}).'])
+    rows.append(dict(
+        eval_workers=workers,
+        seconds=float(re.search(r'seconds (\S+)', done.stdout).group(1)),
+        result=re.search(r'result (.*)', done.stdout).group(1)))
+  return dict(episodes=args.eval_episodes, train_steps=50, rows=rows)
 
 
-def _parity_section(args: cli.Args) -> str:
+def _parity_section(args: cli.Args) -> Dict[str, Any]:
+  """Final success and wall seconds of the shipped training per strategy."""
   dataset = _particle_data(args.work_dir)
   runs = os.path.join(args.work_dir, 'runs', f'parity_{time.time_ns()}')
   rows = []
@@ -333,17 +334,12 @@ def _parity_section(args: cli.Args) -> str:
         ['train_eval.eval_plot_fn = None',
          f"train_eval.strategy = '{strategy}'",
          'train_eval.eval_episodes = 100'], logical_cpus=cpus)
-    success = float(re.search(r'^results (\S+)', stdout, re.M).group(1))
-    rows.append((strategy, success, time.perf_counter() - start))
-  gap = abs(rows[0][1] - rows[1][1])
-  return '\n'.join([
-      f'`{_DFO}` as shipped (seed 0, global batch 256), 100 evaluation '
-      'episodes.', '', '| strategy | success | wall time (s) |',
-      '| --- | --- | --- |',
-      *[f'| {name} | {success:.2f} | {seconds:.0f} |'
-        for name, success, seconds in rows], '',
-      f'Gap: {100 * gap:.0f} points ({"within" if gap <= 0.05 else "beyond"} '
-      '5).'])
+    rows.append(dict(
+        strategy=strategy,
+        success_rate=float(re.search(r'^results (\S+)', stdout,
+                                     re.M).group(1)),
+        seconds=time.perf_counter() - start))
+  return dict(config=_DFO, eval_episodes=100, rows=rows)
 
 
 def main(argv: Sequence[str]) -> None:
@@ -355,15 +351,26 @@ def main(argv: Sequence[str]) -> None:
   cli.require(all(count.isdigit() and int(count) > 0
                   for count in args.readers),
               f'--readers: positive counts, got {args.readers}')
-  from bench import report  # pylint: disable=g-import-not-at-top
+  name = os.path.splitext(os.path.basename(args.summary))[0]
+  cli.require(name == RECORD_NAME or name.startswith(f'{RECORD_NAME}_'),
+              f'--summary: the file name must start with {RECORD_NAME!r} '
+              f'(bench.results_tables renders it), got {args.summary}')
+  # pylint: disable=g-import-not-at-top
+  from bench import report
+  # pylint: enable=g-import-not-at-top
   print(f'machine: {report.machine_description()}', flush=True)
   builders = {'replay': _replay_section, 'train': _train_section,
               'eval': _eval_section, 'parity': _parity_section}
+  command = shlex.join(['python', '-m', 'bench.scale', *argv])
+  record = dict(report.provenance(command), section=HEADING)
   for section in sections:
     start = time.perf_counter()
-    table = builders[section](args)
-    print(f'\n### {section} ({time.perf_counter() - start:.0f} s)\n\n{table}',
+    record[section] = builders[section](args)
+    print(f'scale: {section} took {time.perf_counter() - start:.0f} s',
           flush=True)
+  record['load_average'] = os.getloadavg()[0]
+  print(report.write_record_section(args.output, HEADING, args.summary,
+                                    record))
 
 
 if __name__ == '__main__':

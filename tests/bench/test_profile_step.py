@@ -1,4 +1,5 @@
 """`python -m bench.profile_step` profiles real train steps."""
+import json
 import re
 
 from absl import app
@@ -10,8 +11,12 @@ from bench import profile_step
 def test_profile_of_particle_steps_is_dominated_by_matrix_products(tmp_path):
   output = tmp_path / 'bench.md'
   output.write_text('# Benchmarks\n\n## Other\n\nkeep me\n')
+  summary = tmp_path / 'profile_step_particle.json'
   profile_step.main(['--config=particle_dfo', '--steps=2', '--top=5',
-                     f'--output={output}'])
+                     f'--output={output}', f'--summary={summary}'])
+  record = json.loads(summary.read_text())
+  assert record['config'] == 'particle_dfo' and record['steps'] == 2
+  assert record['wall_ms_per_step'] > 0 and record['roofline_gflops'] > 0
   markdown = output.read_text()
   assert '## Other\n\nkeep me' in markdown
   section = markdown[markdown.index(profile_step.HEADING):]
@@ -29,3 +34,8 @@ def test_profile_of_particle_steps_is_dominated_by_matrix_products(tmp_path):
 def test_rejects_a_non_positive_step_count():
   with pytest.raises(app.UsageError, match='steps'):
     profile_step.parse_args(['--steps=0'])
+
+
+def test_rejects_a_record_name_the_tables_cannot_render():
+  with pytest.raises(app.UsageError, match="start with 'profile_step'"):
+    profile_step.parse_args(['--summary=/tmp/ops.json'])
