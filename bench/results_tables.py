@@ -208,6 +208,33 @@ def _particle_nd(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
           'Each cell is mean ± std over seeds.\n\n' + table, summary)
 
 
+def _push_fidelity(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
+  """`bench.push_fidelity`: our PUSH beside the original's recordings."""
+  rows = []
+  for name, medians in (
+      (f'our oracle, {record["oracle"]["episodes"]} episodes (success '
+       f'{record["oracle"]["success_rate"]:.2f})', record['oracle']),
+      ("the original's recorded episodes", record['recorded'])):
+    rows.append([name, f'{medians["move_per_step_m"]:.4f}',
+                 f'{1e3 * medians["effector_lag_m"]:.1f}',
+                 f'{medians["episode_length"]:g}'])
+  medians = markdown_tables.table(
+      ('demonstrations (medians)', 'move per step (m)', 'effector lag (mm)',
+       'episode length'), rows)
+  replay = record['replay']
+  replays = markdown_tables.table(
+      ('largest departure in the first '
+       f'{record["early_steps"]} pushing steps (worst episode)',
+       'median largest departure, whole episodes',
+       'replays ending on success'),
+      [[f'{1e3 * replay["worst_early_departure_m"]:.1f} mm',
+        f'{1e3 * replay["median_largest_departure_m"]:.1f} mm',
+        f'{replay["solved"]} of {replay["episodes"]}']])
+  return (f'{markdown_tables.provenance(record)}  \nRecording: '
+          f'`{record["recording"]}`.\n\n{medians}\n\nThe recorded episodes '
+          'replayed open loop from their first poses:\n\n' + replays, [])
+
+
 def _speed(render: Callable[[Dict[str, Any]], str]
            ) -> Callable[[Dict[str, Any]], Tuple[str, List[SummaryRow]]]:
   """A speed table's renderer: its table, no README row."""
@@ -223,6 +250,8 @@ RENDERERS: Dict[str, Callable[[Dict[str, Any]],
     'compare_': _comparison,
     'particle_nd': _particle_nd,
     'particle_nd_': _particle_nd,
+    'push_fidelity': _push_fidelity,
+    'push_fidelity_': _push_fidelity,
     throughput_report.RECORD_PREFIX: _speed(speed_tables.throughput),
     f'{throughput_report.RECORD_PREFIX}_': _speed(speed_tables.throughput),
     'time_to_success_': _speed(speed_tables.time_to_success),
@@ -233,6 +262,8 @@ RENDERERS: Dict[str, Callable[[Dict[str, Any]],
     'profile_step_': _speed(speed_tables.profile_step),
     'scale': _speed(speed_tables.scale),
     'scale_': _speed(speed_tables.scale),
+    'eval_memory': _speed(speed_tables.eval_memory),
+    'eval_memory_': _speed(speed_tables.eval_memory),
 }
 
 

@@ -205,3 +205,20 @@ def scale(record: Dict[str, Any]) -> str:
   return '\n\n'.join([
       f'{markdown_tables.provenance(record)} Load average (1 min) at the '
       f'end: {record["load_average"]:.1f}.', *tables])
+
+
+def eval_memory(record: Dict[str, Any]) -> str:
+  """`bench.eval_memory`: peak memory of one evaluation, all at once and in
+  waves."""
+  rows = [[str(row['max_live_episodes'] or f'all {record["episodes"]}'),
+           f'{row["success_rate"]:.2f}', f'{row["avg_return"]:.2f}',
+           f'{row["peak_rss_bytes"] / 2**30:.2f} GiB',
+           f'{row["wall_seconds"]:.0f} s'] for row in record['rows']]
+  identical = len({(row['success_rate'], row['avg_return'])
+                   for row in record['rows']}) == 1
+  return (f'{markdown_tables.provenance(record)}  \nPolicy: '
+          f'`{record["policy_dir"]}`, {record["task"]}, {record["episodes"]} '
+          'episodes.\n\n' + markdown_tables.table(
+              ('episodes live at once', 'success', 'avg return',
+               'peak resident memory', 'wall time'), rows)
+          + f'\n\nResults identical: {"yes" if identical else "no"}.')

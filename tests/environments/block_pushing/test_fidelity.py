@@ -31,68 +31,26 @@ the original's simulation nearly step for step: a change of scene, contact
 or control setting that breaks them has changed the physics.
 """
 import os
-from typing import Dict, List
 
 import numpy as np
 import pytest
 
-from environments.block_pushing import block_pushing_env
+from environments.block_pushing import fidelity
 
 DATA = os.path.join(os.path.dirname(__file__), 'data',
                     'original_push_episodes.npz')
-EARLY_STEPS = 15  # steps after the block first moves in the recording
-EARLY_BOUND = 0.015  # m, every episode, over those steps
+EARLY_BOUND = 0.015  # m, every episode, over fidelity.EARLY_STEPS
 PATH_BOUND = 0.02  # m, median over episodes of the largest departure
 MIN_SOLVED = 10  # of the 20 replays end with the block on the target
-_MOVED = 0.001  # m from its start: the block has been pushed
-
-
-def _episodes() -> List[Dict[str, np.ndarray]]:
-  data = np.load(DATA)
-  episodes = []
-  action_start, observation_start = 0, 0
-  for index, steps in enumerate(data['num_steps']):
-    observed = slice(observation_start, observation_start + steps + 1)
-    episodes.append({
-        'block': data['block_start'][index],
-        'target': data['target'][index],
-        'actions': data['actions'][action_start:action_start + steps],
-        'path': data['block_translation'][observed],
-    })
-    action_start += steps
-    observation_start += steps + 1
-  return episodes
 
 
 @pytest.fixture(scope='module')
 def replays():
-  """(recorded episode, replayed block path [T + 1, 2], solved) per episode."""
-  env = block_pushing_env.PushEnv(seed=0)
-  results = []
-  try:
-    for episode in _episodes():
-      time_step = env.reset_to_layout(episode['block'][None],
-                                      episode['target'][None])
-      path = [time_step.observation['block_translation']]
-      for action in episode['actions']:
-        time_step = env.step(action)
-        path.append(time_step.observation['block_translation'])
-        if time_step.is_last():
-          break
-      results.append((episode, np.array(path),
-                      bool(env.get_info()['success'])))
-  finally:
-    env.close()
-  return results
-
-
-def _departures(recorded: np.ndarray, replayed: np.ndarray) -> np.ndarray:
-  steps = min(len(recorded), len(replayed))
-  return np.linalg.norm(replayed[:steps] - recorded[:steps], axis=1)
+  return fidelity.replay_episodes(DATA)
 
 
 def test_recorded_episodes_are_twenty_successful_push_episodes():
-  episodes = _episodes()
+  episodes = fidelity.recorded_episodes(DATA)
   assert len(episodes) == 20
   for episode in episodes:
     assert len(episode['path']) == len(episode['actions']) + 1
@@ -100,26 +58,24 @@ def test_recorded_episodes_are_twenty_successful_push_episodes():
 
 
 def test_reset_to_layout_starts_from_the_recorded_poses(replays):
-  for episode, path, _ in replays:
-    np.testing.assert_allclose(path[0], episode['block'][:2], atol=1e-4)
+  for replay in replays:
+    np.testing.assert_allclose(replay.path[0], replay.recorded['block'][:2],
+                               atol=1e-4)
 
 
 def test_block_follows_every_recorded_push_as_it_starts(replays):
-  for index, (episode, path, _) in enumerate(replays):
-    recorded = episode['path']
-    start = np.argmax(np.linalg.norm(recorded - recorded[0], axis=1) > _MOVED)
-    early = _departures(recorded[:start + EARLY_STEPS + 1],
-                        path[:start + EARLY_STEPS + 1])
-    assert early.max() < EARLY_BOUND, (
-        f'episode {index}: the block departs {early.max():.4f} m from its '
-        f'recorded path within {EARLY_STEPS} steps of the first push')
+  for index, replay in enumerate(replays):
+    early = replay.early_departure()
+    assert early < EARLY_BOUND, (
+        f'episode {index}: the block departs {early:.4f} m from its '
+        f'recorded path within {fidelity.EARLY_STEPS} steps of the first '
+        'push')
 
 
 def test_block_paths_stay_near_the_recordings_over_whole_episodes(replays):
-  largest = [_departures(episode['path'], path).max()
-             for episode, path, _ in replays]
-  assert np.median(largest) < PATH_BOUND, np.round(largest, 4)
+  figures = fidelity.summary(replays)
+  assert figures['median_largest_departure_m'] < PATH_BOUND, figures
 
 
 def test_replayed_actions_still_solve_most_episodes(replays):
-  assert sum(solved for _, _, solved in replays) >= MIN_SOLVED
+  assert fidelity.summary(replays)['solved'] >= MIN_SOLVED
