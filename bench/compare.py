@@ -5,10 +5,10 @@ r"""Compares behavioural-cloning configs on one task: success, speed, latency.
         --configs=$C/ibc_dfo.gin,$C/mse.gin,$C/mdn.gin [--num_episodes=1000] \
         [--gin_bindings=...] [--work_dir=/tmp/ibc_compare] \
         [--output=docs/benchmarks.md] [--plot=docs/compare_particle.png] \
-        [--goal_tolerance=0.02] [--resume]
+        [--goal_tolerance=0.02] [--dataset=DIR] [--resume]
 
 One oracle dataset is collected per task (and reused by a later comparison with
-the same collection settings). Every config trains on it for seeds 0..N-1 with
+the same collection settings), unless --dataset names demonstrations to use. Every config trains on it for seeds 0..N-1 with
 its own budget and the --gin_bindings, each run in a fresh
 `python -m ibc_agents.train` process so gin and TensorFlow state never leak
 between runs. Each exported policy is then timed on single observations. The
@@ -59,6 +59,9 @@ _WARMUP_CALLS = 10  # untimed policy calls (tracing, allocation)
 _TIMED_CALLS = 50  # policy calls the latency median is taken over
 WALL_TIME_FILE = 'wall_time.json'  # a run's training-command seconds, summed
 _RECORD_PREFIX = 'compare_'  # a record bench.results_tables renders as ours
+# Figures recorded where every run's evaluations report them: block-pushing
+# p1 and p2 (one block, both blocks), D4RL's normalized score.
+_OPTIONAL_FIGURES = ('p1', 'p2', 'normalized_score_mean')
 
 
 def _define_flags(values: flags.FlagValues) -> None:
@@ -88,6 +91,10 @@ def _define_flags(values: flags.FlagValues) -> None:
                      'Block-pushing tasks: evaluate at this success '
                      'tolerance in metres (0.02 for the paper\'s Table 3); '
                      "default: the environment's own.", flag_values=values)
+  flags.DEFINE_string('dataset', None,
+                      'Demonstrations to train on instead of collecting '
+                      "--num_episodes of the task's oracle, e.g. a D4RL "
+                      'dataset in the reference format.', flag_values=values)
   flags.DEFINE_bool('resume', False,
                     'Keep existing runs: read finished ones, resume '
                     'unfinished ones from their checkpoints.',
@@ -107,6 +114,8 @@ def parse_args(argv: Sequence[str]) -> cli.Args:
       'docs', f'compare_{task}_curves.png')
   args.summary = args.summary or os.path.join('docs', 'results',
                                               f'compare_{task}.json')
+  cli.require(args.dataset is None or os.path.isdir(args.dataset),
+              f'--dataset: no such directory: {args.dataset}')
   cli.require(os.path.basename(args.summary).startswith(_RECORD_PREFIX),
               f'--summary: the file name must start with {_RECORD_PREFIX!r} '
               f'(bench.results_tables renders it), got {args.summary}')
@@ -319,7 +328,8 @@ def summary(args: cli.Args, command: str,
   """
   methods = []
   for gin_file, result in zip(args.configs, results):
-    keys = ['success_rate'] + [key for key in ('p1', 'p2') if result.has(key)]
+    keys = ['success_rate'] + [key for key in _OPTIONAL_FIGURES
+                               if result.has(key)]
     runs = []
     for seed in range(len(result.histories)):
       run = dict(seed=seed, train_steps=result.train_steps[seed],
@@ -342,7 +352,8 @@ def summary(args: cli.Args, command: str,
           text=evaluation, goal_tolerance_m=args.goal_tolerance,
           gin_bindings=args.eval_bindings),
       dataset=dict(episodes=stats.num_episodes, steps=stats.num_steps,
-                   collection_seed=_DATA_SEED),
+                   collection_seed=None if args.dataset else _DATA_SEED,
+                   path=args.dataset and os.path.relpath(args.dataset)),
       gin_bindings=args.gin_bindings, seeds=list(range(args.seeds)),
       definitions=protocol.DEFINITIONS, methods=methods)
 
@@ -356,9 +367,10 @@ def main(argv: Sequence[str]) -> None:
   bindings = [f'train_eval.task = {args.task!r}'] + args.gin_bindings
   work_dir = os.path.abspath(args.work_dir)
   # The evaluation bindings stay out of the collection.
-  dataset = prepare_dataset(args.task, args.num_episodes,
-                            os.path.join(work_dir, 'data', args.task),
-                            args.configs[:1], bindings)
+  dataset = os.path.abspath(args.dataset) if args.dataset else (
+      prepare_dataset(args.task, args.num_episodes,
+                      os.path.join(work_dir, 'data', args.task),
+                      args.configs[:1], bindings))
   stats = dataset_statistics.DatasetStatistics.load(dataset)
   results = [run_method(args.task, gin_file, name, dataset,
                         bindings + args.eval_bindings, args.seeds,
@@ -381,9 +393,8 @@ def main(argv: Sequence[str]) -> None:
   output_dir = os.path.dirname(os.path.abspath(args.output))
   section = report.format_section(
       heading, results_tables.marked_table(name, record),
-      f'Dataset: {stats.num_episodes} oracle episodes ({stats.num_steps} '
-      f'steps, collection seed {_DATA_SEED}), the same for every run; '
-      f'record: `{os.path.relpath(args.summary)}`.',
+      f'Dataset: {results_tables.dataset_text(record["dataset"])}, the same for every '
+      f'run; record: `{os.path.relpath(args.summary)}`.',
       results, args.baseline,
       [('success rate against train step, each seed',
         os.path.relpath(args.curve_plot, output_dir)),

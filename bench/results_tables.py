@@ -108,6 +108,21 @@ def _figure(summary: Dict[str, Dict[str, float]], name: str) -> str:
   return f'{summary[name]["mean"]:.2f} ± {summary[name]["std"]:.2f}'
 
 
+# A comparison's figures beside success, where its runs report them (best
+# evaluation, mean ± std over seeds): (record key, label).
+_OPTIONAL_FIGURES = (('p1', 'p1'), ('p2', 'p2'),
+                     ('normalized_score_mean', 'normalized score'))
+
+
+def dataset_text(dataset: Dict[str, Any]) -> str:
+  """A comparison record's dataset in words."""
+  if dataset.get('path'):
+    return (f'{dataset["episodes"]} episodes ({dataset["steps"]} steps) from '
+            f'`{dataset["path"]}`')
+  return (f'{dataset["episodes"]} oracle episodes ({dataset["steps"]} steps, '
+          f'collection seed {dataset["collection_seed"]})')
+
+
 def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
   """`bench.compare`: methods x seeds on one task, the paper's protocol."""
   task = record['task']
@@ -123,8 +138,9 @@ def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
     paper_figure = paper.get(_paper_method(method['name']))
     paper_text = ('-' if paper_figure is None else
                   ' ± '.join(map(_as_published, paper_figure)))
-    extra = ''.join(f'; {key} {_figure(method["summary"][key], "best")}'
-                    for key in ('p1', 'p2') if key in method['summary'])
+    extra = ''.join(f'; {label} {_figure(method["summary"][key], "best")}'
+                    for key, label in _OPTIONAL_FIGURES
+                    if key in method['summary'])
     rows.append([method['name'], paper_text, _figure(success, 'best'),
                  _figure(success, 'last_mean'),
                  _figure(success, 'last_spread'), per_seed + extra,
@@ -145,9 +161,9 @@ def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
   collected = (f', collected and trained with {bindings}' if bindings
                else '')
   return (f'{markdown_tables.provenance(record)}  \nEvaluation: '
-          f'{evaluation}. Dataset: {record["dataset"]["episodes"]} oracle '
-          f'episodes{collected}. Each '
-          'cell is mean ± std over seeds.\n\n' + table, summary)
+          f'{evaluation}. Dataset: {dataset_text(record["dataset"])}'
+          f'{collected}. Each cell is mean ± std over seeds.\n\n' + table,
+          summary)
 
 
 # The paper's Figure 6 and Appendix B.4 (Fig. 11), per method family, in

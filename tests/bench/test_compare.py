@@ -225,3 +225,27 @@ def test_summary_must_be_a_record_bench_results_tables_renders():
   with pytest.raises(app.UsageError, match="must start with 'compare_'"):
     compare.parse_args(['--task=PARTICLE', '--summary=docs/results/push.json',
                         '--configs=gin_configs/particle/mse.gin'])
+
+
+def test_given_dataset_is_trained_on_instead_of_collecting(first_run,
+                                                          tmp_path):
+  dataset = first_run[0] / 'work' / 'data' / 'PARTICLE'
+  command_dir = tmp_path / 'given'
+  command_dir.mkdir()
+  _compare(command_dir, '--configs=gin_configs/particle/mse.gin',
+           f'--dataset={dataset}', '--baseline=', num_episodes=1)
+  record = json.loads((command_dir / 'compare_run.json').read_text())
+  assert record['dataset']['path'] == os.path.relpath(dataset)
+  assert record['dataset']['collection_seed'] is None
+  assert record['dataset']['episodes'] == 20  # the given one's, not 1
+  assert not (command_dir / 'work' / 'data').exists()
+  assert f'episodes ({record["dataset"]["steps"]} steps) from' in (
+      command_dir / 'bench.md').read_text()
+
+
+def test_a_missing_dataset_is_refused():
+  from absl import app  # pylint: disable=g-import-not-at-top
+  from bench import compare  # pylint: disable=g-import-not-at-top
+  with pytest.raises(app.UsageError, match='--dataset: no such directory'):
+    compare.parse_args(['--task=PARTICLE', '--dataset=/nonexistent/data',
+                        '--configs=gin_configs/particle/mse.gin'])

@@ -102,7 +102,8 @@ def _push_comparison(method, gin_bindings=()):
       command='python -m bench.compare --task=PUSH', commit='abcdef0123',
       date='2026-12-07T10:00:00', machine=dict(cores=2, cpu_model='CPU'),
       section='## Comparison: PUSH', task='PUSH',
-      evaluation=dict(text='at 0.02 m'), dataset=dict(episodes=2000),
+      evaluation=dict(text='at 0.02 m'),
+      dataset=dict(episodes=2000, steps=106048, collection_seed=0),
       gin_bindings=list(gin_bindings), methods=[method])
 
 
@@ -133,3 +134,18 @@ def test_a_comparison_with_bindings_names_them_in_its_rows_and_table():
   assert ('collected and trained with `PushEnv.success_tolerance = 0.02`'
           in table)
   assert rows[0].result == 'PUSH, mse; `PushEnv.success_tolerance = 0.02`'
+
+
+def test_a_comparison_on_given_data_names_it_and_its_normalized_score():
+  method = _method('mse', [_run(0, 0.0, 0.0)], figure(0.0, 0.0),
+                   figure(0.0, 0.0), figure(0.0, 0.0))
+  method['summary']['normalized_score_mean'] = dict(
+      best=figure(1.44, 0.0), last_mean=figure(0.5, 0.0),
+      last_spread=figure(1.0, 0.0))
+  record = _push_comparison(method)
+  record['dataset'] = dict(episodes=11, steps=1700, collection_seed=None,
+                           path='data/door-human-v0-sample')
+  table, _ = results_tables.RENDERERS['compare_'](record)
+  assert ('Dataset: 11 episodes (1700 steps) from '
+          '`data/door-human-v0-sample`.') in table
+  assert '| 0.00; normalized score 1.44 ± 0.00 |' in table
