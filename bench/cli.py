@@ -90,6 +90,15 @@ def require(condition: bool, message: str) -> None:
     raise app.UsageError(message)
 
 
+def require_record_name(summary: str, name: str) -> None:
+  """Raises app.UsageError unless the record file `summary` is named `name`
+  or `name_LABEL` (.json), the names bench.results_tables renders."""
+  stem = os.path.splitext(os.path.basename(summary))[0]
+  require(stem == name or stem.startswith(f'{name}_'),
+          f'--summary: the file name must start with {name!r} '
+          f'(bench.results_tables renders it), got {summary}')
+
+
 def run(main: Callable[[Sequence[str]], None]) -> None:
   """Runs `main(argv without the program name)` under absl's app."""
   app.run(lambda argv: main(argv[1:]), flags_parser=_own_flags_only)

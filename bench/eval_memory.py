@@ -81,10 +81,7 @@ def evaluate_in_process(args: cli.Args, max_live: int) -> Dict[str, Any]:
 
 def main(argv: Sequence[str]) -> None:
   args = cli.parse(_define_flags, argv, 'bench.eval_memory')
-  name = os.path.splitext(os.path.basename(args.summary))[0]
-  cli.require(name == RECORD_NAME or name.startswith(f'{RECORD_NAME}_'),
-              f'--summary: the file name must start with {RECORD_NAME!r} '
-              f'(bench.results_tables renders it), got {args.summary}')
+  cli.require_record_name(args.summary, RECORD_NAME)
   cli.require(all(wave.isdigit() for wave in args.waves),
               f'--waves: counts >= 0, got {args.waves}')
   cli.require(os.path.isdir(args.policy_dir),

@@ -134,10 +134,7 @@ def _define_flags(values: flags.FlagValues) -> None:
 def parse_args(argv: Sequence[str]) -> cli.Args:
   """Parses and checks the command line."""
   args = cli.parse(_define_flags, argv, 'bench.profile_step')
-  name = os.path.splitext(os.path.basename(args.summary))[0]
-  cli.require(name == RECORD_NAME or name.startswith(f'{RECORD_NAME}_'),
-              f'--summary: the file name must start with {RECORD_NAME!r} '
-              f'(bench.results_tables renders it), got {args.summary}')
+  cli.require_record_name(args.summary, RECORD_NAME)
   return args
 
 

@@ -50,10 +50,7 @@ def _define_flags(values: flags.FlagValues) -> None:
 
 def main(argv: Sequence[str]) -> None:
   args = cli.parse(_define_flags, argv, 'bench.push_fidelity')
-  name = os.path.splitext(os.path.basename(args.summary))[0]
-  cli.require(name == RECORD_NAME or name.startswith(f'{RECORD_NAME}_'),
-              f'--summary: the file name must start with {RECORD_NAME!r} '
-              f'(bench.results_tables renders it), got {args.summary}')
+  cli.require_record_name(args.summary, RECORD_NAME)
   cli.require(os.path.isfile(args.recording),
               f'--recording: no such file: {args.recording}')
   command = shlex.join(['python', '-m', 'bench.push_fidelity', *argv])

@@ -98,10 +98,7 @@ def measure(args: cli.Args) -> Dict[str, Any]:
 
 def main(argv: Sequence[str]) -> None:
   args = cli.parse(_define_flags, argv, 'bench.replay_throughput')
-  name = os.path.splitext(os.path.basename(args.summary))[0]
-  cli.require(name == RECORD_NAME or name.startswith(f'{RECORD_NAME}_'),
-              f'--summary: the file name must start with {RECORD_NAME!r} '
-              f'(bench.results_tables renders it), got {args.summary}')
+  cli.require_record_name(args.summary, RECORD_NAME)
   command = shlex.join(['python', '-m', 'bench.replay_throughput', *argv])
   record = dict(report.provenance(command), section=HEADING, **measure(args))
   print(report.write_record_section(args.output, HEADING, args.summary,

@@ -351,10 +351,7 @@ def main(argv: Sequence[str]) -> None:
   cli.require(all(count.isdigit() and int(count) > 0
                   for count in args.readers),
               f'--readers: positive counts, got {args.readers}')
-  name = os.path.splitext(os.path.basename(args.summary))[0]
-  cli.require(name == RECORD_NAME or name.startswith(f'{RECORD_NAME}_'),
-              f'--summary: the file name must start with {RECORD_NAME!r} '
-              f'(bench.results_tables renders it), got {args.summary}')
+  cli.require_record_name(args.summary, RECORD_NAME)
   # pylint: disable=g-import-not-at-top
   from bench import report
   # pylint: enable=g-import-not-at-top

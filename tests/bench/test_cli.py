@@ -50,3 +50,16 @@ def test_a_benchmark_command_reports_a_bad_flag_with_its_usage():
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
   assert done.returncode != 0
   assert '--dims must be comma-separated integers' in done.stderr
+
+
+@pytest.mark.parametrize('summary', ['docs/results/scale.json',
+                                     '/tmp/scale_eval_only.json'])
+def test_record_named_as_the_tool_or_with_a_label_is_accepted(summary):
+  cli.require_record_name(summary, 'scale')
+
+
+@pytest.mark.parametrize('summary', ['docs/results/scales.json',
+                                     '/tmp/eval_scale.json'])
+def test_record_the_tables_would_not_render_is_refused(summary):
+  with pytest.raises(app.UsageError, match="must start with 'scale'"):
+    cli.require_record_name(summary, 'scale')
