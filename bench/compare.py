@@ -46,6 +46,7 @@ import environments
 from data_tools import collect
 from data_tools import collection_settings
 from data_tools import dataset_statistics
+from data_tools import demos
 from bench import cli
 from bench import latency
 from bench import protocol
@@ -371,7 +372,7 @@ def main(argv: Sequence[str]) -> None:
       prepare_dataset(args.task, args.num_episodes,
                       os.path.join(work_dir, 'data', args.task),
                       args.configs[:1], bindings))
-  stats = dataset_statistics.DatasetStatistics.load(dataset)
+  stats = demos.load_or_compute_statistics(dataset)
   results = [run_method(args.task, gin_file, name, dataset,
                         bindings + args.eval_bindings, args.seeds,
                         os.path.join(work_dir, 'runs', args.task), args.resume)

@@ -158,8 +158,9 @@ def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
       ('method', 'paper (Table 3)', 'best', 'last-5 mean', 'last-5 spread',
        'best per seed', 'train steps', 'steps/s', 'latency (ms/action)'), rows)
   bindings = ', '.join(f'`{binding}`' for binding in record['gin_bindings'])
-  collected = (f', collected and trained with {bindings}' if bindings
-               else '')
+  shaped = ('trained with' if record['dataset'].get('path')
+            else 'collected and trained with')
+  collected = f', {shaped} {bindings}' if bindings else ''
   return (f'{markdown_tables.provenance(record)}  \nEvaluation: '
           f'{evaluation}. Dataset: {dataset_text(record["dataset"])}'
           f'{collected}. Each cell is mean ± std over seeds.\n\n' + table,

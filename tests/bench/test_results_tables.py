@@ -142,10 +142,11 @@ def test_a_comparison_on_given_data_names_it_and_its_normalized_score():
   method['summary']['normalized_score_mean'] = dict(
       best=figure(1.44, 0.0), last_mean=figure(0.5, 0.0),
       last_spread=figure(1.0, 0.0))
-  record = _push_comparison(method)
+  record = _push_comparison(method, ['train_eval.num_iterations = 20'])
   record['dataset'] = dict(episodes=11, steps=1700, collection_seed=None,
                            path='data/door-human-v0-sample')
   table, _ = results_tables.RENDERERS['compare_'](record)
   assert ('Dataset: 11 episodes (1700 steps) from '
-          '`data/door-human-v0-sample`.') in table
+          '`data/door-human-v0-sample`, trained with '
+          '`train_eval.num_iterations = 20`.') in table
   assert '| 0.00; normalized score 1.44 ± 0.00 |' in table
