@@ -306,7 +306,7 @@ def marked_table(name: str, record: Dict[str, Any]) -> str:
   return f'<!-- result: {name} -->\n{table}\n<!-- /result: {name} -->'
 
 
-def _anchor(heading: str) -> str:
+def anchor(heading: str) -> str:
   """GitHub's anchor for a markdown heading."""
   kept = ''.join(c for c in heading.lower() if c.isalnum() or c in ' -_')
   return kept.replace(' ', '-')
@@ -327,7 +327,7 @@ def render(results_dir: str) -> Tuple[Dict[str, str], str]:
   summary_table = markdown_tables.table(
       ('result', 'paper', 'here', 'seeds x episodes', 'details'),
       [(row.result, row.paper, row.here, row.runs,
-        f'[{row.section}]({BENCHMARKS_LINK}#{_anchor(row.section)})')
+        f'[{row.section}]({BENCHMARKS_LINK}#{anchor(row.section)})')
        for row in summary])
   return tables, summary_table
 
