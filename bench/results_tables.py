@@ -163,8 +163,25 @@ def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
   collected = f', {shaped} {bindings}' if bindings else ''
   return (f'{markdown_tables.provenance(record)}  \nEvaluation: '
           f'{evaluation}. Dataset: {dataset_text(record["dataset"])}'
-          f'{collected}. Each cell is mean ± std over seeds.\n\n' + table,
-          summary)
+          f'{collected}. Each cell is mean ± std over seeds.\n\n{table}'
+          '\n\nSuccess at every evaluation, per run:\n\n'
+          + _evaluations_table(record['methods']), summary)
+
+
+def _evaluations_table(methods: List[Dict[str, Any]]) -> str:
+  """One row per run: its success at each evaluated train step."""
+  steps = sorted({entry['step'] for method in methods
+                  for run in method['runs'] for entry in run['eval_history']})
+  rows = []
+  for method in methods:
+    for run in method['runs']:
+      success = {entry['step']: entry['success_rate']
+                 for entry in run['eval_history']}
+      rows.append([method['name'], str(run['seed'])] +
+                  [f'{success[step]:.2f}' if step in success else '-'
+                   for step in steps])
+  return markdown_tables.table(
+      ['method', 'seed'] + [f'step {step}' for step in steps], rows)
 
 
 # The paper's Figure 6 and Appendix B.4 (Fig. 11), per method family, in
