@@ -356,6 +356,7 @@ def summary(args: cli.Args, command: str,
                    collection_seed=None if args.dataset else _DATA_SEED,
                    path=args.dataset and os.path.relpath(args.dataset)),
       gin_bindings=args.gin_bindings, seeds=list(range(args.seeds)),
+      baseline=args.baseline or None,
       definitions=protocol.DEFINITIONS, methods=methods)
 
 
@@ -396,7 +397,7 @@ def main(argv: Sequence[str]) -> None:
       heading, results_tables.marked_table(name, record),
       f'Dataset: {results_tables.dataset_text(record["dataset"])}, the same for every '
       f'run; record: `{os.path.relpath(args.summary)}`.',
-      results, args.baseline,
+      results,
       [('success rate against train step, each seed',
         os.path.relpath(args.curve_plot, output_dir)),
        ('final success rate per method',
@@ -404,8 +405,6 @@ def main(argv: Sequence[str]) -> None:
       f'median of {_TIMED_CALLS} calls after {_WARMUP_CALLS} warm-up calls')
   report.write_section(args.output, heading, section)
   print(report.format_table(results))
-  if args.baseline and len(results) > 1:
-    print(report.format_ratios(results, args.baseline))
   print(f'compare: wrote {args.output} ({heading}), {args.summary}, '
         f'{args.plot} and {args.curve_plot}', flush=True)
 

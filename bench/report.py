@@ -153,27 +153,11 @@ def format_rates_table(results: Sequence[MethodResult],
   return '\n'.join(lines)
 
 
-def format_ratios(results: Sequence[MethodResult], baseline: str) -> str:
-  """One line: each method's training speed and latency over the baseline's."""
-  base = next(result for result in results if result.name == baseline)
-  base_speed = statistics.median(base.steps_per_sec)
-  base_latency = statistics.median(base.latency_ms)
-  parts = [
-      f'{result.name} trains at '
-      f'{statistics.median(result.steps_per_sec) / base_speed:.2f}× its '
-      f'steps/s and takes '
-      f'{statistics.median(result.latency_ms) / base_latency:.1f}× its '
-      'latency per action'
-      for result in results if result.name != baseline]
-  return (f'Relative to {baseline} (medians, same machine and run): '
-          + '; '.join(parts) + '.')
-
-
 def format_section(heading: str, record_table: str, dataset: str,
-                   results: Sequence[MethodResult], baseline: str,
+                   results: Sequence[MethodResult],
                    plots: Sequence[Tuple[str, str]],
                    latency_method: str) -> str:
-  """The Markdown section: heading, record table, notes, ratios, charts.
+  """The Markdown section: heading, record table, notes, charts.
 
   `record_table` is the section's table generated from its JSON record,
   between the markers `bench.results_tables` regenerates it in; `plots`
@@ -200,8 +184,6 @@ def format_section(heading: str, record_table: str, dataset: str,
       'medians over seeds; latency is one observation (batch of 1) through '
       f'the exported SavedModel, {latency_method}. Per-seed figures, wall '
       'times and every evaluation are in the JSON record.')
-  if baseline and len(results) > 1:
-    paragraphs.append(format_ratios(results, baseline))
   paragraphs += [f'![{alt}]({link})' for alt, link in plots]
   return '\n\n'.join(paragraphs) + '\n'
 

@@ -164,8 +164,26 @@ def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
   return (f'{markdown_tables.provenance(record)}  \nEvaluation: '
           f'{evaluation}. Dataset: {dataset_text(record["dataset"])}'
           f'{collected}. Each cell is mean ± std over seeds.\n\n{table}'
-          '\n\nSuccess at every evaluation, per run:\n\n'
+          f'{_ratios(record)}\n\nSuccess at every evaluation, per run:\n\n'
           + _evaluations_table(record['methods']), summary)
+
+
+def _ratios(record: Dict[str, Any]) -> str:
+  """A paragraph: each method's speed and latency over the baseline's, or
+  nothing for a record without a baseline."""
+  medians = {method['name']: (
+      statistics.median(run['steps_per_sec'] for run in method['runs']),
+      statistics.median(run['latency_ms'] for run in method['runs']))
+             for method in record['methods']}
+  baseline = record.get('baseline')
+  if baseline not in medians or len(medians) < 2:
+    return ''
+  base_speed, base_latency = medians.pop(baseline)
+  parts = [f'{name} trains at {speed / base_speed:.2f}× its steps/s and '
+           f'takes {latency / base_latency:.1f}× its latency per action'
+           for name, (speed, latency) in medians.items()]
+  return (f'\n\nRelative to {baseline} (medians, same machine and run): '
+          + '; '.join(parts) + '.')
 
 
 def _evaluations_table(methods: List[Dict[str, Any]]) -> str:
