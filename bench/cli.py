@@ -90,6 +90,18 @@ def require(condition: bool, message: str) -> None:
     raise app.UsageError(message)
 
 
+def define_record_flags(values: flags.FlagValues, name: str) -> None:
+  """--output (the Markdown file whose section is written) and --summary
+  (the run's record, docs/results/<name>.json by default)."""
+  flags.DEFINE_string('output', 'docs/benchmarks.md',
+                      'Markdown file whose section is written.',
+                      flag_values=values)
+  flags.DEFINE_string('summary', os.path.join('docs', 'results',
+                                              f'{name}.json'),
+                      'JSON record of the run (its name starts with '
+                      f'{name!r}).', flag_values=values)
+
+
 def require_record_name(summary: str, name: str) -> None:
   """Raises app.UsageError unless the record file `summary` is named `name`
   or `name_LABEL` (.json), the names bench.results_tables renders."""

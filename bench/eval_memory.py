@@ -43,12 +43,7 @@ def _define_flags(values: flags.FlagValues) -> None:
   flags.DEFINE_list('waves', ['0', '20'],
                     'Live episodes at most, one evaluation each (0: all).',
                     flag_values=values)
-  flags.DEFINE_string('output', 'docs/benchmarks.md',
-                      'Markdown file whose section is written.',
-                      flag_values=values)
-  flags.DEFINE_string('summary',
-                      os.path.join('docs', 'results', f'{RECORD_NAME}.json'),
-                      'JSON record of the measurements.', flag_values=values)
+  cli.define_record_flags(values, RECORD_NAME)
 
 
 def evaluate_in_process(args: cli.Args, max_live: int) -> Dict[str, Any]:

@@ -123,12 +123,7 @@ def _define_flags(values: flags.FlagValues) -> None:
                        flag_values=values)
   flags.DEFINE_integer('top', 12, 'Op types listed; the rest are summed.',
                        lower_bound=1, flag_values=values)
-  flags.DEFINE_string('output', 'docs/benchmarks.md',
-                      'Markdown file whose profile section is written.',
-                      flag_values=values)
-  flags.DEFINE_string('summary',
-                      os.path.join('docs', 'results', f'{RECORD_NAME}.json'),
-                      'JSON record of the profile.', flag_values=values)
+  cli.define_record_flags(values, RECORD_NAME)
 
 
 def parse_args(argv: Sequence[str]) -> cli.Args:

@@ -40,12 +40,7 @@ def _define_flags(values: flags.FlagValues) -> None:
   flags.DEFINE_string('recording', RECORDING,
                       "The original's recorded PUSH episodes (.npz).",
                       flag_values=values)
-  flags.DEFINE_string('output', 'docs/benchmarks.md',
-                      'Markdown file whose section is written.',
-                      flag_values=values)
-  flags.DEFINE_string('summary',
-                      os.path.join('docs', 'results', f'{RECORD_NAME}.json'),
-                      'JSON record of the measurements.', flag_values=values)
+  cli.define_record_flags(values, RECORD_NAME)
 
 
 def main(argv: Sequence[str]) -> None:

@@ -43,12 +43,7 @@ def _define_flags(values: flags.FlagValues) -> None:
                        lower_bound=1, flag_values=values)
   flags.DEFINE_integer('repeats', 5, 'Timed repeats (the median is reported).',
                        lower_bound=1, flag_values=values)
-  flags.DEFINE_string('output', 'docs/benchmarks.md',
-                      'Markdown file whose section is written.',
-                      flag_values=values)
-  flags.DEFINE_string('summary',
-                      os.path.join('docs', 'results', f'{RECORD_NAME}.json'),
-                      'JSON record of the measurement.', flag_values=values)
+  cli.define_record_flags(values, RECORD_NAME)
 
 
 def batches_per_second(dataset: tf.data.Dataset, num_batches: int,

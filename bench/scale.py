@@ -70,12 +70,7 @@ def _define_flags(values) -> None:
                       flag_values=values)
   flags.DEFINE_float('start_at', 0.0, 'Internal: when readers start timing.',
                      flag_values=values)
-  flags.DEFINE_string('output', 'docs/benchmarks.md',
-                      'Markdown file whose section is written.',
-                      flag_values=values)
-  flags.DEFINE_string('summary',
-                      os.path.join('docs', 'results', f'{RECORD_NAME}.json'),
-                      'JSON record of the measurements.', flag_values=values)
+  cli.define_record_flags(values, RECORD_NAME)
 
 
 def _python(script: str, **env: str) -> subprocess.CompletedProcess:
