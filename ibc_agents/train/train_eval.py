@@ -326,6 +326,9 @@ def _train_loop(learner: tf_agents_learner.Learner, root_dir: str,
     save_fn(results)
     return figures
 
+  if (eval_fn and 0 < step < num_iterations and step % eval_interval == 0
+      and all(entry['step'] != step for entry in history)):
+    last_eval = evaluate(step)  # the last run stopped during this evaluation
   while step < num_iterations:
     iterations = min(settings.log_interval, num_iterations - step,
                      eval_interval - step % eval_interval)

@@ -4,6 +4,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -205,6 +206,32 @@ def test_rerun_of_a_finished_run_evaluates_again_and_keeps_its_results(
   assert results['steps_per_sec'] == before['steps_per_sec'] is not None
   steps = [entry['step'] for entry in results['eval_history']]
   assert steps == [entry['step'] for entry in before['eval_history']]
+
+
+def test_rerun_makes_the_evaluation_a_stopped_run_did_not_finish(
+    trained_run, tmp_path):
+  easy_particle, trained_dir, _ = trained_run
+  root_dir = str(tmp_path / 'run')
+  shutil.copytree(trained_dir, root_dir)
+  results_path = os.path.join(root_dir, 'results.json')
+  with open(results_path) as f:
+    results = json.load(f)
+  stopped_at = results['train_steps']  # its checkpoint's step
+  # What a run stopped during the evaluation at its checkpoint leaves.
+  results['eval_history'] = [entry for entry in results['eval_history']
+                             if entry['step'] != stopped_at]
+  with open(results_path, 'w') as f:
+    json.dump(results, f)
+  gin.clear_config()
+  gin.parse_config_files_and_bindings(
+      [GIN_FILE], [*easy_particle.bindings, *FAST_BINDINGS,
+                   f'train_eval.num_iterations = {stopped_at + 100}',
+                   'train_eval.eval_interval = 100',
+                   'train_eval.eval_episodes = 5'])
+  results = train_eval.train_eval(root_dir=root_dir,
+                                  dataset=easy_particle.directory)
+  steps = [entry['step'] for entry in results['eval_history']]
+  assert steps[-2:] == [stopped_at, stopped_at + 100]
 
 
 def test_second_run_in_a_directory_in_use_is_refused(tmp_path):
