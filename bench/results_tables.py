@@ -187,7 +187,8 @@ def _ratios(record: Dict[str, Any]) -> str:
 
 
 def _evaluations_table(methods: List[Dict[str, Any]]) -> str:
-  """One row per run: its success at each evaluated train step."""
+  """One row per run: its success at each evaluated train step, and its wall
+  time (training and evaluations)."""
   steps = sorted({entry['step'] for method in methods
                   for run in method['runs'] for entry in run['eval_history']})
   rows = []
@@ -197,9 +198,10 @@ def _evaluations_table(methods: List[Dict[str, Any]]) -> str:
                  for entry in run['eval_history']}
       rows.append([method['name'], str(run['seed'])] +
                   [f'{success[step]:.2f}' if step in success else '-'
-                   for step in steps])
+                   for step in steps] + [f'{run["wall_seconds"] / 60:.0f}'])
   return markdown_tables.table(
-      ['method', 'seed'] + [f'step {step}' for step in steps], rows)
+      ['method', 'seed'] + [f'step {step}' for step in steps]
+      + ['wall time (min)'], rows)
 
 
 # The paper's Figure 6 and Appendix B.4 (Fig. 11), per method family, in

@@ -88,7 +88,7 @@ def test_regenerated_documents_are_stable(tmp_path):
 
 def _run(seed, best, last_mean, history=()):
   return dict(seed=seed, train_steps=3000, steps_per_sec=8.0,
-              latency_ms=15.0, eval_episodes=100,
+              latency_ms=15.0, eval_episodes=100, wall_seconds=600 + 60 * seed,
               success_rate=dict(best=best, last_mean=last_mean),
               eval_history=[dict(step=step, success_rate=rate)
                             for step, rate in history])
@@ -154,12 +154,13 @@ def test_a_comparison_on_given_data_names_it_and_its_normalized_score():
   assert '| 0.00; normalized score 1.44 ± 0.00 |' in table
 
 
-def test_every_evaluation_of_every_run_is_tabled_on_the_union_of_steps():
+def test_every_evaluation_and_wall_time_of_every_run_is_tabled_on_the_union_of_steps():
   record = _push_comparison(_method(
       'ibc_dfo', [_run(0, 0.9, 0.5, [(1000, 0.1), (2000, 0.9)]),
                   _run(1, 0.8, 0.5, [(1000, 0.2), (3000, 0.8)])],
       figure(0.85, 0.05), figure(0.5, 0.0), figure(0.7, 0.0)))
   table, _ = results_tables.RENDERERS['compare_'](record)
-  assert '| method | seed | step 1000 | step 2000 | step 3000 |' in table
-  assert '| ibc_dfo | 0 | 0.10 | 0.90 | - |' in table
-  assert '| ibc_dfo | 1 | 0.20 | - | 0.80 |' in table
+  assert ('| method | seed | step 1000 | step 2000 | step 3000 '
+          '| wall time (min) |') in table
+  assert '| ibc_dfo | 0 | 0.10 | 0.90 | - | 10 |' in table
+  assert '| ibc_dfo | 1 | 0.20 | - | 0.80 | 11 |' in table
