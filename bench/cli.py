@@ -84,6 +84,20 @@ def known_names(flag: str, values: Sequence[str],
   return list(values)
 
 
+def named_bindings(flag: str, text: str, reserved: str
+                   ) -> tuple[str, tuple[str, ...]]:
+  """'NAME=BINDING;BINDING' -> (NAME, bindings); app.UsageError unless it
+  names something other than `reserved` and binds something."""
+  name, _, text_bindings = text.partition('=')
+  name = name.strip()
+  bindings = tuple(binding.strip() for binding in text_bindings.split(';')
+                   if binding.strip())
+  require(bool(name and name != reserved and bindings),
+          f'{flag}={text!r}: expected NAME=BINDING[;BINDING...] with a NAME '
+          f'other than {reserved!r}')
+  return name, bindings
+
+
 def require(condition: bool, message: str) -> None:
   """Raises app.UsageError(message) unless `condition`."""
   if not condition:

@@ -87,14 +87,7 @@ def action_seconds(policy: py_policy.PyPolicy,
 
 def parse_variant(text: str) -> Tuple[str, Tuple[str, ...]]:
   """'NAME=BINDING;BINDING' -> (NAME, bindings)."""
-  name, _, text_bindings = text.partition('=')
-  name = name.strip()
-  bindings = tuple(binding.strip() for binding in text_bindings.split(';')
-                   if binding.strip())
-  cli.require(bool(name and name != BASELINE and bindings),
-              f'--variant={text!r}: expected NAME=BINDING[;BINDING...] with '
-              f'a NAME other than {BASELINE!r}')
-  return name, bindings
+  return cli.named_bindings('--variant', text, BASELINE)
 
 
 def export_variant(root_dir: str, bindings: Sequence[str],

@@ -318,6 +318,8 @@ RENDERERS: Dict[str, Callable[[Dict[str, Any]],
     'scale_': _speed(speed_tables.scale),
     'eval_memory': _speed(speed_tables.eval_memory),
     'eval_memory_': _speed(speed_tables.eval_memory),
+    'step_levers': _speed(speed_tables.step_levers),
+    'step_levers_': _speed(speed_tables.step_levers),
 }
 
 

@@ -222,3 +222,41 @@ def eval_memory(record: Dict[str, Any]) -> str:
               ('episodes live at once', 'success', 'avg return',
                'peak resident memory', 'wall time'), rows)
           + f'\n\nResults identical: {"yes" if identical else "no"}.')
+
+
+def step_levers(record: Dict[str, Any]) -> str:
+  """`bench.step_levers`: each lever's train-step time against the
+  configuration's, measured in the same rounds."""
+  cases = record['cases']
+  baseline = cases[0]['name']
+  rows = []
+  for case in cases:
+    seconds = statistics.median(case['seconds_per_step'])
+    speedups = case['speedup_per_round']
+    rows.append([
+        case['name'], f'`{case["gin_file"]}`',
+        '<br>'.join(f'`{binding}`' for binding in case['bindings']) or '-',
+        str(case['batch_size']), f'{case["gflop_per_step"]:.1f}',
+        f'{seconds:.3f}', f'{1 / seconds:.2f}',
+        f'{statistics.median(speedups):.2f}x',
+        f'{min(speedups):.2f}-{max(speedups):.2f}'])
+  table = markdown_tables.table(
+      ('case', 'gin file', 'bindings', 'batch', 'GFLOP/step', 's per step',
+       'steps/s', f'speed-up over "{baseline}"', 'per round'), rows)
+  threads = ', '.join(f'{name}={value}' for name, value in
+                      record['threads'].items() if value) or 'default'
+  machine = record['machine']
+  first, last = record['load_average']
+  return (f'{markdown_tables.provenance(record)} TensorFlow '
+          f'{record["tensorflow"]}; {machine["cores_available"]} of '
+          f'{machine["cores"]} cores available to the run, threads: '
+          f'{threads}; load average (1 min) {first:.1f} at the start, '
+          f'{last:.1f} at the end.\n\n{table}\n\nEach case trains on one '
+          'fixed batch of synthetic demonstrations (identity normalisers) '
+          f'after {record["warmup_steps"]} warm-up steps. Each of the '
+          f'{record["rounds"]} rounds times every case in turn, each for '
+          'about as long as one step of the slowest; "s per step" is the '
+          'median over rounds, the speed-up the median of the per-round '
+          f'ratios of "{baseline}"\'s time to the case\'s, which cancels '
+          'load that moved between rounds. GFLOP/step counts the dense '
+          'products from the shapes (`bench.flops`).')

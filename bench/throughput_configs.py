@@ -7,7 +7,7 @@ what the gin files train.
 """
 import dataclasses
 import functools
-from typing import Any, Callable, Dict, Mapping, Tuple
+from typing import Any, Callable, Dict, Mapping, Sequence, Tuple
 
 import gin
 import tensorflow as tf
@@ -74,11 +74,13 @@ def _query(name: str, default: Any) -> Any:
 
 
 def from_gin_file(name: str, gin_file: str, description: str,
-                  reference: str = '', max_episodes: int = 100) -> Config:
-  """The configuration `gin_file` trains, read from its bindings and task."""
+                  reference: str = '', max_episodes: int = 100,
+                  bindings: Sequence[str] = ()) -> Config:
+  """The configuration `gin_file` trains with `bindings`, read from its
+  bindings and task."""
   gin.clear_config()
   try:
-    gin.parse_config_file(gin_file)
+    gin.parse_config_files_and_bindings([gin_file], bindings)
     network_class = gin.query_parameter(
         'train_eval.network_class').configurable.wrapper
     agent_class = gin.query_parameter(
