@@ -19,7 +19,7 @@ _POSITIVE_INTEGERS = ('history_length', 'batch_size', 'num_iterations',
                       'checkpoint_interval', 'summary_interval', 'log_interval',
                       'validation_batches')
 _NATURAL_NUMBERS = ('eval_seed', 'seed', 'validation_episodes',
-                    'validation_seed')
+                    'validation_seed', 'first_eval_step')
 
 
 @gin.configurable('train_eval', module='ibc_agents.train.train_eval')
@@ -41,6 +41,10 @@ class TrainEvalSettings:
     agent_class: builds the agent from (time_step_spec, action_spec, network,
       optimizer, **normalizers).
     eval_interval: train steps between evaluations (and policy exports).
+    first_eval_step: no evaluation before this step (the last step is always
+      evaluated): a long run's evaluations can all fall late in it, where the
+      mean of the last few says how steady the policy is, at the cost of
+      fewer points on its learning curve.
     eval_episodes: episodes per evaluation.
     eval_seed: seed of the first evaluation environment.
     eval_workers: processes that step the evaluation environments (the
@@ -98,6 +102,7 @@ class TrainEvalSettings:
   network_class: Callable[..., tf.Module] = mlp_ebm.MLPEBM
   agent_class: Callable[..., tf.Module] = ibc_agent.ImplicitBCAgent
   eval_interval: int = 1000
+  first_eval_step: int = 0
   eval_episodes: int = 50
   eval_seed: int = 1_000_000
   eval_workers: int = 1

@@ -326,7 +326,11 @@ def _train_loop(learner: tf_agents_learner.Learner, root_dir: str,
     save_fn(results)
     return figures
 
-  if (eval_fn and 0 < step < num_iterations and step % eval_interval == 0
+  def evaluates_at(step: int) -> bool:
+    return step >= num_iterations or (step % eval_interval == 0 and
+                                      step >= settings.first_eval_step)
+
+  if (eval_fn and 0 < step < num_iterations and evaluates_at(step)
       and all(entry['step'] != step for entry in history)):
     last_eval = evaluate(step)  # the last run stopped during this evaluation
   while step < num_iterations:
@@ -347,7 +351,7 @@ def _train_loop(learner: tf_agents_learner.Learner, root_dir: str,
         tf.summary.scalar('train/steps_per_sec',
                           iterations / max(time.perf_counter() - start, 1e-9),
                           step=step)
-    if eval_fn and (step % eval_interval == 0 or step >= num_iterations):
+    if eval_fn and evaluates_at(step):
       last_eval = evaluate(step)
     eval_text = ('-' if last_eval is None
                  else f'{last_eval["success_rate"]:.2f}')

@@ -234,6 +234,23 @@ def test_rerun_makes_the_evaluation_a_stopped_run_did_not_finish(
   assert steps[-2:] == [stopped_at, stopped_at + 100]
 
 
+def test_no_evaluation_before_the_first_eval_step_but_always_at_the_last(
+    easy_particle, tmp_path):
+  gin.clear_config()
+  gin.parse_config_files_and_bindings(
+      ['gin_configs/particle/mse.gin'],
+      [*easy_particle.bindings, 'train_eval.num_iterations = 450',
+       'train_eval.eval_interval = 100', 'train_eval.first_eval_step = 250',
+       'train_eval.eval_episodes = 3', 'train_eval.log_interval = 100'])
+  try:
+    results = train_eval.train_eval(root_dir=str(tmp_path),
+                                    dataset=easy_particle.directory)
+  finally:
+    gin.clear_config()
+  assert [entry['step'] for entry in results['eval_history']] == [
+      300, 400, 450]
+
+
 def test_second_run_in_a_directory_in_use_is_refused(tmp_path):
   with run_dir.exclusive(str(tmp_path)):
     with pytest.raises(RuntimeError,
