@@ -52,6 +52,7 @@ from bench import latency
 from bench import protocol
 from bench import report
 from bench import results_tables
+from ibc_agents.train import settings
 from ibc_agents.train import train_eval
 
 _DATA_SEED = 0  # collection seed: every comparison sees the same data
@@ -60,6 +61,10 @@ _WARMUP_CALLS = 10  # untimed policy calls (tracing, allocation)
 _TIMED_CALLS = 50  # policy calls the latency median is taken over
 WALL_TIME_FILE = 'wall_time.json'  # a run's training-command seconds, summed
 _RECORD_PREFIX = 'compare_'  # a record bench.results_tables renders as ours
+_ORACLE_SUCCESS_FILE = 'oracle_success.json'  # beside the collected data
+# The first evaluation episode's seed (`train_eval.eval_seed`'s default).
+_EVAL_SEED = next(field.default for field in dataclasses.fields(
+    settings.TrainEvalSettings) if field.name == 'eval_seed')
 # Figures recorded where every run's evaluations report them: block-pushing
 # p1 and p2 (one block, both blocks), D4RL's normalized score.
 _OPTIONAL_FIGURES = ('p1', 'p2', 'normalized_score_mean')
@@ -96,6 +101,10 @@ def _define_flags(values: flags.FlagValues) -> None:
                       'Demonstrations to train on instead of collecting '
                       "--num_episodes of the task's oracle, e.g. a D4RL "
                       'dataset in the reference format.', flag_values=values)
+  flags.DEFINE_integer('oracle_episodes', 100,
+                       'Evaluation episodes the oracle that collected the '
+                       'demonstrations is scored on, as the runs are (0: '
+                       'none).', lower_bound=0, flag_values=values)
   flags.DEFINE_bool('resume', False,
                     'Keep existing runs: read finished ones, resume '
                     'unfinished ones from their checkpoints.',
@@ -285,6 +294,52 @@ def run_method(task: str, gin_file: str, name: str, dataset: str,
   return result
 
 
+def oracle_success(task: str, gin_files: Sequence[str],
+                   gin_bindings: Sequence[str], goal_tolerance: Optional[float],
+                   num_episodes: int, cache_dir: str) -> float:
+  """The success rate of the oracle, set up as it collected the
+  demonstrations, on the evaluation's first `num_episodes` episodes scored
+  as the runs are (at `goal_tolerance` where given): what a clone that
+  copied it exactly would reach.
+
+  The figure is kept in `cache_dir` (the dataset's directory, emptied when
+  the data is collected again) per tolerance and episode count.
+  """
+  cache_path = os.path.join(cache_dir, _ORACLE_SUCCESS_FILE)
+  key = f'{goal_tolerance} m, {num_episodes} episodes'
+  cached = {}
+  if os.path.exists(cache_path):
+    with open(cache_path) as f:
+      cached = json.load(f)
+  if key in cached:
+    return cached[key]
+  environments.import_modules(task)
+  gin.clear_config()
+  successes = 0
+  try:
+    # Not finalized, as in `collect`: the oracle's module registers lazily.
+    gin.parse_config_files_and_bindings(
+        gin_files, [binding for binding in gin_bindings
+                    if not binding.lstrip().startswith('train_eval.')],
+        finalize_config=False)
+    for seed in range(_EVAL_SEED, _EVAL_SEED + num_episodes):
+      env = environments.make(task, seed=seed)
+      try:
+        oracle = environments.make_oracle(task, env)  # the collection's
+        if goal_tolerance is not None:
+          env.success_tolerance = goal_tolerance
+        _, success = next(collect.run_episodes(env, oracle))
+        successes += success
+      finally:
+        env.close()
+  finally:
+    gin.clear_config()
+  cached[key] = successes / num_episodes
+  with open(cache_path, 'w') as f:
+    json.dump(cached, f, indent=1)
+  return cached[key]
+
+
 def collection_tolerance(task: str,
                          gin_bindings: Sequence[str]) -> Optional[float]:
   """The success tolerance the demonstrations were collected at (None if the
@@ -320,12 +375,15 @@ def evaluation_text(task: str, goal_tolerance: Optional[float],
 
 def summary(args: cli.Args, command: str,
             stats: dataset_statistics.DatasetStatistics, evaluation: str,
-            results: Sequence[report.MethodResult]) -> Dict[str, Any]:
+            results: Sequence[report.MethodResult],
+            oracle: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
   """The comparison as plain JSON: provenance, per-seed and summary figures.
 
   One record per section of --output: `section` is its heading, `methods`
   its rows, each with `summary` (mean and std over seeds of each figure in
-  `definitions`) and `runs` (each seed's figures and evaluations).
+  `definitions`) and `runs` (each seed's figures and evaluations); the
+  dataset's `oracle`, where measured, is its collector's success under the
+  same evaluation (`oracle_success`).
   """
   methods = []
   for gin_file, result in zip(args.configs, results):
@@ -354,7 +412,8 @@ def summary(args: cli.Args, command: str,
           gin_bindings=args.eval_bindings),
       dataset=dict(episodes=stats.num_episodes, steps=stats.num_steps,
                    collection_seed=None if args.dataset else _DATA_SEED,
-                   path=args.dataset and os.path.relpath(args.dataset)),
+                   path=args.dataset and os.path.relpath(args.dataset),
+                   **(dict(oracle=oracle) if oracle else {})),
       gin_bindings=args.gin_bindings, seeds=list(range(args.seeds)),
       baseline=args.baseline or None,
       definitions=protocol.DEFINITIONS, methods=methods)
@@ -374,6 +433,14 @@ def main(argv: Sequence[str]) -> None:
                       os.path.join(work_dir, 'data', args.task),
                       args.configs[:1], bindings))
   stats = demos.load_or_compute_statistics(dataset)
+  oracle = None
+  if (args.oracle_episodes and not args.dataset
+      and args.task in environments.tasks_with_oracle()):
+    oracle = dict(episodes=args.oracle_episodes, success_rate=oracle_success(
+        args.task, args.configs[:1], bindings, args.goal_tolerance,
+        args.oracle_episodes, dataset))
+    print(f'compare: the oracle succeeds in {oracle["success_rate"]:.2f} of '
+          f'{args.oracle_episodes} evaluation episodes', flush=True)
   results = [run_method(args.task, gin_file, name, dataset,
                         bindings + args.eval_bindings, args.seeds,
                         os.path.join(work_dir, 'runs', args.task), args.resume)
@@ -389,7 +456,7 @@ def main(argv: Sequence[str]) -> None:
   evaluation = evaluation_text(args.task, args.goal_tolerance,
                                args.eval_bindings,
                                collection_tolerance(args.task, bindings))
-  record = summary(args, command, stats, evaluation, results)
+  record = summary(args, command, stats, evaluation, results, oracle)
   protocol.write_summary(args.summary, record)
   name = os.path.splitext(os.path.basename(args.summary))[0]
   output_dir = os.path.dirname(os.path.abspath(args.output))

@@ -119,8 +119,15 @@ def dataset_text(dataset: Dict[str, Any]) -> str:
   if dataset.get('path'):
     return (f'{dataset["episodes"]} episodes ({dataset["steps"]} steps) from '
             f'`{dataset["path"]}`')
-  return (f'{dataset["episodes"]} oracle episodes ({dataset["steps"]} steps, '
+  text = (f'{dataset["episodes"]} oracle episodes ({dataset["steps"]} steps, '
           f'collection seed {dataset["collection_seed"]})')
+  if 'oracle' in dataset:
+    oracle = dataset['oracle']
+    text += (f'; the oracle that collected them, scored as the runs are, '
+             f'succeeds in {oracle["success_rate"]:.2f} of the first '
+             f'{oracle["episodes"]} evaluation episodes: what an exact copy '
+             'of it would reach')
+  return text
 
 
 def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:

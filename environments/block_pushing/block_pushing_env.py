@@ -180,6 +180,15 @@ class BlockPushingEnv(task_env.TaskEnv):
   def success_tolerance(self) -> float:
     return self._success_tolerance
 
+  @success_tolerance.setter
+  def success_tolerance(self, tolerance: float) -> None:
+    """Scores from the next step at `tolerance` (m), as the original's
+    `set_goal_dist_tolerance`: an oracle built before keeps the tolerance it
+    pushes to, so it can be scored as a clone of its demonstrations is."""
+    if tolerance <= 0.0:
+      raise ValueError(f'success_tolerance must be > 0, got {tolerance}.')
+    self._success_tolerance = tolerance
+
   @property
   def pybullet_client(self) -> bullet_client.BulletClient:
     """The simulation, e.g. to place a block by hand in a test."""

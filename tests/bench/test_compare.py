@@ -45,7 +45,8 @@ def _compare(tmp_path: pathlib.Path, *flags: str, task: str = 'PARTICLE',
              f'--output={tmp_path / "bench.md"}',
              f'--plot={tmp_path / "chart.png"}',
              f'--curve_plot={tmp_path / "curves.png"}',
-             f'--summary={tmp_path / "compare_run.json"}']
+             f'--summary={tmp_path / "compare_run.json"}',
+             '--oracle_episodes=2']
   command += [f'--gin_bindings={binding}' for binding in budget]
   completed = subprocess.run(
       command, cwd=_REPO, capture_output=True, text=True, timeout=600,
@@ -102,6 +103,8 @@ def test_summary_json_holds_provenance_and_figures_of_each_seed(first_run):
   assert re.fullmatch(r'[0-9a-f]{40}', summary['commit'])
   assert summary['machine']['cores'] >= 1 and summary['seeds'] == [0]
   assert summary['evaluation']['goal_tolerance_m'] is None
+  oracle = summary['dataset']['oracle']
+  assert oracle['episodes'] == 2 and 0.0 <= oracle['success_rate'] <= 1.0
   assert [method['name'] for method in summary['methods']] == ['ibc_dfo',
                                                                'mse']
   for method in summary['methods']:
@@ -173,6 +176,26 @@ def test_goal_tolerance_is_bound_for_evaluation_not_collection(tmp_path):
   assert (run_dir / 'wall_time.json').read_text() == wall
 
 
+def test_oracle_is_scored_as_the_runs_are_and_its_figure_kept(tmp_path):
+  from bench import compare  # pylint: disable=g-import-not-at-top
+  bindings = ["train_eval.task = 'PUSH'"]
+  own = compare.oracle_success('PUSH', [], bindings, None, 4, str(tmp_path))
+  # It pushes to its own 0.01 m, so a tighter evaluation fails it.
+  tight = compare.oracle_success('PUSH', [], bindings, 0.002, 4, str(tmp_path))
+  assert own == 1.0 and tight < 1.0
+  cached = json.loads((tmp_path / 'oracle_success.json').read_text())
+  assert cached == {'None m, 4 episodes': own, '0.002 m, 4 episodes': tight}
+  cached['None m, 4 episodes'] = 0.5
+  (tmp_path / 'oracle_success.json').write_text(json.dumps(cached))
+  assert compare.oracle_success('PUSH', [], bindings, None, 4,
+                                str(tmp_path)) == 0.5
+  env = environments.make('PUSH')  # the process's gin state is left empty
+  try:
+    assert env.success_tolerance == 0.01
+  finally:
+    env.close()
+
+
 def test_goal_tolerance_flag_binds_the_evaluation_environment():
   from bench import compare  # pylint: disable=g-import-not-at-top
   args = compare.parse_args(['--task=PUSH_DISCONTINUOUS', '--goal_tolerance=0.02',
@@ -237,6 +260,7 @@ def test_given_dataset_is_trained_on_instead_of_collecting(first_run,
   record = json.loads((command_dir / 'compare_run.json').read_text())
   assert record['dataset']['path'] == os.path.relpath(dataset)
   assert record['dataset']['collection_seed'] is None
+  assert 'oracle' not in record['dataset']  # whoever collected it is unknown
   assert record['dataset']['episodes'] == 20  # the given one's, not 1
   assert not (command_dir / 'work' / 'data').exists()
   assert f'episodes ({record["dataset"]["steps"]} steps) from' in (

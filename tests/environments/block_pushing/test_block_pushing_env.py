@@ -159,6 +159,22 @@ def test_push_fails_when_block_is_just_outside_tolerance(envs):
   assert not env.get_info()['success']
 
 
+def test_a_looser_tolerance_set_mid_episode_scores_the_next_step(envs):
+  env = envs['PUSH']
+  target = env.reset().observation['target_translation']
+  _place(env, 0, target + [0.0, 0.015])
+  assert _hold_still(env).step_type == ts.StepType.MID
+  env.success_tolerance = 0.02
+  try:
+    time_step = _hold_still(env)
+    assert time_step.is_last() and env.get_info()['success']
+    with pytest.raises(ValueError, match='success_tolerance must be > 0'):
+      env.success_tolerance = 0.0
+  finally:
+    env.success_tolerance = 0.01
+    env.reset()
+
+
 def test_reach_succeeds_at_the_point_behind_the_block(envs):
   env = envs['REACH']
   observation = env.reset().observation
