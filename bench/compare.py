@@ -5,10 +5,13 @@ r"""Compares behavioural-cloning configs on one task: success, speed, latency.
         --configs=$C/ibc_dfo.gin,$C/mse.gin,$C/mdn.gin [--num_episodes=1000] \
         [--gin_bindings=...] [--work_dir=/tmp/ibc_compare] \
         [--output=docs/benchmarks.md] [--plot=docs/compare_particle.png] \
-        [--goal_tolerance=0.02] [--dataset=DIR] [--resume]
+        [--goal_tolerance=0.02] [--action_noise=0.05] [--dataset=DIR] \
+        [--resume]
 
 One oracle dataset is collected per task (and reused by a later comparison with
-the same collection settings), unless --dataset names demonstrations to use. Every config trains on it for seeds 0..N-1 with
+the same collection settings; --action_noise collects DART data beside it),
+unless --dataset names demonstrations to use. The oracle is also scored on the
+evaluation's episodes as the runs are: the ceiling of a clone of it. Every config trains on it for seeds 0..N-1 with
 its own budget and the --gin_bindings, each run in a fresh
 `python -m ibc_agents.train` process so gin and TensorFlow state never leak
 between runs. Each exported policy is then timed on single observations. The
@@ -101,6 +104,11 @@ def _define_flags(values: flags.FlagValues) -> None:
                       'Demonstrations to train on instead of collecting '
                       "--num_episodes of the task's oracle, e.g. a D4RL "
                       'dataset in the reference format.', flag_values=values)
+  flags.DEFINE_float('action_noise', 0.0,
+                     'DART demonstrations: the oracle\'s actions executed '
+                     'with Gaussian noise of this standard deviation per '
+                     'unit of action range, recorded clean (`collect`).',
+                     lower_bound=0.0, flag_values=values)
   flags.DEFINE_integer('oracle_episodes', 100,
                        'Evaluation episodes the oracle that collected the '
                        'demonstrations is scored on, as the runs are (0: '
@@ -137,6 +145,14 @@ def parse_args(argv: Sequence[str]) -> cli.Args:
     except ValueError as error:
       raise app.UsageError(f'--goal_tolerance: {error}') from None
   return args
+
+
+def dataset_dir(work_dir: str, task: str, action_noise: float) -> str:
+  """Where a comparison's collected demonstrations go: one directory per
+  task and noise, so DART data never replaces the clean data other runs
+  trained on."""
+  name = f'{task}_dart{action_noise:g}' if action_noise else task
+  return os.path.join(work_dir, 'data', name)
 
 
 def prepare_dataset(task: str, num_episodes: int, data_dir: str,
@@ -413,6 +429,8 @@ def summary(args: cli.Args, command: str,
       dataset=dict(episodes=stats.num_episodes, steps=stats.num_steps,
                    collection_seed=None if args.dataset else _DATA_SEED,
                    path=args.dataset and os.path.relpath(args.dataset),
+                   **(dict(action_noise=args.action_noise)
+                      if args.action_noise else {}),
                    **(dict(oracle=oracle) if oracle else {})),
       gin_bindings=args.gin_bindings, seeds=list(range(args.seeds)),
       baseline=args.baseline or None,
@@ -430,8 +448,8 @@ def main(argv: Sequence[str]) -> None:
   # The evaluation bindings stay out of the collection.
   dataset = os.path.abspath(args.dataset) if args.dataset else (
       prepare_dataset(args.task, args.num_episodes,
-                      os.path.join(work_dir, 'data', args.task),
-                      args.configs[:1], bindings))
+                      dataset_dir(work_dir, args.task, args.action_noise),
+                      args.configs[:1], bindings, args.action_noise))
   stats = demos.load_or_compute_statistics(dataset)
   oracle = None
   if (args.oracle_episodes and not args.dataset

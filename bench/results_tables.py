@@ -121,6 +121,10 @@ def dataset_text(dataset: Dict[str, Any]) -> str:
             f'`{dataset["path"]}`')
   text = (f'{dataset["episodes"]} oracle episodes ({dataset["steps"]} steps, '
           f'collection seed {dataset["collection_seed"]})')
+  if dataset.get('action_noise'):
+    text += (f', DART: its actions executed with noise '
+             f'{dataset["action_noise"]} of the action range and recorded '
+             'clean')
   if 'oracle' in dataset:
     oracle = dataset['oracle']
     text += (f'; the oracle that collected them, scored as the runs are, '

@@ -145,6 +145,12 @@ def test_dataset_is_reused_when_only_training_bindings_change(tmp_path,
   assert 'reusing the dataset' not in capsys.readouterr().out
 
 
+def test_dart_demonstrations_go_beside_the_clean_ones_not_over_them():
+  from bench import compare  # pylint: disable=g-import-not-at-top
+  assert compare.dataset_dir('/w', 'PUSH', 0.0) == '/w/data/PUSH'
+  assert compare.dataset_dir('/w', 'PUSH', 0.05) == '/w/data/PUSH_dart0.05'
+
+
 def test_goal_tolerance_is_bound_for_evaluation_not_collection(tmp_path):
   """A real PUSH comparison at 0.02 m; rerun with --resume, it reads the run."""
   budget = ['train_eval.num_iterations = 4', 'train_eval.eval_interval = 2',
