@@ -11,8 +11,9 @@ r"""Compares behavioural-cloning configs on one task: success, speed, latency.
 One oracle dataset is collected per task (and reused by a later comparison with
 the same collection settings; --action_noise collects DART data beside it),
 unless --dataset names demonstrations to use. The oracle is also scored on the
-evaluation's episodes as the runs are: the ceiling of a clone of it. Every config trains on it for seeds 0..N-1 with
-its own budget and the --gin_bindings, each run in a fresh
+evaluation's episodes as the runs are: the ceiling of a clone of it. Every
+config trains on it for seeds 0..N-1 with its own budget and the
+--gin_bindings, each run in a fresh
 `python -m ibc_agents.train` process so gin and TensorFlow state never leak
 between runs. Each exported policy is then timed on single observations. The
 `## Comparison: <task>` section of --output is written (or replaced), the table
