@@ -14,15 +14,14 @@ control and tool of `environments/utils/xarm_sim_robot.py` (see `robot`),
 the table of pybullet's `plane.urdf` 1 mm below z = 0 and pybullet's
 default solver settings.
 
-The simulator state (`state()`) is a dict of float32 arrays with the
-original's keys: for each block `<block>_translation` [2] and
-`<block>_orientation` [1] (yaw in (-pi, pi]), the same for each target, and
-`effector_translation` [2] (where the tip is) and
-`effector_target_translation` [2] (where it is commanded). The tasks here
-observe the state; `pixel_envs` has them observed through a camera. Success is
-decided on the state either way. The reward is 1 on the step that ends the
-task (the episode then terminates, discount 0), else 0; an unfinished
-episode is truncated after `max_steps` steps.
+The simulator state (`state()`) is a dict of float32 arrays with the original's
+keys: for each block `<block>_translation` [2] and `<block>_orientation` [1]
+(yaw in (-pi, pi]), the same for each target, and `effector_translation` [2]
+(where the tip is) and `effector_target_translation` [2] (where it is
+commanded). The tasks here observe the state; `pixel_envs` has them observed
+through a camera. Success is decided on the state either way. The reward is 1
+on the step that ends the task (the episode then terminates, discount 0), else
+0; an unfinished episode is truncated after `max_steps` steps.
 """
 import abc
 import os
@@ -182,9 +181,7 @@ class BlockPushingEnv(task_env.TaskEnv):
 
   @success_tolerance.setter
   def success_tolerance(self, tolerance: float) -> None:
-    """Scores from the next step at `tolerance` (m), as the original's
-    `set_goal_dist_tolerance`: an oracle built before keeps the tolerance it
-    pushes to, so it can be scored as a clone of its demonstrations is."""
+    """Scores later steps at `tolerance` (m), as `set_goal_dist_tolerance`."""
     if tolerance <= 0.0:
       raise ValueError(f'success_tolerance must be > 0, got {tolerance}.')
     self._success_tolerance = tolerance
