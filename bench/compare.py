@@ -67,8 +67,7 @@ WALL_TIME_FILE = 'wall_time.json'  # a run's training-command seconds, summed
 _RECORD_PREFIX = 'compare_'  # a record bench.results_tables renders as ours
 _ORACLE_SUCCESS_FILE = 'oracle_success.json'  # beside the collected data
 # The first evaluation episode's seed (`train_eval.eval_seed`'s default).
-_EVAL_SEED = next(field.default for field in dataclasses.fields(
-    settings.TrainEvalSettings) if field.name == 'eval_seed')
+_EVAL_SEED = settings.TrainEvalSettings.eval_seed
 # Figures recorded where every run's evaluations report them: block-pushing
 # p1 and p2 (one block, both blocks), D4RL's normalized score.
 _OPTIONAL_FIGURES = ('p1', 'p2', 'normalized_score_mean')
@@ -156,6 +155,13 @@ def dataset_dir(work_dir: str, task: str, action_noise: float) -> str:
   return os.path.join(work_dir, 'data', name)
 
 
+def collection_bindings(gin_bindings: Sequence[str]) -> List[str]:
+  """The bindings that shape the demonstrations: all but the training's own
+  (`train_eval.*`)."""
+  return [binding for binding in gin_bindings
+          if not binding.lstrip().startswith('train_eval.')]
+
+
 def prepare_dataset(task: str, num_episodes: int, data_dir: str,
                     gin_files: Sequence[str], gin_bindings: Sequence[str],
                     action_noise: float = 0.0) -> str:
@@ -167,8 +173,7 @@ def prepare_dataset(task: str, num_episodes: int, data_dir: str,
   training's own bindings (`train_eval.*`) do not shape the demonstrations,
   so they are left out: a study that changes only them reuses the dataset.
   """
-  gin_bindings = [binding for binding in gin_bindings
-                  if not binding.lstrip().startswith('train_eval.')]
+  gin_bindings = collection_bindings(gin_bindings)
   settings = dict(num_workers=_NUM_WORKERS, seed=_DATA_SEED,
                   gin_files=gin_files, gin_bindings=gin_bindings,
                   action_noise=action_noise)
@@ -336,9 +341,7 @@ def oracle_success(task: str, gin_files: Sequence[str],
   try:
     # Not finalized, as in `collect`: the oracle's module registers lazily.
     gin.parse_config_files_and_bindings(
-        gin_files, [binding for binding in gin_bindings
-                    if not binding.lstrip().startswith('train_eval.')],
-        finalize_config=False)
+        gin_files, collection_bindings(gin_bindings), finalize_config=False)
     for seed in range(_EVAL_SEED, _EVAL_SEED + num_episodes):
       env = environments.make(task, seed=seed)
       try:
@@ -365,8 +368,7 @@ def collection_tolerance(task: str,
   environments.import_modules(task)  # registers its environment with gin
   gin.clear_config()
   try:
-    gin.parse_config([binding for binding in gin_bindings
-                      if not binding.lstrip().startswith('train_eval.')])
+    gin.parse_config(collection_bindings(gin_bindings))
     env = environments.make(task)
     try:
       return getattr(env, 'success_tolerance', None)
