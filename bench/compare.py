@@ -320,29 +320,35 @@ def oracle_success(task: str, gin_files: Sequence[str],
                    gin_bindings: Sequence[str], goal_tolerance: Optional[float],
                    num_episodes: int, cache_dir: str) -> float:
   """The success rate of the oracle, set up as it collected the
-  demonstrations, on the evaluation's first `num_episodes` episodes scored
-  as the runs are (at `goal_tolerance` where given): what a clone that
-  copied it exactly would reach.
+  demonstrations, on the evaluation's first `num_episodes` episodes (from
+  the `train_eval.eval_seed` the bindings give the runs) scored as the runs
+  are (at `goal_tolerance` where given): what a clone that copied it
+  exactly would reach.
 
   The figure is kept in `cache_dir` (the dataset's directory, emptied when
-  the data is collected again) per tolerance and episode count.
+  the data is collected again) per tolerance, episode count and first seed.
   """
   cache_path = os.path.join(cache_dir, _ORACLE_SUCCESS_FILE)
-  key = f'{goal_tolerance} m, {num_episodes} episodes'
   cached = {}
   if os.path.exists(cache_path):
     with open(cache_path) as f:
       cached = json.load(f)
-  if key in cached:
-    return cached[key]
   environments.import_modules(task)
   gin.clear_config()
-  successes = 0
   try:
     # Not finalized, as in `collect`: the oracle's module registers lazily.
-    gin.parse_config_files_and_bindings(
-        gin_files, collection_bindings(gin_bindings), finalize_config=False)
-    for seed in range(_EVAL_SEED, _EVAL_SEED + num_episodes):
+    gin.parse_config_files_and_bindings(gin_files, gin_bindings,
+                                        finalize_config=False)
+    try:
+      first_seed = gin.query_parameter('train_eval.eval_seed')
+    except ValueError:  # not bound
+      first_seed = _EVAL_SEED
+    key = f'{goal_tolerance} m, {num_episodes} episodes' + (
+        f' from seed {first_seed}' if first_seed != _EVAL_SEED else '')
+    if key in cached:
+      return cached[key]
+    successes = 0
+    for seed in range(first_seed, first_seed + num_episodes):
       env = environments.make(task, seed=seed)
       try:
         oracle = environments.make_oracle(task, env)  # the collection's

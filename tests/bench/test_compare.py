@@ -202,6 +202,25 @@ def test_oracle_is_scored_as_the_runs_are_and_its_figure_kept(tmp_path):
     env.close()
 
 
+def test_oracle_is_scored_on_the_evaluation_seeds_the_runs_bind(
+    tmp_path, monkeypatch):
+  from bench import compare  # pylint: disable=g-import-not-at-top
+  seeds = []
+  make = environments.make
+
+  def recording_make(task, seed=None):
+    seeds.append(seed)
+    return make(task, seed=seed)
+
+  monkeypatch.setattr(environments, 'make', recording_make)
+  bindings = ["train_eval.task = 'PARTICLE'", 'train_eval.eval_seed = 7']
+  figure = compare.oracle_success('PARTICLE', [], bindings, None, 2,
+                                  str(tmp_path))
+  assert seeds == [7, 8]
+  cached = json.loads((tmp_path / 'oracle_success.json').read_text())
+  assert cached == {'None m, 2 episodes from seed 7': figure}
+
+
 def test_goal_tolerance_flag_binds_the_evaluation_environment():
   from bench import compare  # pylint: disable=g-import-not-at-top
   args = compare.parse_args(['--task=PUSH_DISCONTINUOUS', '--goal_tolerance=0.02',
