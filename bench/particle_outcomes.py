@@ -4,8 +4,9 @@ r"""How a particle policy's episodes end, and how it aims from rest.
         [--policy=final|best] [--oracle_episodes=10] [--steps_per_episode=20]
 
 Runs the run's exported policy on training's evaluation episodes (the same
-seeds) and counts the outcomes: success, the first goal reached but not the
-second, or the first goal never reached. It also prints the median distance
+seeds) and counts the outcomes: success, both goals reached and the second
+left by the end, the first goal reached but not the second, or the first
+goal never reached. It also prints the median distance
 of each episode's first action from the first goal: at the start the
 particle is at rest, so that action cannot lean on a velocity that already
 points at the goal, as it can on the oracle-driven states of
@@ -26,7 +27,18 @@ from bench import action_error
 from bench import cli
 from ibc_agents.train import train_eval
 
-OUTCOMES = ('success', 'first goal only', 'first goal never')
+OUTCOMES = ('success', 'left the second goal', 'first goal only',
+            'first goal never')
+
+
+def outcome(reached_goals: np.ndarray, success: bool) -> str:
+  """How an episode ended (one of `OUTCOMES`), from whether each goal [2]
+  was reached at some step and whether the task is complete at the end."""
+  if success:
+    return 'success'
+  if reached_goals.all():
+    return 'left the second goal'
+  return 'first goal only' if reached_goals[0] else 'first goal never'
 
 
 def outcomes(run_dir: str, num_episodes: int,
@@ -58,12 +70,8 @@ def outcomes(run_dir: str, num_episodes: int,
         if time_step.is_first():
           first_errors.append(float(np.linalg.norm(action - goal)))
         time_step = env.step(action)
-      if particle.get_info()['success']:
-        counts['success'] += 1
-      elif particle.reached_goals[0]:
-        counts['first goal only'] += 1
-      else:
-        counts['first goal never'] += 1
+      counts[outcome(particle.reached_goals,
+                     particle.get_info()['success'])] += 1
   finally:
     gin.clear_config()
   return dict({name: counts[name] for name in OUTCOMES},

@@ -54,3 +54,13 @@ def test_best_policy_is_refused_for_a_run_without_validation(tiny_run):
   with pytest.raises(app.UsageError, match='validation'):
     particle_outcomes.other_goal_share(tiny_run, num_episodes=1,
                                        steps_per_episode=1, policy='best')
+
+
+def test_an_episode_that_reached_both_goals_and_left_the_second_is_told_apart():
+  both, first, second, neither = (np.array(reached) for reached in (
+      [True, True], [True, False], [False, True], [False, False]))
+  assert particle_outcomes.outcome(both, True) == 'success'
+  assert particle_outcomes.outcome(both, False) == 'left the second goal'
+  assert particle_outcomes.outcome(first, False) == 'first goal only'
+  assert particle_outcomes.outcome(second, False) == 'first goal never'
+  assert particle_outcomes.outcome(neither, False) == 'first goal never'
