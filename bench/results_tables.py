@@ -140,6 +140,8 @@ def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
   paper = PAPER_TABLE_3.get(task, {})
   # Bindings of the whole comparison (they shaped the demonstrations too).
   collection = ''.join(f'; `{binding}`' for binding in record['gin_bindings'])
+  oracle = record['dataset'].get('oracle')
+  ceiling = (f'; oracle {oracle["success_rate"]:.2f}' if oracle else '')
   rows, summary = [], []
   for method in record['methods']:
     success = method['summary']['success_rate']
@@ -161,7 +163,7 @@ def _comparison(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
     summary.append(SummaryRow(
         f'{task}, {method["name"]}{collection}', paper_text,
         f'{_figure(success, "best")} (last 5: '
-        f'{_figure(success, "last_mean")})',
+        f'{_figure(success, "last_mean")}{ceiling})',
         f'{len(runs)} x {runs[0]["eval_episodes"]}',
         record['section'].lstrip('#').strip()))
   evaluation = record['evaluation']['text']
@@ -241,6 +243,8 @@ def _particle_nd(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
                   for run in cell['runs'])
   figures = [figure for figure in _ND_FIGURES
              if figure[0] != 'chosen' or validated]
+  oracle = record['dataset'].get('oracle')
+  ceiling = (f'; oracle {oracle["success_rate"]:.2f}' if oracle else '')
   rows, summary = [], []
   for method in record['methods']:
     cells = method['cells']

@@ -138,7 +138,7 @@ def test_a_comparison_with_bindings_names_them_in_its_rows_and_table():
   assert rows[0].result == 'PUSH, mse; `PushEnv.success_tolerance = 0.02`'
 
 
-def test_a_comparison_gives_its_dart_noise_and_oracles_success_under_the_same_evaluation():
+def test_a_comparison_gives_its_dart_noise_and_oracles_success_in_its_table_and_readme_row():
   record = _push_comparison(_method('mse', [_run(0, 0.5, 0.4)],
                                     figure(0.5, 0.0), figure(0.4, 0.0),
                                     figure(0.1, 0.0)))
@@ -146,11 +146,12 @@ def test_a_comparison_gives_its_dart_noise_and_oracles_success_under_the_same_ev
   assert 'the oracle that collected them' not in table
   record['dataset']['oracle'] = dict(episodes=100, success_rate=0.7)
   record['dataset']['action_noise'] = 0.05
-  table, _ = results_tables.RENDERERS['compare_'](record)
+  table, rows = results_tables.RENDERERS['compare_'](record)
   assert ('2000 oracle episodes (106048 steps, collection seed 0), DART: its '
           'actions executed with noise 0.05 of the action range and recorded '
           'clean; the oracle that collected them, scored as the runs are, '
           'succeeds in 0.70 of the first 100 evaluation episodes') in table
+  assert rows[0].here == '0.50 ± 0.00 (last 5: 0.40 ± 0.00; oracle 0.70)'
 
 
 def test_a_comparison_on_given_data_names_it_and_its_normalized_score():
