@@ -243,8 +243,6 @@ def _particle_nd(record: Dict[str, Any]) -> Tuple[str, List[SummaryRow]]:
                   for run in cell['runs'])
   figures = [figure for figure in _ND_FIGURES
              if figure[0] != 'chosen' or validated]
-  oracle = record['dataset'].get('oracle')
-  ceiling = (f'; oracle {oracle["success_rate"]:.2f}' if oracle else '')
   rows, summary = [], []
   for method in record['methods']:
     cells = method['cells']
